@@ -1,0 +1,37 @@
+# Canopy: two commands on a fresh Debian machine.
+#   make run   set-up, then the gallery show on the built-in default config
+#   make test  set-up, then the whole test suite
+.PHONY: run test setup setup-test lint validate bench soak clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CANOPY := $(VENV)/bin/canopy
+
+run: setup
+	$(CANOPY) simulate --realtime --config hardware_config/default.toml
+
+test: setup-test
+	$(PY) -m ruff check installation tests sketches scripts
+	$(PY) -m ruff format --check installation tests sketches scripts
+	bash scripts/run_tests.sh
+
+setup:
+	bash scripts/setup.sh run
+
+setup-test:
+	bash scripts/setup.sh test
+
+lint: setup-test
+	$(PY) -m ruff check installation tests sketches scripts
+
+validate: setup
+	$(CANOPY) validate
+
+bench: setup
+	$(CANOPY) bench sim
+
+soak: setup
+	$(PY) scripts/soak_sim.py --steps 1000000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

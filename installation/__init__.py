@@ -1,0 +1,1 @@
+"""Canopy: the engine of Seraphina's canopy tapestry."""

@@ -1,0 +1,7 @@
+"""``python -m installation`` is the ``canopy`` command."""
+
+import sys
+
+from installation.app.cli import main
+
+sys.exit(main())

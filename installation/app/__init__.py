@@ -1,0 +1,1 @@
+"""The composition root: commands, snapshots, benchmarks; live and offline wiring."""

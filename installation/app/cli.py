@@ -1,0 +1,230 @@
+"""The ``canopy`` command line: one sub-command per job, one-line errors, no tracebacks.
+
+Operator mistakes (a bad argument, a broken config or snapshot) print one line starting
+with ``canopy:`` and exit with status 2; programming errors still raise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from installation.config import ConfigError, load_config
+from installation.inputs import EMPTY_FRAME
+from installation.simulation import ACT_NAMES, State, create_world, state_hash, step
+from installation.timing import FixedStepClock, WallTime
+
+
+class UsageError(Exception):
+    """A mistake in how Canopy was called; the message is printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage on two lines; we want one
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    p = _Parser(
+        prog="canopy",
+        description="Canopy: the engine of Seraphina's canopy tapestry (Verdantia).",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser(
+        "simulate",
+        help="run the simulation headless and print its indices as they evolve",
+        description="Run the Verdantia simulation without rendering. Prints the headline "
+        "indices as they evolve and ends with 'state-hash: <hex>' over the whole state.",
+    )
+    s.add_argument("--config", type=Path, help="venue file (default: the built-in default)")
+    s.add_argument("--steps", type=_positive_int, help="ticks to run (default: 30 s of ticks; "
+                   "unbounded with --realtime)")
+    s.add_argument("--seed", type=_positive_int, help="world seed (overrides the config)")
+    s.add_argument("--every", type=_positive_int, help="print every N ticks (default: 1 s)")
+    s.add_argument("--dt", type=_positive_float, help="seconds per tick (default: 1/tick_hz)")
+    s.add_argument("--realtime", action="store_true",
+                   help="pace ticks with the wall clock, as the live show does")
+    s.add_argument("--save", type=Path, metavar="FILE", help="write a snapshot at the end")
+    s.add_argument("--resume", type=Path, metavar="FILE", help="start from a snapshot")
+
+    sub.add_parser(
+        "validate",
+        help="reproduce the published results of the models and print a table",
+        description="Runs each model's reproduction (Deffuant, Hegselmann-Krause, "
+        "Friedkin-Johnsen, Motter-Lai, Gray-Scott, Gini). Exit status 0 only if all pass.",
+    )
+
+    b = sub.add_parser("bench", help="benchmarks (figures, not tests)")
+    b.add_argument("suite", choices=("sim",), help="what to measure")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--quick", action="store_true", help="fewer repetitions (rougher)")
+
+    c = sub.add_parser("check-config", help="validate a venue file and print what it means")
+    c.add_argument("file", type=Path, nargs="?", help="venue file (default: built-in default)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``canopy`` console script."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        handler = {
+            "simulate": cmd_simulate,
+            "validate": cmd_validate,
+            "bench": cmd_bench,
+            "check-config": cmd_check_config,
+        }[args.command]
+        return handler(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"canopy: {exc}", file=sys.stderr)
+        return 2
+    except _operator_errors() as exc:
+        print(f"canopy: {exc}", file=sys.stderr)
+        return 2
+
+
+def _operator_errors() -> tuple[type[Exception], ...]:
+    from installation.app.snapshots import SnapshotError
+
+    return (SnapshotError,)
+
+
+def format_indices(state: State) -> str:
+    """One status line: tick, time, act and the headline indices."""
+    ix = state.indices
+    c = state.counters
+    return (
+        f"tick={state.tick:>7d} t={state.time:>8.1f}s act={ix.act} {ACT_NAMES[ix.act]:<17s} "
+        f"unity={ix.unity:.3f} disparity={ix.disparity:.3f} outage={ix.outage:.3f} "
+        f"hope={ix.hope:.3f} anger={ix.anger:.3f} participation={ix.participation:.3f} "
+        f"glitches={c.glitches} cascades={c.cascades}"
+    )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from installation.app.snapshots import load_snapshot, save_snapshot
+
+    config = load_config(args.config)
+    if args.resume is not None:
+        if args.seed is not None:
+            raise UsageError("--seed cannot be combined with --resume (the snapshot has one)")
+        state = load_snapshot(args.resume)
+    else:
+        world = config.world
+        if args.seed is not None:
+            import dataclasses
+
+            world = dataclasses.replace(world, seed=args.seed)
+        state = create_world(world, config.model)
+    tick_hz = state.world.tick_hz
+    dt = args.dt or 1.0 / tick_hz
+    every = args.every or max(1, round(1.0 / dt))
+    steps = args.steps
+    if steps is None and not args.realtime:
+        steps = round(30.0 / dt)
+    print(f"# Verdantia: {state.world.citizens} citizens, {state.world.communities} "
+          f"communities, {state.world.nodes} nodes, seed {state.world.seed}, dt {dt:g} s",
+          flush=True)
+    print(format_indices(state), flush=True)
+    done = 0
+    try:
+        if args.realtime:
+            clock = FixedStepClock(1.0 / dt, WallTime())
+            while steps is None or done < steps:
+                time.sleep(clock.time_until_next())
+                for _ in range(clock.poll().ticks):
+                    step(state, EMPTY_FRAME, dt)
+                    done += 1
+                    if done % every == 0:
+                        print(format_indices(state), flush=True)
+        else:
+            for _ in range(steps or 0):
+                step(state, EMPTY_FRAME, dt)
+                done += 1
+                if done % every == 0:
+                    print(format_indices(state), flush=True)
+    except KeyboardInterrupt:
+        print("# interrupted", flush=True)
+    if done % every:
+        print(format_indices(state), flush=True)
+    if args.save is not None:
+        save_snapshot(state, args.save)
+        print(f"# snapshot: {args.save}")
+    print(f"state-hash: {state_hash(state)}", flush=True)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from installation.simulation.validation import run_all
+
+    checks = run_all()
+    headers = ("reference", "protocol", "expected", "measured", "pass")
+    rows = [(c.reference, c.protocol, c.expected, c.measured, "PASS" if c.passed else "FAIL")
+            for c in checks]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+    failed = sum(not c.passed for c in checks)
+    print(f"{len(checks) - failed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from installation.app.bench import SIM_TARGETS, bench_sim
+
+    result = bench_sim(quick=args.quick)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for key, value in result.items():
+        target = SIM_TARGETS.get(key)
+        note = f"   (target {target[0]} {target[1]:g})" if target else ""
+        print(f"{key:<22s} {value}{note}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    config = load_config(args.file)
+    print(f"# {args.file or 'built-in default'}: valid")
+    for f in dataclasses.fields(config):
+        print(f"{f.name} = {getattr(config, f.name)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

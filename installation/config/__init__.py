@@ -1,0 +1,32 @@
+"""Configuration: venue files read once into frozen, documented dataclasses."""
+
+from installation.config.loader import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from installation.config.schema import (
+    AudioConfig,
+    Config,
+    DisplayConfig,
+    ModelConfig,
+    OscConfig,
+    OscMapping,
+    ScheduleConfig,
+    ShowConfig,
+    WorldConfig,
+    live_parameters,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AudioConfig",
+    "Config",
+    "ConfigError",
+    "DisplayConfig",
+    "ModelConfig",
+    "OscConfig",
+    "OscMapping",
+    "ScheduleConfig",
+    "ShowConfig",
+    "WorldConfig",
+    "live_parameters",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,337 @@
+"""The configuration schema: frozen, documented dataclasses for every section of a venue file.
+
+Each field carries its documentation and its allowed range in ``dataclasses.field`` metadata,
+so the loader (``installation.config.loader``) can validate a TOML file against it and the
+README's reference can be generated from the same source. Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+
+def opt(
+    default: Any,
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    live: bool = False,
+) -> Any:
+    """A documented config field.
+
+    Args:
+        default: the value used when the file does not set the key.
+        doc: one sentence for the reference documentation.
+        lo: smallest allowed value (numbers, or each element of a list of numbers).
+        hi: largest allowed value.
+        choices: the allowed strings, for an enumerated string.
+        live: whether visitors' controllers may tune it live (``/canopy/param/<name>``).
+    """
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "live": live}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use tuples for defaults: config is immutable")
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """The size and seed of the simulated city."""
+
+    seed: int = opt(1, "Seed of the world's random generator.", lo=0, hi=2**63 - 1)
+    height: int = opt(256, "Canopy grid rows.", lo=16, hi=4096)
+    width: int = opt(256, "Canopy grid columns.", lo=16, hi=4096)
+    communities: int = opt(6, "Number of communities (districts).", lo=2, hi=16)
+    citizens: int = opt(50_000, "Number of citizens (agents).", lo=100, hi=4_000_000)
+    nodes: int = opt(256, "Neural Cloud nodes over the canopy.", lo=8, hi=4096)
+    growth_resolution: int = opt(
+        128, "Side of the Gray-Scott canopy-growth grid.", lo=16, hi=2048
+    )
+    tick_hz: float = opt(30.0, "Fixed simulation rate, ticks per second.", lo=1.0, hi=240.0)
+    resource_shares: tuple[float, ...] = opt(
+        (),
+        "Each community's share of the city's resources (normalised; empty = built-in unequal "
+        "shares).",
+        lo=0.0,
+        hi=1.0,
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if self.citizens < 10 * self.communities:
+            out.append(("citizens", "must be at least 10 per community"))
+        if self.nodes > self.height * self.width // 4:
+            out.append(("nodes", "must be at most one per 4 canopy cells"))
+        if self.resource_shares and len(self.resource_shares) != self.communities:
+            out.append(
+                ("resource_shares", f"needs one share per community ({self.communities})")
+            )
+        if self.resource_shares and sum(self.resource_shares) <= 0:
+            out.append(("resource_shares", "must not all be zero"))
+        return out
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Rates and strengths of the dynamics; times are in simulated seconds."""
+
+    interaction_rate: float = opt(
+        1.0, "Bounded-confidence encounters per citizen per second.", lo=0.0, hi=20.0, live=True
+    )
+    convergence: float = opt(
+        0.3, "Deffuant convergence parameter mu of one encounter.", lo=0.0, hi=0.5, live=True
+    )
+    confidence_min: float = opt(
+        0.08, "Confidence bound of a community with no empathy (4-D distance).", lo=0.0, hi=2.0
+    )
+    confidence_gain: float = opt(
+        0.5, "How much a community's mean empathy widens its confidence bound.", lo=0.0, hi=4.0,
+        live=True,
+    )
+    noise: float = opt(
+        0.05, "Size of the small random shocks that keep sentiment alive.", lo=0.0, hi=0.5,
+        live=True,
+    )
+    shock_rate: float = opt(
+        0.2, "Random sentiment shocks per citizen per second.", lo=0.0, hi=10.0
+    )
+    anchor_rate: float = opt(
+        1.5, "Pull per second of a full visitor push (Friedkin-Johnsen anchor).", lo=0.0, hi=20.0
+    )
+    anchor_decay_s: float = opt(
+        15.0, "Time constant over which a visitor's anchor fades.", lo=0.1, hi=3600.0
+    )
+    push_radius: float = opt(
+        0.12, "Radius of a local push or touch, as a fraction of the canopy.", lo=0.01, hi=1.0
+    )
+    tolerance: float = opt(
+        0.6, "Motter-Lai tolerance alpha: capacity = (1 + alpha) x initial load.", lo=0.0, hi=5.0
+    )
+    transit_share: float = opt(
+        0.35, "Share of a node's initial load that is transit (betweenness).", lo=0.0, hi=0.95
+    )
+    unrest_load: float = opt(
+        0.3, "Extra demand a fully angry district puts on its nodes.", lo=0.0, hi=5.0
+    )
+    glitch_rate: float = opt(
+        0.0003, "Glitches per node per second where access is perfect.", lo=0.0, hi=1.0,
+        live=True,
+    )
+    glitch_poverty: float = opt(
+        4.0, "Factor by which poor access multiplies the glitch rate.", lo=0.0, hi=50.0
+    )
+    glitch_depth: float = opt(
+        0.45, "Largest fraction of capacity a glitch takes away.", lo=0.0, hi=1.0
+    )
+    glitch_recovery_s: float = opt(
+        40.0, "Time constant of a glitched node's recovery.", lo=0.1, hi=3600.0
+    )
+    repair_rate: float = opt(
+        0.015, "Repairs per failed node per second with no unity and no help.", lo=0.0,
+        hi=10.0, live=True,
+    )
+    repair_unity: float = opt(
+        6.0, "Factor by which full unity multiplies the repair rate.", lo=0.0, hi=100.0
+    )
+    repair_empathy: float = opt(
+        3.0, "Factor by which a fully empathic community multiplies its repair rate.", lo=0.0,
+        hi=100.0,
+    )
+    repair_help: float = opt(
+        8.0, "Factor by which visitors' repair actions multiply the local repair rate.",
+        lo=0.0, hi=100.0,
+    )
+    outage_stress: float = opt(
+        0.08, "Rate at which darkness drains hope and trust and feeds anger.", lo=0.0, hi=5.0
+    )
+    calm_rate: float = opt(
+        0.03, "Rate at which powered districts drift back to their baseline mood.", lo=0.0,
+        hi=5.0,
+    )
+    growth_steps_per_s: float = opt(
+        60.0, "Gray-Scott steps per simulated second (canopy growth speed).", lo=0.0,
+        hi=600.0, live=True,
+    )
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """One projector or monitor and the window the show opens on it."""
+
+    name: str = opt("main", "Label used in logs and the HUD.")
+    screen: str = opt(
+        "primary",
+        "Which screen: 'primary', or a substring of the screen's name as the OS reports it.",
+    )
+    origin: tuple[int, ...] = opt(
+        (),
+        "Alternatively [x, y]: the screen whose top-left corner is nearest this desktop point.",
+        lo=-65536,
+        hi=65536,
+    )
+    fullscreen: bool = opt(False, "Open fullscreen on that screen.")
+    size: tuple[int, ...] = opt((1280, 720), "Window size [width, height] when windowed.", lo=64,
+                                hi=16384)
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if len(self.size) != 2:
+            out.append(("size", "needs exactly two numbers: [width, height]"))
+        if self.origin and len(self.origin) != 2:
+            out.append(("origin", "needs exactly two numbers: [x, y]"))
+        return out
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """The microphone that listens to the room."""
+
+    enabled: bool = opt(True, "Listen at all; without a device the show runs silently.")
+    device: str = opt("", "Substring of the input device's name; empty = the system default.")
+    samplerate: int = opt(48_000, "Sample rate in Hz.", lo=8_000, hi=192_000)
+    channels: int = opt(1, "Input channels (mixed to mono for the features).", lo=1, hi=32)
+    gain_db: float = opt(0.0, "Gain applied before the features, in dB.", lo=-60.0, hi=60.0)
+
+
+@dataclass(frozen=True)
+class OscMapping:
+    """One controller address mapped onto the Canopy address space, with range scaling."""
+
+    source: str = opt("", "The controller's own address, e.g. '/1/fader1'.")
+    target: str = opt("", "The Canopy address it drives, e.g. '/canopy/push/empathy'.")
+    in_range: tuple[float, ...] = opt((0.0, 1.0), "[low, high] the controller sends.")
+    out_range: tuple[float, ...] = opt((0.0, 1.0), "[low, high] Canopy receives.")
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if not self.source.startswith("/"):
+            out.append(("source", "must be an OSC address starting with '/'"))
+        if not self.target.startswith("/canopy/"):
+            out.append(("target", "must be a Canopy address starting with '/canopy/'"))
+        for key in ("in_range", "out_range"):
+            rng = getattr(self, key)
+            if len(rng) != 2 or rng[0] == rng[1]:
+                out.append((key, "needs two different numbers: [low, high]"))
+        return out
+
+
+@dataclass(frozen=True)
+class OscConfig:
+    """The OSC server controllers talk to, and the feedback it sends back."""
+
+    enabled: bool = opt(True, "Listen for OSC at all.")
+    host: str = opt("127.0.0.1", "Address to listen on ('0.0.0.0' for every interface).")
+    port: int = opt(9000, "UDP port to listen on.", lo=1, hi=65535)
+    allowed_networks: tuple[str, ...] = opt(
+        ("127.0.0.0/8", "::1/128"), "CIDR networks whose packets are accepted; others refused."
+    )
+    rate_limit: float = opt(
+        2000.0, "Messages per second each source may send (token bucket).", lo=1.0, hi=1e6
+    )
+    burst: int = opt(4000, "Token-bucket depth: a source's allowed burst.", lo=1, hi=10**7)
+    feedback_hz: float = opt(10.0, "Rate of index feedback to controllers.", lo=0.0, hi=120.0)
+    feedback_targets: tuple[str, ...] = opt(
+        (), "Fixed 'host:port' feedback destinations besides subscribers."
+    )
+    mappings: tuple[OscMapping, ...] = opt((), "Controller addresses mapped onto Canopy's.")
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        for net in self.allowed_networks:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                out.append(("allowed_networks", f"{net!r} is not a CIDR network like 10.0.0.0/24"))
+        for target in self.feedback_targets:
+            host, sep, port = target.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                out.append(("feedback_targets", f"{target!r} is not 'host:port'"))
+        return out
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Gallery hours: outside them the picture rests."""
+
+    always_open: bool = opt(True, "Ignore the hours and show all the time.")
+    open: str = opt("10:00", "Opening time, local 24-hour 'HH:MM'.")
+    close: str = opt("18:00", "Closing time, local 24-hour 'HH:MM'.")
+    days: tuple[str, ...] = opt(
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "Days the gallery is open."
+    )
+    closed_picture: str = opt(
+        "dim", "What closed hours show.", choices=("dim", "black")
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        for key in ("open", "close"):
+            if _parse_hhmm(getattr(self, key)) is None:
+                out.append((key, "must be a time 'HH:MM' between 00:00 and 23:59"))
+        for day in self.days:
+            if day not in _DAYS:
+                out.append(("days", f"unknown day {day!r}; use {', '.join(_DAYS)}"))
+        return out
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _parse_hhmm(text: str) -> int | None:
+    """Minutes after midnight of 'HH:MM', or None when malformed."""
+    parts = text.split(":")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
+        return None
+    h, m = int(parts[0]), int(parts[1])
+    return h * 60 + m if h < 24 and m < 60 else None
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """How the live show runs and what it keeps."""
+
+    mode: str = opt(
+        "windowed", "'gallery' hides the cursor and needs the quit chord to stop.",
+        choices=("windowed", "gallery"),
+    )
+    quit_chord: str = opt("ctrl+shift+q", "Key chord that quits in gallery mode.")
+    status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0,
+                           hi=65535)
+    snapshot_minutes: float = opt(10.0, "Minutes between state snapshots.", lo=0.1, hi=1440.0)
+    data_dir: str = opt("out/show", "Where snapshots, the journal and logs are written.")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole venue: one file in ``hardware_config/``."""
+
+    world: WorldConfig = dataclasses.field(default_factory=WorldConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    displays: tuple[DisplayConfig, ...] = opt(
+        (DisplayConfig(),), "The displays; one window each."
+    )
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    osc: OscConfig = dataclasses.field(default_factory=OscConfig)
+    schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
+    show: ShowConfig = dataclasses.field(default_factory=ShowConfig)
+
+    def problems(self) -> list[tuple[str, str]]:
+        names = [d.name for d in self.displays]
+        if len(set(names)) != len(names):
+            return [("displays", "display names must be unique")]
+        if not self.displays:
+            return [("displays", "needs at least one display")]
+        return []
+
+
+def live_parameters() -> dict[str, tuple[float, float]]:
+    """The model parameters visitors' controllers may tune live, with their allowed ranges."""
+    out = {}
+    for f in dataclasses.fields(ModelConfig):
+        if f.metadata.get("live"):
+            out[f.name] = (float(f.metadata["lo"]), float(f.metadata["hi"]))
+    return out

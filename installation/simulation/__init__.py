@@ -1,0 +1,7 @@
+"""The Verdantia simulation: numpy only, no IO, no clock; ``step`` is deterministic."""
+
+from installation.simulation.state import ACT_NAMES, Indices, State, state_hash
+from installation.simulation.step import step
+from installation.simulation.world import create_world
+
+__all__ = ["ACT_NAMES", "Indices", "State", "create_world", "state_hash", "step"]

@@ -1,0 +1,231 @@
+"""Creating Verdantia: communities on the canopy, the Neural Cloud over it, its citizens.
+
+Everything is drawn from the world's seeded generator, so a (WorldConfig, ModelConfig) pair
+names exactly one city.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from installation.config import ModelConfig, WorldConfig
+from installation.simulation.indices import update_indices
+from installation.simulation.models import shortest_path_load
+from installation.simulation.state import State, build_derived
+from installation.simulation.step import node_load
+
+# Identity colours of Verdantia's communities (linear-ish RGB in [0, 1]): moss, teal, amber,
+# violet, rose, ochre, and more for larger cities.
+PALETTE = np.array(
+    [
+        [0.30, 0.62, 0.28],
+        [0.12, 0.55, 0.60],
+        [0.92, 0.62, 0.16],
+        [0.50, 0.32, 0.72],
+        [0.86, 0.36, 0.46],
+        [0.74, 0.58, 0.26],
+        [0.20, 0.40, 0.80],
+        [0.62, 0.78, 0.30],
+        [0.80, 0.25, 0.20],
+        [0.35, 0.75, 0.65],
+        [0.95, 0.80, 0.40],
+        [0.55, 0.45, 0.35],
+        [0.40, 0.20, 0.50],
+        [0.15, 0.65, 0.40],
+        [0.90, 0.50, 0.70],
+        [0.60, 0.60, 0.65],
+    ],
+    dtype=np.float32,
+)
+
+# The Neural Cloud serves the city unequally: built-in resource shares fall off geometrically.
+_SHARE_RATIO = 0.8
+
+
+def _morton(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Interleave the bits of 16-bit x and y into a Morton (Z-order) code."""
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        v = (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+        return v
+
+    return spread(xs) | (spread(ys) << np.uint64(1))
+
+
+def _communities(h: int, w: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Voronoi districts of k seeds with organically warped borders, as (H, W) uint8."""
+    seeds = rng.random((k, 2)) * 0.8 + 0.1
+    yy, xx = np.meshgrid((np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w, indexing="ij")
+    # A few random low-frequency waves warp the borders so districts look grown, not drawn.
+    warp_x = np.zeros((h, w), dtype=np.float64)
+    warp_y = np.zeros((h, w), dtype=np.float64)
+    for _ in range(4):
+        fx, fy = rng.uniform(1.0, 4.0, 2)
+        px, py = rng.uniform(0, 2 * np.pi, 2)
+        amp = rng.uniform(0.02, 0.05)
+        warp_x += amp * np.sin(2 * np.pi * fy * yy + px)
+        warp_y += amp * np.sin(2 * np.pi * fx * xx + py)
+    px = xx + warp_x
+    py = yy + warp_y
+    best = np.full((h, w), np.inf)
+    out = np.zeros((h, w), dtype=np.uint8)
+    for c in range(k):
+        d = (px - seeds[c, 0]) ** 2 + (py - seeds[c, 1]) ** 2
+        closer = d < best
+        best[closer] = d[closer]
+        out[closer] = c
+    return out
+
+
+def _cloud_graph(pos: np.ndarray, neighbours: int = 3) -> np.ndarray:
+    """A spatial graph: each node linked to its nearest neighbours, then made connected."""
+    m = len(pos)
+    tree = cKDTree(pos)
+    _, nn = tree.query(pos, k=neighbours + 1)
+    pairs = {(min(a, b), max(a, b)) for a in range(m) for b in nn[a, 1:] if a != b}
+    edges = np.array(sorted(pairs), dtype=np.int32)
+    # Join any separate islands to the main graph through their closest pair of nodes.
+    while True:
+        adj = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
+        n_comp, labels = connected_components(adj, directed=False)
+        if n_comp == 1:
+            return edges
+        main = labels == np.bincount(labels).argmax()
+        other = np.flatnonzero(~main)
+        inside = np.flatnonzero(main)
+        d, j = cKDTree(pos[inside]).query(pos[other])
+        a = int(other[np.argmin(d)])
+        b = int(inside[j[np.argmin(d)]])
+        edges = np.vstack([edges, [[min(a, b), max(a, b)]]]).astype(np.int32)
+
+
+def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
+    """Create the city described by ``world`` at tick 0.
+
+    Args:
+        world: sizes and seed.
+        model: the dynamics' parameters (defaults if None).
+
+    Returns:
+        A fresh ``State`` whose generator is seeded with ``world.seed``.
+    """
+    model = model or ModelConfig()
+    rng = np.random.default_rng(world.seed)
+    h, w, k, m, n = world.height, world.width, world.communities, world.nodes, world.citizens
+
+    community = _communities(h, w, k, rng)
+    colours = PALETTE[np.arange(k) % len(PALETTE)].copy()
+    if world.resource_shares:
+        shares = np.asarray(world.resource_shares, dtype=np.float64)
+    else:
+        shares = _SHARE_RATIO ** np.arange(k, dtype=np.float64)
+        rng.shuffle(shares)
+    shares = shares / shares.sum()
+
+    # Neural Cloud nodes on a jittered grid, each serving the cells nearest it.
+    side = int(np.ceil(np.sqrt(m)))
+    slots = rng.permutation(side * side)[:m]
+    node_pos = np.stack(
+        [(slots % side + rng.uniform(0.2, 0.8, m)) / side,
+         (slots // side + rng.uniform(0.2, 0.8, m)) / side],
+        axis=1,
+    )
+    order = np.lexsort((node_pos[:, 0], node_pos[:, 1]))
+    node_pos = node_pos[order]
+    cy, cx = np.meshgrid((np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w, indexing="ij")
+    _, cell_node = cKDTree(node_pos).query(np.stack([cx.ravel(), cy.ravel()], axis=1))
+    cell_node = cell_node.reshape(h, w).astype(np.int32)
+    edges = _cloud_graph(node_pos)
+
+    cells_kn = np.zeros((k, m), dtype=np.int32)
+    np.add.at(cells_kn, (community.ravel(), cell_node.ravel()), 1)
+    node_comm = cells_kn.argmax(axis=0).astype(np.int32)
+
+    # Loads: every cell demands one unit (normalised so a node's mean demand is 1); transit
+    # is the Motter-Lai shortest-path load on the intact graph, scaled to its configured share.
+    cells_per_node = np.bincount(cell_node.ravel(), minlength=m).astype(np.float64)
+    base_demand = cells_per_node / cells_per_node.mean()
+    adj = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
+    betweenness = shortest_path_load(adj)
+    share = model.transit_share
+    transit_scale = (
+        share / (1.0 - share) * base_demand.sum() / max(betweenness.sum(), 1e-12)
+    )
+    transit = betweenness * transit_scale
+
+    # Citizens, uniformly over the canopy, stored in Morton order of their cell.
+    pos = rng.random((n, 2)).astype(np.float32)
+    col = np.minimum((pos[:, 0] * w).astype(np.int64), w - 1)
+    row = np.minimum((pos[:, 1] * h).astype(np.int64), h - 1)
+    order = np.argsort(_morton(col, row), kind="stable")
+    pos = pos[order]
+    cit_cell = (row[order] * w + col[order]).astype(np.int32)
+    cit_home = community.ravel()[cit_cell].astype(np.uint8)
+
+    # Each community's resting mood: trust follows its share of resources; empathy and
+    # hope differ by culture. The rally begins hopeful.
+    rel = shares * k
+    baseline = np.zeros((k, 4), dtype=np.float32)
+    baseline[:, 0] = np.clip(0.55 + 0.15 * (rel - 1.0) + rng.uniform(-0.15, 0.15, k), 0.2, 0.9)
+    baseline[:, 1] = np.clip(0.2 - 0.1 * (rel - 1.0) + rng.uniform(-0.1, 0.15, k), 0.05, 0.6)
+    baseline[:, 2] = rng.uniform(0.1, 0.35, k)
+    baseline[:, 3] = np.clip(0.45 + 0.25 * (rel - 1.0) + rng.uniform(-0.1, 0.1, k), 0.1, 0.9)
+    sentiment = baseline[cit_home] + rng.normal(0.0, 0.04, (n, 4)).astype(np.float32)
+    sentiment = np.clip(sentiment, 0.0, 1.0).astype(np.float32)
+
+    g = world.growth_resolution
+    growth_u = np.ones((g, g), dtype=np.float32)
+    growth_v = np.zeros((g, g), dtype=np.float32)
+    # Seed growth in a scatter of small patches, as Pearson seeded a square.
+    for _ in range(max(4, g // 16)):
+        y0, x0 = rng.integers(0, g - 4, 2)
+        growth_u[y0 : y0 + 4, x0 : x0 + 4] = 0.5
+        growth_v[y0 : y0 + 4, x0 : x0 + 4] = 0.25
+
+    state = State(
+        world=world,
+        model=model,
+        rng=rng,
+        tick=0,
+        time=0.0,
+        community=community,
+        colours=colours,
+        shares=shares,
+        cell_node=cell_node,
+        node_pos=node_pos,
+        node_comm=node_comm,
+        edges=edges,
+        cells_kn=cells_kn,
+        base_demand=base_demand,
+        capacity0=np.zeros(m, dtype=np.float64),
+        transit_scale=float(transit_scale),
+        cit_pos=pos,
+        cit_home=cit_home,
+        cit_cell=cit_cell,
+        sentiment=sentiment,
+        anchor=np.zeros((n, 4), dtype=np.float32),
+        anchor_rate=np.zeros((n, 4), dtype=np.float32),
+        baseline=baseline,
+        node_alive=np.ones(m, dtype=bool),
+        node_health=np.ones(m, dtype=np.float64),
+        node_help=np.zeros(m, dtype=np.float64),
+        transit=transit,
+        carried=np.zeros(2 * len(edges), dtype=np.float64),
+        growth_u=growth_u,
+        growth_v=growth_v,
+    )
+    state.derived = build_derived(state)
+    # Capacity is designed for the city as it is at the start (Motter-Lai): (1 + alpha) x the
+    # initial load, and richer communities got a more generous margin.
+    alpha = model.tolerance * np.sqrt(shares[node_comm] * k)
+    state.capacity0 = (1.0 + alpha) * node_load(state)
+
+    update_indices(state, dt=0.0)
+    return state

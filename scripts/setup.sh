@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set-up for Canopy on Debian: system libraries (apt-get, when root), then .venv/ with the
+# locked Python dependencies. Idempotent and quick when nothing changed.
+#   scripts/setup.sh run    libraries the show needs
+#   scripts/setup.sh test   those plus the real parts the test suite drives
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+runtime_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libportaudio2 libasound2-plugins)
+test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps ffmpeg liblo-tools sox)
+pkgs=("${runtime_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    pkgs+=(python3 python3-venv)
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null; then
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "setup: installing system packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "setup: missing system packages. Run this once, then try again:" >&2
+        echo "    sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup: Canopy needs Python >= 3.11; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
+    exit 1
+fi
+
+stamp=.venv/.installed-$mode
+if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && [ "$stamp" -nt constraints.txt ]; then
+    exit 0
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+extra=""
+[ "$mode" = test ] && extra="[test]"
+echo "setup: installing Python dependencies into .venv/ (locked by constraints.txt)"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".$extra"
+touch "$stamp"
