@@ -63,13 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         "indices as they evolve and ends with 'state-hash: <hex>' over the whole state.",
     )
     s.add_argument("--config", type=Path, help="venue file (default: the built-in default)")
-    s.add_argument("--steps", type=_positive_int, help="ticks to run (default: 30 s of ticks; "
-                   "unbounded with --realtime)")
+    s.add_argument(
+        "--steps",
+        type=_positive_int,
+        help="ticks to run (default: 30 s of ticks; unbounded with --realtime)",
+    )
     s.add_argument("--seed", type=_positive_int, help="world seed (overrides the config)")
     s.add_argument("--every", type=_positive_int, help="print every N ticks (default: 1 s)")
     s.add_argument("--dt", type=_positive_float, help="seconds per tick (default: 1/tick_hz)")
-    s.add_argument("--realtime", action="store_true",
-                   help="pace ticks with the wall clock, as the live show does")
+    s.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace ticks with the wall clock, as the live show does",
+    )
     s.add_argument("--save", type=Path, metavar="FILE", help="write a snapshot at the end")
     s.add_argument("--resume", type=Path, metavar="FILE", help="start from a snapshot")
 
@@ -152,9 +158,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     steps = args.steps
     if steps is None and not args.realtime:
         steps = round(30.0 / dt)
-    print(f"# Verdantia: {state.world.citizens} citizens, {state.world.communities} "
-          f"communities, {state.world.nodes} nodes, seed {state.world.seed}, dt {dt:g} s",
-          flush=True)
+    print(
+        f"# Verdantia: {state.world.citizens} citizens, {state.world.communities} "
+        f"communities, {state.world.nodes} nodes, seed {state.world.seed}, dt {dt:g} s",
+        flush=True,
+    )
     print(format_indices(state), flush=True)
     done = 0
     try:
@@ -189,8 +197,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     checks = run_all()
     headers = ("reference", "protocol", "expected", "measured", "pass")
-    rows = [(c.reference, c.protocol, c.expected, c.measured, "PASS" if c.passed else "FAIL")
-            for c in checks]
+    rows = [
+        (c.reference, c.protocol, c.expected, c.measured, "PASS" if c.passed else "FAIL")
+        for c in checks
+    ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     print(line)

@@ -116,7 +116,8 @@ def _value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) ->
         if not isinstance(value, list):
             raise ConfigError(f"{source}: {path}: expected a list, got {_describe(value)}")
         return tuple(
-            _value(elem, f, v, source, f"{path}[{i}]") if not dataclasses.is_dataclass(elem)
+            _value(elem, f, v, source, f"{path}[{i}]")
+            if not dataclasses.is_dataclass(elem)
             else _build(elem, v, source, f"{path}[{i}]")
             for i, v in enumerate(value)
         )

@@ -48,9 +48,7 @@ class WorldConfig:
     communities: int = opt(6, "Number of communities (districts).", lo=2, hi=16)
     citizens: int = opt(50_000, "Number of citizens (agents).", lo=100, hi=4_000_000)
     nodes: int = opt(256, "Neural Cloud nodes over the canopy.", lo=8, hi=4096)
-    growth_resolution: int = opt(
-        128, "Side of the Gray-Scott canopy-growth grid.", lo=16, hi=2048
-    )
+    growth_resolution: int = opt(128, "Side of the Gray-Scott canopy-growth grid.", lo=16, hi=2048)
     tick_hz: float = opt(30.0, "Fixed simulation rate, ticks per second.", lo=1.0, hi=240.0)
     resource_shares: tuple[float, ...] = opt(
         (),
@@ -67,9 +65,7 @@ class WorldConfig:
         if self.nodes > self.height * self.width // 4:
             out.append(("nodes", "must be at most one per 4 canopy cells"))
         if self.resource_shares and len(self.resource_shares) != self.communities:
-            out.append(
-                ("resource_shares", f"needs one share per community ({self.communities})")
-            )
+            out.append(("resource_shares", f"needs one share per community ({self.communities})"))
         if self.resource_shares and sum(self.resource_shares) <= 0:
             out.append(("resource_shares", "must not all be zero"))
         return out
@@ -89,16 +85,20 @@ class ModelConfig:
         0.08, "Confidence bound of a community with no empathy (4-D distance).", lo=0.0, hi=2.0
     )
     confidence_gain: float = opt(
-        0.5, "How much a community's mean empathy widens its confidence bound.", lo=0.0, hi=4.0,
+        0.5,
+        "How much a community's mean empathy widens its confidence bound.",
+        lo=0.0,
+        hi=4.0,
         live=True,
     )
     noise: float = opt(
-        0.05, "Size of the small random shocks that keep sentiment alive.", lo=0.0, hi=0.5,
+        0.05,
+        "Size of the small random shocks that keep sentiment alive.",
+        lo=0.0,
+        hi=0.5,
         live=True,
     )
-    shock_rate: float = opt(
-        0.2, "Random sentiment shocks per citizen per second.", lo=0.0, hi=10.0
-    )
+    shock_rate: float = opt(0.2, "Random sentiment shocks per citizen per second.", lo=0.0, hi=10.0)
     anchor_rate: float = opt(
         1.5, "Pull per second of a full visitor push (Friedkin-Johnsen anchor).", lo=0.0, hi=20.0
     )
@@ -118,7 +118,10 @@ class ModelConfig:
         0.3, "Extra demand a fully angry district puts on its nodes.", lo=0.0, hi=5.0
     )
     glitch_rate: float = opt(
-        0.0003, "Glitches per node per second where access is perfect.", lo=0.0, hi=1.0,
+        0.0003,
+        "Glitches per node per second where access is perfect.",
+        lo=0.0,
+        hi=1.0,
         live=True,
     )
     glitch_poverty: float = opt(
@@ -131,30 +134,42 @@ class ModelConfig:
         40.0, "Time constant of a glitched node's recovery.", lo=0.1, hi=3600.0
     )
     repair_rate: float = opt(
-        0.015, "Repairs per failed node per second with no unity and no help.", lo=0.0,
-        hi=10.0, live=True,
+        0.015,
+        "Repairs per failed node per second with no unity and no help.",
+        lo=0.0,
+        hi=10.0,
+        live=True,
     )
     repair_unity: float = opt(
         6.0, "Factor by which full unity multiplies the repair rate.", lo=0.0, hi=100.0
     )
     repair_empathy: float = opt(
-        3.0, "Factor by which a fully empathic community multiplies its repair rate.", lo=0.0,
+        3.0,
+        "Factor by which a fully empathic community multiplies its repair rate.",
+        lo=0.0,
         hi=100.0,
     )
     repair_help: float = opt(
-        8.0, "Factor by which visitors' repair actions multiply the local repair rate.",
-        lo=0.0, hi=100.0,
+        8.0,
+        "Factor by which visitors' repair actions multiply the local repair rate.",
+        lo=0.0,
+        hi=100.0,
     )
     outage_stress: float = opt(
         0.08, "Rate at which darkness drains hope and trust and feeds anger.", lo=0.0, hi=5.0
     )
     calm_rate: float = opt(
-        0.03, "Rate at which powered districts drift back to their baseline mood.", lo=0.0,
+        0.03,
+        "Rate at which powered districts drift back to their baseline mood.",
+        lo=0.0,
         hi=5.0,
     )
     growth_steps_per_s: float = opt(
-        60.0, "Gray-Scott steps per simulated second (canopy growth speed).", lo=0.0,
-        hi=600.0, live=True,
+        60.0,
+        "Gray-Scott steps per simulated second (canopy growth speed).",
+        lo=0.0,
+        hi=600.0,
+        live=True,
     )
 
 
@@ -174,8 +189,9 @@ class DisplayConfig:
         hi=65536,
     )
     fullscreen: bool = opt(False, "Open fullscreen on that screen.")
-    size: tuple[int, ...] = opt((1280, 720), "Window size [width, height] when windowed.", lo=64,
-                                hi=16384)
+    size: tuple[int, ...] = opt(
+        (1280, 720), "Window size [width, height] when windowed.", lo=64, hi=16384
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         out = []
@@ -263,9 +279,7 @@ class ScheduleConfig:
     days: tuple[str, ...] = opt(
         ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "Days the gallery is open."
     )
-    closed_picture: str = opt(
-        "dim", "What closed hours show.", choices=("dim", "black")
-    )
+    closed_picture: str = opt("dim", "What closed hours show.", choices=("dim", "black"))
 
     def problems(self) -> list[tuple[str, str]]:
         out = []
@@ -295,12 +309,12 @@ class ShowConfig:
     """How the live show runs and what it keeps."""
 
     mode: str = opt(
-        "windowed", "'gallery' hides the cursor and needs the quit chord to stop.",
+        "windowed",
+        "'gallery' hides the cursor and needs the quit chord to stop.",
         choices=("windowed", "gallery"),
     )
     quit_chord: str = opt("ctrl+shift+q", "Key chord that quits in gallery mode.")
-    status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0,
-                           hi=65535)
+    status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0, hi=65535)
     snapshot_minutes: float = opt(10.0, "Minutes between state snapshots.", lo=0.1, hi=1440.0)
     data_dir: str = opt("out/show", "Where snapshots, the journal and logs are written.")
 
@@ -311,9 +325,7 @@ class Config:
 
     world: WorldConfig = dataclasses.field(default_factory=WorldConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
-    displays: tuple[DisplayConfig, ...] = opt(
-        (DisplayConfig(),), "The displays; one window each."
-    )
+    displays: tuple[DisplayConfig, ...] = opt((DisplayConfig(),), "The displays; one window each.")
     audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
     osc: OscConfig = dataclasses.field(default_factory=OscConfig)
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)

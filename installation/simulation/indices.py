@@ -88,8 +88,13 @@ def _advance_story(state: State, dt: float, glitches: int) -> None:
         new = 3
     elif st.act == 1 and held and (st.glitch_activity >= GLITCHY or ix.disparity >= 0.08):
         new = 2
-    elif st.act == 2 and held and st.glitch_activity < GLITCHY / 3 and ix.disparity < 0.04 \
-            and now - st.calm_since >= 60.0:
+    elif (
+        st.act == 2
+        and held
+        and st.glitch_activity < GLITCHY / 3
+        and ix.disparity < 0.04
+        and now - st.calm_since >= 60.0
+    ):
         new = 1
     elif st.act == 3:
         st.peak_outage = max(st.peak_outage, ix.outage)

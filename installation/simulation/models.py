@@ -42,17 +42,39 @@ def deffuant_pairs(
         eps_i, eps_j: confidence bounds of the first and second agents (scalars or (P,)).
         mu: convergence parameter in [0, 0.5].
     """
-    xi = x[i]
-    xj = x[j]
-    d = xj - xi
-    dist = np.abs(d) if x.ndim == 1 else np.sqrt(np.einsum("pd,pd->p", d, d))
+    if x.ndim == 1:
+        xi = x[i]
+        xj = x[j]
+        d = xj - xi
+        dist = np.abs(d)
+    else:
+        # np.take and whole-row (void) scatter are ~10x faster than x[i] on (N, D) arrays.
+        xi = np.take(x, i, axis=0)
+        xj = np.take(x, j, axis=0)
+        d = xj - xi
+        sq = d[:, 0] * d[:, 0]
+        for c in range(1, x.shape[1]):
+            sq += d[:, c] * d[:, c]
+        dist = np.sqrt(sq)
     move_i = (dist < eps_i).astype(x.dtype) * x.dtype.type(mu)
     move_j = (dist < eps_j).astype(x.dtype) * x.dtype.type(mu)
-    if x.ndim == 2:
-        move_i = move_i[:, None]
-        move_j = move_j[:, None]
-    x[i] = xi + move_i * d
-    x[j] = xj - move_j * d
+    if x.ndim == 1:
+        x[i] = xi + move_i * d
+        x[j] = xj - move_j * d
+        return
+    xi += move_i[:, None] * d
+    xj -= move_j[:, None] * d
+    put_rows(x, i, xi)
+    put_rows(x, j, xj)
+
+
+def put_rows(x: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
+    """x[idx] = rows for a C-contiguous (N, D) array, scattering whole rows at once."""
+    if not x.flags.c_contiguous:
+        x[idx] = rows
+        return
+    row = np.dtype((np.void, x.dtype.itemsize * x.shape[1]))
+    x.view(row).ravel()[idx] = np.ascontiguousarray(rows).view(row).ravel()
 
 
 def deffuant(
@@ -153,7 +175,7 @@ def _symmetric_binary(adjacency: np.ndarray | sp.spmatrix) -> sp.csr_matrix:
     return sp.csr_matrix(a)
 
 
-def shortest_path_load(adjacency: np.ndarray | sp.spmatrix) -> np.ndarray:
+def shortest_path_load(adjacency: np.ndarray | sp.spmatrix, clean: bool = False) -> np.ndarray:
     """Unnormalised shortest-path betweenness of every node of an undirected graph.
 
     The load of node v is the number of shortest paths between other node pairs that pass
@@ -163,11 +185,13 @@ def shortest_path_load(adjacency: np.ndarray | sp.spmatrix) -> np.ndarray:
 
     Args:
         adjacency: (n, n) adjacency of an undirected, unweighted graph (dense or sparse).
+        clean: the caller guarantees a symmetric 0/1 CSR matrix without self-loops (skips
+            the normalisation, which dominates the cost on small graphs).
 
     Returns:
         (n,) float64 loads; each unordered pair {s, t} is counted once.
     """
-    a = _symmetric_binary(adjacency)
+    a = adjacency if clean else _symmetric_binary(adjacency)
     n = a.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.float64)

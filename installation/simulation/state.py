@@ -166,8 +166,15 @@ ARRAY_FIELDS = (
     "growth_u",
     "growth_v",
 )
-SCALAR_FIELDS = ("tick", "time", "transit_scale", "participation_rate", "loudness",
-                 "pair_carry", "growth_carry")
+SCALAR_FIELDS = (
+    "tick",
+    "time",
+    "transit_scale",
+    "participation_rate",
+    "loudness",
+    "pair_carry",
+    "growth_carry",
+)
 
 
 @dataclass
@@ -217,8 +224,10 @@ def build_derived(state: State) -> Derived:
     h, w = state.community.shape
     e = state.edges
     adjacency = sp.coo_matrix(
-        (np.ones(2 * len(e)), (np.concatenate([e[:, 0], e[:, 1]]),
-                               np.concatenate([e[:, 1], e[:, 0]]))),
+        (
+            np.ones(2 * len(e)),
+            (np.concatenate([e[:, 0], e[:, 1]]), np.concatenate([e[:, 1], e[:, 0]])),
+        ),
         shape=(m, m),
     ).tocsr()
     adjacency.sum_duplicates()

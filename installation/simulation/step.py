@@ -17,8 +17,13 @@ import numpy as np
 from installation.config import live_parameters
 from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
 from installation.simulation.indices import access, update_indices
-from installation.simulation.models import deffuant_pairs, gray_scott_step, local_load_sharing
-from installation.simulation.models import shortest_path_load
+from installation.simulation.models import (
+    deffuant_pairs,
+    gray_scott_step,
+    local_load_sharing,
+    put_rows,
+    shortest_path_load,
+)
 from installation.simulation.state import ANGER, EMPATHY, HOPE, TRUST, State, derived
 
 # Pearson's (1993) diffusion constants and the two regimes growth moves between.
@@ -70,8 +75,10 @@ def citizens_near(state: State, x: float, y: float, radius: float) -> tuple[np.n
     if x0 > x1 or y0 > y1:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
     # One contiguous run of the coarse-cell ordering per coarse row of the bounding box.
-    runs = [d.coarse_order[d.coarse_start[r * c + x0] : d.coarse_start[r * c + x1 + 1]]
-            for r in range(y0, y1 + 1)]
+    runs = [
+        d.coarse_order[d.coarse_start[r * c + x0] : d.coarse_start[r * c + x1 + 1]]
+        for r in range(y0, y1 + 1)
+    ]
     idx = np.concatenate(runs) if runs else np.zeros(0, np.int32)
     p = state.cit_pos[idx]
     d2 = (p[:, 0] - np.float32(x)) ** 2 + (p[:, 1] - np.float32(y)) ** 2
@@ -80,8 +87,9 @@ def citizens_near(state: State, x: float, y: float, radius: float) -> tuple[np.n
     return idx[inside], (1.0 - d2[inside] / r2).astype(np.float32)
 
 
-def _anchor(state: State, idx: np.ndarray | slice, dim: int, value: float, pull: np.ndarray
-            | float) -> None:
+def _anchor(
+    state: State, idx: np.ndarray | slice, dim: int, value: float, pull: np.ndarray | float
+) -> None:
     """Friedkin-Johnsen anchoring: blend a new target into citizens' anchors on one dimension.
 
     The anchor moves towards ``value`` in proportion to the new pull's share of the total,
@@ -212,7 +220,7 @@ def _update_transit(state: State) -> None:
     state.transit[:] = 0.0
     if alive.size > 2:
         sub = d.adjacency[alive][:, alive]
-        state.transit[alive] = shortest_path_load(sub) * state.transit_scale
+        state.transit[alive] = shortest_path_load(sub, clean=True) * state.transit_scale
 
 
 def _neural_cloud(state: State, dt: float) -> int:
@@ -326,14 +334,16 @@ def _sentiment(state: State, dt: float) -> None:
     pulls[0] = stress
     pulls[1] = calm
     pulls[1, :, ANGER] = -np.expm1(-model.calm_rate * span * (1.0 + 4.0 * emp))
-    sel = (lit.astype(np.intp), home.astype(np.intp))
-    xs += pulls[sel] * (targets[sel] - xs)
+    sel = lit.astype(np.intp) * len(rest) + home
+    xs += np.take(pulls.reshape(-1, 4), sel, axis=0) * (
+        np.take(targets.reshape(-1, 4), sel, axis=0) - xs
+    )
 
     # Small random shocks keep the city alive with nobody in the room.
     shocks = state.rng.binomial(n, min(1.0, model.shock_rate * dt))
     who = state.rng.integers(0, n, shocks)
-    kick = state.rng.normal(0.0, model.noise, (shocks, 4)).astype(np.float32)
-    x[who] = np.clip(x[who] + kick, 0.0, 1.0)
+    kick = state.rng.standard_normal((shocks, 4), dtype=np.float32) * np.float32(model.noise)
+    put_rows(x, who, np.clip(np.take(x, who, axis=0) + kick, 0.0, 1.0))
 
     # Bounded confidence between spatial neighbours (Deffuant-Weisbuch), with disjoint pairs
     # (a, a + s) taken from a window of the Morton ordering; a log-uniform shift s mixes
@@ -355,8 +365,9 @@ def _sentiment(state: State, dt: float) -> None:
         a = (p // shift) * 2 * shift + p % shift
         i = (a + rotation) % n
         j = (a + shift + rotation) % n
-        deffuant_pairs(x, i, j, eps_comm[state.cit_home[i]], eps_comm[state.cit_home[j]],
-                       model.convergence)
+        deffuant_pairs(
+            x, i, j, eps_comm[state.cit_home[i]], eps_comm[state.cit_home[j]], model.convergence
+        )
 
     # Friedkin-Johnsen anchoring to visitors' pushes: x <- (1 - w) x + w u with
     # w = 1 - exp(-rate dt); the anchors then fade.

@@ -133,8 +133,10 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
     side = int(np.ceil(np.sqrt(m)))
     slots = rng.permutation(side * side)[:m]
     node_pos = np.stack(
-        [(slots % side + rng.uniform(0.2, 0.8, m)) / side,
-         (slots // side + rng.uniform(0.2, 0.8, m)) / side],
+        [
+            (slots % side + rng.uniform(0.2, 0.8, m)) / side,
+            (slots // side + rng.uniform(0.2, 0.8, m)) / side,
+        ],
         axis=1,
     )
     order = np.lexsort((node_pos[:, 0], node_pos[:, 1]))
@@ -155,9 +157,7 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
     adj = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
     betweenness = shortest_path_load(adj)
     share = model.transit_share
-    transit_scale = (
-        share / (1.0 - share) * base_demand.sum() / max(betweenness.sum(), 1e-12)
-    )
+    transit_scale = share / (1.0 - share) * base_demand.sum() / max(betweenness.sum(), 1e-12)
     transit = betweenness * transit_scale
 
     # Citizens, uniformly over the canopy, stored in Morton order of their cell.
