@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check-config", help="validate a venue file and print what it means")
     c.add_argument("file", type=Path, nargs="?", help="venue file (default: built-in default)")
+
+    sub.add_parser("config-reference", help="print the configuration reference (Markdown)")
     return p
 
 
@@ -109,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "validate": cmd_validate,
             "bench": cmd_bench,
             "check-config": cmd_check_config,
+            "config-reference": cmd_config_reference,
         }[args.command]
         return handler(args)
     except (UsageError, ConfigError) as exc:
@@ -233,6 +236,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"# {args.file or 'built-in default'}: valid")
     for f in dataclasses.fields(config):
         print(f"{f.name} = {getattr(config, f.name)}")
+    return 0
+
+
+def cmd_config_reference(args: argparse.Namespace) -> int:
+    from installation.config.reference import config_reference
+
+    print(config_reference())
     return 0
 
 

@@ -125,7 +125,10 @@ class ModelConfig:
         live=True,
     )
     glitch_poverty: float = opt(
-        4.0, "Factor by which poor access multiplies the glitch rate.", lo=0.0, hi=50.0
+        4.0,
+        "Extra glitch rate where access is nil, as a multiple of the base rate.",
+        lo=0.0,
+        hi=50.0,
     )
     glitch_depth: float = opt(
         0.45, "Largest fraction of capacity a glitch takes away.", lo=0.0, hi=1.0
@@ -141,17 +144,17 @@ class ModelConfig:
         live=True,
     )
     repair_unity: float = opt(
-        6.0, "Factor by which full unity multiplies the repair rate.", lo=0.0, hi=100.0
+        6.0, "Extra repair rate at full unity, as a multiple of the base rate.", lo=0.0, hi=100.0
     )
     repair_empathy: float = opt(
         3.0,
-        "Factor by which a fully empathic community multiplies its repair rate.",
+        "Extra repair rate in a fully empathic community, as a multiple of the base rate.",
         lo=0.0,
         hi=100.0,
     )
     repair_help: float = opt(
         8.0,
-        "Factor by which visitors' repair actions multiply the local repair rate.",
+        "Extra repair rate at full visitor help, as a multiple of the (unity-raised) rate.",
         lo=0.0,
         hi=100.0,
     )

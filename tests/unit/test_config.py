@@ -125,3 +125,12 @@ def test_live_parameters_are_whitelisted_with_ranges():
     live = live_parameters()
     assert live["glitch_rate"] == (0.0, 1.0)
     assert "tolerance" not in live  # structural: fixed at creation
+
+
+def test_docs_config_reference_is_up_to_date():
+    from installation.config.reference import config_reference
+
+    text = (ROOT / "docs" / "config.md").read_text()
+    assert text.strip() == config_reference().strip(), (
+        "docs/config.md is stale: run `canopy config-reference > docs/config.md`"
+    )
