@@ -1,7 +1,7 @@
 # Canopy: two commands on a fresh Debian machine.
 #   make run   set-up, then the gallery show on the built-in default config
 #   make test  set-up, then the whole test suite
-.PHONY: run test setup setup-test lint validate bench soak clean
+.PHONY: run test setup setup-test lint validate bench soak stills demo clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,6 +29,13 @@ validate: setup
 
 bench: setup
 	$(CANOPY) bench sim
+	$(CANOPY) bench render
+
+stills: setup
+	$(CANOPY) stills -o docs/stills --size 1280x720
+
+demo: setup
+	$(CANOPY) render -o out/verdantia.mp4 --size 1280x720
 
 soak: setup
 	$(PY) scripts/soak_sim.py --steps 1000000

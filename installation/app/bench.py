@@ -67,3 +67,81 @@ SIM_TARGETS = {
     "deffuant_pairs_per_s": (">=", 1e7),
     "steps_per_s_1m": (">=", 10.0),
 }
+
+
+def _render_fps(size: tuple[int, int], frames: int, ctx) -> tuple[float, float]:
+    """Frames per second of simulate+upload+draw+readback, and of the GL part alone."""
+    from installation.inputs import EMPTY_FRAME as empty
+    from installation.render.tapestry import Tapestry
+
+    state = create_world(WorldConfig(), ModelConfig())
+    tap = Tapestry(ctx, size)
+    tap.upload(state)
+    tap.draw()
+    tap.read()
+    gl = 0.0
+    t0 = time.perf_counter()
+    for _ in range(frames):
+        step(state, empty, 1 / 30)
+        g0 = time.perf_counter()
+        tap.upload(state)
+        tap.draw()
+        tap.read()
+        gl += time.perf_counter() - g0
+    total = time.perf_counter() - t0
+    tap.release()
+    return frames / total, frames / gl
+
+
+def _encode_fps(size: tuple[int, int], frames: int, tmp: str) -> float:
+    from installation.outputs.video import VideoWriter
+
+    rng = np.random.default_rng(0)
+    # Art-like frames: smooth gradients with texture, not noise (noise is x264's worst case).
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([xx / w, yy / h, 0.5 + 0.5 * np.sin(xx / 17.0) * np.cos(yy / 13.0)], -1)
+    images = [((base * (0.7 + 0.3 * rng.random())) * 255).astype(np.uint8) for _ in range(8)]
+    t0 = time.perf_counter()
+    with VideoWriter(f"{tmp}/bench.mp4", size, 30) as writer:
+        for i in range(frames):
+            writer.write(images[i % len(images)])
+    return frames / (time.perf_counter() - t0)
+
+
+def _pipeline_fps(size: tuple[int, int], frames: int, ctx, tmp: str) -> float:
+    from installation.app.offline import render_video
+    from installation.app.sketch import load_sketch
+
+    sketch = load_sketch("verdantia")
+    summary = render_video(
+        sketch, f"{tmp}/pipeline.mp4", size=size, fps=30, count=frames, progress=False, ctx=ctx
+    )
+    return summary.fps
+
+
+def bench_render(quick: bool = False) -> dict[str, float | str]:
+    """Render, encode and whole-pipeline frames per second at 1280x720 and 1920x1080."""
+    import tempfile
+
+    from installation.render.context import create_headless_context, describe
+
+    ctx = create_headless_context()
+    n = 10 if quick else 60
+    out: dict[str, float | str] = {"renderer": describe(ctx)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, size in (("", (1280, 720)), ("_1080p", (1920, 1080))):
+            if quick and label:
+                continue
+            render_fps, gl_fps = _render_fps(size, n, ctx)
+            out[f"render_fps{label}"] = round(render_fps, 2)
+            out[f"gl_only_fps{label}"] = round(gl_fps, 2)
+            out[f"encode_fps{label}"] = round(_encode_fps(size, n * 2, tmp), 2)
+            out[f"pipeline_fps{label}"] = round(_pipeline_fps(size, n, ctx, tmp), 2)
+    out["pipeline_vs_slowest"] = round(
+        float(out["pipeline_fps"]) / min(float(out["render_fps"]), float(out["encode_fps"])), 3
+    )
+    return out
+
+
+RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}

@@ -48,6 +48,21 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _nonneg_float(text: str) -> float:
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive_float(text)
+
+
+def _size(text: str) -> tuple[int, int]:
+    from installation.app.offline import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     p = _Parser(
@@ -86,8 +101,59 @@ def build_parser() -> argparse.ArgumentParser:
         "Friedkin-Johnsen, Motter-Lai, Gray-Scott, Gini). Exit status 0 only if all pass.",
     )
 
+    r = sub.add_parser(
+        "render",
+        help="render a sketch offline to video (.mp4 H.264, .mov ProRes) or PNG frames",
+        description="Renders a sketch (the default story when none is given) offline. The "
+        "same sketch, seed and options give identical frames on any machine. Ctrl-C leaves "
+        "a playable file holding the frames so far.",
+    )
+    r.add_argument(
+        "-o",
+        "--output",
+        default="out/verdantia.mp4",
+        help="output: .mp4, .mov or a pattern like frames/%%05d.png",
+    )
+    r.add_argument("--sketch", help="sketch name in sketches/ or path to a .py file")
+    length = r.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=_positive_float, help="length in seconds")
+    length.add_argument("--frames", type=_positive_int, help="length in frames")
+    r.add_argument("--fps", type=_positive_float, default=30.0, help="frames per second")
+    r.add_argument("--size", type=_size, default=(1280, 720), help="WxH (default 1280x720)")
+    r.add_argument("--seed", type=_positive_int, help="world seed (overrides the sketch)")
+    r.add_argument("--audio", type=Path, help="a sound file to mux in (e.g. a journal's WAV)")
+    r.add_argument(
+        "--preset",
+        default="veryfast",
+        choices=(
+            "ultrafast",
+            "superfast",
+            "veryfast",
+            "faster",
+            "fast",
+            "medium",
+            "slow",
+            "slower",
+            "veryslow",
+        ),
+        help="x264 speed preset (.mp4)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("still", help="render one frame of a sketch to a PNG")
+    st.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")
+    st.add_argument("--size", type=_size, default=(1280, 720), help="WxH (default 1280x720)")
+    st.add_argument("--at", type=_nonneg_float, default=0.0, help="time in seconds")
+    st.add_argument("--sketch", help="sketch name or path (default: the story)")
+    st.add_argument("--seed", type=_positive_int, help="world seed (overrides the sketch)")
+
+    sa = sub.add_parser("stills", help="render one PNG per act of a sketch into a folder")
+    sa.add_argument("-o", "--output", type=Path, default=Path("docs/stills"), help="folder")
+    sa.add_argument("--size", type=_size, default=(1280, 720), help="WxH (default 1280x720)")
+    sa.add_argument("--sketch", help="sketch name or path (default: the story)")
+
     b = sub.add_parser("bench", help="benchmarks (figures, not tests)")
-    b.add_argument("suite", choices=("sim",), help="what to measure")
+    b.add_argument("suite", choices=("sim", "render"), help="what to measure")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer repetitions (rougher)")
 
@@ -95,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file", type=Path, nargs="?", help="venue file (default: built-in default)")
 
     sub.add_parser("config-reference", help="print the configuration reference (Markdown)")
+    sub.add_parser("uniforms-reference", help="print the shaders' uniform contract (Markdown)")
     return p
 
 
@@ -112,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bench": cmd_bench,
             "check-config": cmd_check_config,
             "config-reference": cmd_config_reference,
+            "uniforms-reference": cmd_uniforms_reference,
+            "render": cmd_render,
+            "still": cmd_still,
+            "stills": cmd_stills,
         }[args.command]
         return handler(args)
     except (UsageError, ConfigError) as exc:
@@ -123,9 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _operator_errors() -> tuple[type[Exception], ...]:
+    from installation.app.sketch import SketchError
     from installation.app.snapshots import SnapshotError
+    from installation.outputs.png import OutputError
+    from installation.render.context import GLUnavailable
 
-    return (SnapshotError,)
+    return (SnapshotError, SketchError, OutputError, GLUnavailable)
 
 
 def format_indices(state: State) -> str:
@@ -216,14 +290,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from installation.app.bench import SIM_TARGETS, bench_sim
+    from installation.app.bench import RENDER_TARGETS, SIM_TARGETS, bench_render, bench_sim
 
-    result = bench_sim(quick=args.quick)
+    if args.suite == "sim":
+        result, targets = bench_sim(quick=args.quick), SIM_TARGETS
+    else:
+        result, targets = bench_render(quick=args.quick), RENDER_TARGETS
     if args.json:
         print(json.dumps(result))
         return 0
     for key, value in result.items():
-        target = SIM_TARGETS.get(key)
+        target = targets.get(key)
         note = f"   (target {target[0]} {target[1]:g})" if target else ""
         print(f"{key:<22s} {value}{note}")
     return 0
@@ -236,6 +313,79 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"# {args.file or 'built-in default'}: valid")
     for f in dataclasses.fields(config):
         print(f"{f.name} = {getattr(config, f.name)}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from installation.app.offline import render_video
+    from installation.app.sketch import load_sketch
+
+    sketch = load_sketch(args.sketch)
+    count = (
+        args.frames
+        if args.frames is not None
+        else round((args.seconds if args.seconds is not None else sketch.seconds) * args.fps)
+    )
+    output = Path(args.output)
+    if "%" not in str(output):
+        output.parent.mkdir(parents=True, exist_ok=True)
+    summary = render_video(
+        sketch,
+        args.output,
+        size=args.size,
+        fps=args.fps,
+        count=count,
+        seed=args.seed,
+        audio=args.audio,
+        preset=args.preset,
+        progress=not args.quiet,
+    )
+    state = "interrupted after" if summary.interrupted else "wrote"
+    print(
+        f"{state} {summary.frames} frames ({summary.seconds:.1f} s at {args.fps:g} fps, "
+        f"{args.size[0]}x{args.size[1]}) to {summary.path} in {summary.wall_s:.1f} s "
+        f"({summary.fps:.1f} fps)"
+    )
+    print(f"frames-hash: {summary.frames_hash}")
+    return 130 if summary.interrupted else 0
+
+
+def cmd_still(args: argparse.Namespace) -> int:
+    from installation.app.offline import render_stills
+    from installation.app.sketch import load_sketch
+
+    sketch = load_sketch(args.sketch)
+    if args.seed is not None:
+        import dataclasses
+
+        sketch = dataclasses.replace(
+            sketch, world=dataclasses.replace(sketch.world, seed=args.seed)
+        )
+    from installation.outputs.png import write_png
+
+    ((_, frame),) = render_stills(sketch, [(args.at, "")], None, size=args.size)
+    write_png(args.output, frame)
+    print(f"wrote {args.output} ({args.size[0]}x{args.size[1]}, t={args.at:g} s)")
+    return 0
+
+
+def cmd_stills(args: argparse.Namespace) -> int:
+    from installation.app.offline import render_stills
+    from installation.app.sketch import load_sketch
+
+    sketch = load_sketch(args.sketch)
+    if not sketch.acts:
+        raise UsageError(f"sketch {sketch.name!r} marks no acts")
+    args.output.mkdir(parents=True, exist_ok=True)
+    for path, _ in render_stills(sketch, list(sketch.acts), args.output, size=args.size):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_uniforms_reference(args: argparse.Namespace) -> int:
+    from installation.render.uniforms import uniforms_reference
+
+    print(uniforms_reference(), end="")
     return 0
 
 

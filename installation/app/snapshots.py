@@ -44,6 +44,7 @@ def save_snapshot(state: State, path: str | Path) -> Path:
             np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
         tmp = None
         _fsync_dir(path.parent)
@@ -98,3 +99,10 @@ def load_snapshot(path: str | Path) -> State:
         return state_from_arrays(arrays, meta)
     except StateFormatError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
+
+
+def _umask() -> int:
+    """The process umask (read without changing it for longer than a moment)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

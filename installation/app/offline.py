@@ -1,0 +1,236 @@
+"""Offline rendering: a sketch (or recorded input) to video, PNG sequence or stills.
+
+Time comes from the frame count (``FrameTime``), never the wall clock, so the same sketch,
+seed and options give the same frames on any machine. The simulation and the GL passes run
+on this thread; encoding runs on a writer thread fed through a small queue, so encoding
+overlaps with simulating and rendering the next frame (measured in ``canopy bench render``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+from installation.app.sketch import Sketch
+from installation.outputs.png import OutputError, write_png
+from installation.outputs.video import VideoWriter
+from installation.render.context import create_headless_context
+from installation.render.tapestry import Tapestry
+from installation.simulation import State, create_world, step
+from installation.timing import FixedStepClock, FrameTime
+
+MAX_SIZE = (7680, 4320)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'WxH' -> (W, H), within 16x16 .. 7680x4320."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size must look like 1280x720, got {text!r}") from None
+    if not (16 <= w <= MAX_SIZE[0] and 16 <= h <= MAX_SIZE[1]):
+        raise ValueError(f"size {w}x{h} is outside 16x16 .. {MAX_SIZE[0]}x{MAX_SIZE[1]}")
+    return w, h
+
+
+def frames(
+    sketch: Sketch,
+    size: tuple[int, int],
+    fps: float,
+    count: int,
+    ctx: moderngl.Context,
+    seed: int | None = None,
+    on_state: Callable[[State], None] | None = None,
+    tapestry: Tapestry | None = None,
+    draw: Callable[[int], bool] | None = None,
+) -> Iterator[np.ndarray | None]:
+    """Yield ``count`` frames of ``sketch``: frame k shows the city at k / fps seconds.
+
+    Args:
+        sketch: what to render.
+        size: (width, height).
+        fps: frames per second.
+        count: number of frames.
+        ctx: the GL context.
+        seed: overrides the sketch's world seed.
+        on_state: called with the state before each frame is drawn (for probes and tests).
+        tapestry: an existing tapestry to draw with (one is created otherwise).
+        draw: which frames to draw (all when None); the others are simulated only and
+            yielded as None.
+    """
+    world = sketch.world if seed is None else replace(sketch.world, seed=seed)
+    state = create_world(world, sketch.model)
+    dt = 1.0 / world.tick_hz
+    source = FrameTime(fps)
+    clock = FixedStepClock(world.tick_hz, source, max_catchup=10**9)
+    own = tapestry is None
+    tap = tapestry or Tapestry(ctx, size)
+    try:
+        for k in range(count):
+            if k:
+                source.advance()
+            for _ in range(clock.poll().ticks):
+                step(state, sketch.score.frame(state.tick, dt), dt)
+            if on_state is not None:
+                on_state(state)
+            tap.advance_audio_clock(1.0 / fps if k else 0.0, state.loudness)
+            if draw is not None and not draw(k):
+                yield None
+                continue
+            tap.upload(state)
+            tap.draw()
+            yield tap.read()
+    finally:
+        if own:
+            tap.release()
+
+
+@dataclass
+class RenderSummary:
+    """What a render produced."""
+
+    path: str
+    frames: int
+    seconds: float
+    wall_s: float
+    frames_hash: str
+    interrupted: bool
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class _Progress:
+    """A one-line progress bar on stderr: frames, frames per second, time left."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total = total
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.5 and done < self.total):
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        left = (self.total - done) / rate if rate > 0 else 0.0
+        filled = int(30 * done / max(self.total, 1))
+        bar = "#" * filled + "." * (30 - filled)
+        sys.stderr.write(
+            f"\r[{bar}] {done}/{self.total} frames  {rate:5.1f} fps  "
+            f"left {int(left) // 60}:{int(left) % 60:02d} "
+        )
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def render_video(
+    sketch: Sketch,
+    output: str | Path,
+    size: tuple[int, int] = (1280, 720),
+    fps: float = 30.0,
+    count: int | None = None,
+    seed: int | None = None,
+    audio: str | Path | None = None,
+    preset: str = "veryfast",
+    progress: bool = True,
+    ctx: moderngl.Context | None = None,
+) -> RenderSummary:
+    """Render ``sketch`` to a video file or PNG sequence; Ctrl-C keeps what was made.
+
+    Raises:
+        OutputError: the output cannot be written (bad path, disk full, ...).
+    """
+    count = count if count is not None else round(sketch.seconds * fps)
+    writer = VideoWriter(output, size, fps, audio=audio, preset=preset)
+    ctx = ctx or create_headless_context()
+    bar = _Progress(count, enabled=progress)
+    digest = hashlib.sha256()
+    jobs: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def encode() -> None:
+        while True:
+            frame = jobs.get()
+            if frame is None:
+                return
+            if failure:
+                continue
+            try:
+                writer.write(frame)
+            except BaseException as exc:  # reported on the main thread
+                failure.append(exc)
+
+    encoder = threading.Thread(target=encode, name="encoder", daemon=True)
+    encoder.start()
+    t0 = time.perf_counter()
+    done = 0
+    interrupted = False
+    try:
+        for frame in frames(sketch, size, fps, count, ctx, seed=seed):
+            if failure:
+                break
+            digest.update(hashlib.sha256(frame.tobytes()).digest())
+            jobs.put(frame)
+            done += 1
+            bar.update(done)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        jobs.put(None)
+        encoder.join()
+        writer.close()
+    if failure:
+        raise failure[0]
+    return RenderSummary(
+        str(output), done, done / fps, time.perf_counter() - t0, digest.hexdigest(), interrupted
+    )
+
+
+def render_stills(
+    sketch: Sketch,
+    times: list[tuple[float, str]],
+    folder: str | Path | None,
+    size: tuple[int, int] = (1280, 720),
+    fps: float = 30.0,
+    seed: int | None = None,
+    ctx: moderngl.Context | None = None,
+) -> list[tuple[Path | None, np.ndarray]]:
+    """Render frames at the given times in one pass; write them as PNGs when ``folder`` is
+    given (named ``<n>-<label>.png``). Earlier frames are drawn too, so feedback trails look
+    as they do in the video."""
+    ctx = ctx or create_headless_context()
+    wanted = {round(t * fps): (i, label) for i, (t, label) in enumerate(times)}
+    last = max(wanted) if wanted else 0
+    # Trails fade within about a second, so drawing the second before each still is enough.
+    warm = round(fps)
+
+    def needed(k: int) -> bool:
+        return any(0 <= w - k <= warm for w in wanted)
+
+    out: list[tuple[Path | None, np.ndarray]] = []
+    for k, frame in enumerate(frames(sketch, size, fps, last + 1, ctx, seed=seed, draw=needed)):
+        if k in wanted and frame is not None:
+            i, label = wanted[k]
+            path = None
+            if folder is not None:
+                name = f"{i + 1}-{label.replace(' ', '-')}.png" if label else f"{i + 1}.png"
+                path = write_png(Path(folder) / name, frame)
+            out.append((path, frame))
+    return out
+
+
+__all__ = ["OutputError", "RenderSummary", "frames", "parse_size", "render_stills", "render_video"]

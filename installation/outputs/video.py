@@ -1,0 +1,181 @@
+"""Video files through PyAV: H.264 .mp4, ProRes .mov, or a PNG sequence; sound muxed in.
+
+The format follows the path: ``.mp4`` (H.264, yuv420p, faststart), ``.mov`` (ProRes 422 HQ,
+yuv422p10le), or a pattern with a printf field such as ``frames/%05d.png``. ``close`` always
+flushes the encoder and writes the index, so an interrupted render leaves a playable file
+holding the frames so far. IO problems become ``OutputError`` with the path and the reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from installation.outputs.png import OutputError
+
+_PATTERN = re.compile(r"%0?\d*d")
+
+
+def video_kind(path: str | Path) -> str:
+    """'h264', 'prores' or 'png-sequence' for an output path; raises OutputError otherwise."""
+    text = str(path)
+    if _PATTERN.search(text):
+        if not text.lower().endswith(".png"):
+            raise OutputError(f"{text}: a frame pattern must end in .png")
+        return "png-sequence"
+    suffix = Path(text).suffix.lower()
+    if suffix == ".mp4":
+        return "h264"
+    if suffix == ".mov":
+        return "prores"
+    raise OutputError(
+        f"{text}: unknown video type; use .mp4, .mov or a pattern like frames/%05d.png"
+    )
+
+
+def _describe(exc: BaseException, path: str | Path) -> OutputError:
+    code = getattr(exc, "errno", None)
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EACCES: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOENT: "the folder does not exist",
+    }.get(code, str(exc))
+    return OutputError(f"cannot write {path}: {reason}")
+
+
+class VideoWriter:
+    """Encodes RGB frames to a file.
+
+    Args:
+        path: output path; its suffix or pattern picks the format.
+        size: (width, height); both even for H.264 and ProRes.
+        fps: frames per second (an integer or a float such as 29.97).
+        audio: optional WAV (or any file PyAV can decode) to mux as the sound track.
+        preset: x264 speed preset for .mp4 ('ultrafast' ... 'veryslow').
+        crf: x264 quality for .mp4 (lower is better).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        size: tuple[int, int],
+        fps: float,
+        audio: str | Path | None = None,
+        preset: str = "veryfast",
+        crf: int = 18,
+    ) -> None:
+        self.path = str(path)
+        self.kind = video_kind(path)
+        self.size = size
+        self.frames = 0
+        w, h = size
+        if self.kind != "png-sequence" and (w % 2 or h % 2):
+            raise OutputError(f"{path}: width and height must be even for video ({w}x{h})")
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
+        rate = Fraction(fps).limit_denominator(1001)
+        try:
+            if self.kind == "png-sequence":
+                self.container = av.open(self.path, "w", format="image2")
+                self.stream = self.container.add_stream("png", rate=rate)
+                self.stream.pix_fmt = "rgb24"
+            elif self.kind == "h264":
+                self.container = av.open(self.path, "w", options={"movflags": "+faststart"})
+                self.stream = self.container.add_stream(
+                    "libx264", rate=rate, options={"preset": preset, "crf": str(crf)}
+                )
+                self.stream.pix_fmt = "yuv420p"
+            else:
+                self.container = av.open(self.path, "w")
+                self.stream = self.container.add_stream(
+                    "prores_ks", rate=rate, options={"profile": "3"}
+                )
+                self.stream.pix_fmt = "yuv422p10le"
+        except (OSError, av.FFmpegError) as exc:
+            raise _describe(exc, path) from None
+        self.stream.width, self.stream.height = w, h
+        self.stream.time_base = Fraction(1, 1) / rate
+        self._audio = None
+        if audio is not None:
+            self._audio = self._open_audio(audio)
+
+    def _open_audio(self, audio: str | Path):
+        if self.kind == "png-sequence":
+            raise OutputError(f"{self.path}: a PNG sequence cannot carry sound")
+        try:
+            source = av.open(str(audio))
+        except (OSError, av.FFmpegError) as exc:
+            raise OutputError(f"cannot read the sound {audio}: {exc}") from None
+        if not source.streams.audio:
+            source.close()
+            raise OutputError(f"{audio}: has no sound track")
+        in_stream = source.streams.audio[0]
+        codec = "aac" if self.kind == "h264" else "pcm_s16le"
+        out = self.container.add_stream(codec, rate=in_stream.rate)
+        out.layout = in_stream.layout.name
+        return source, in_stream, out
+
+    def write(self, frame: np.ndarray) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame."""
+        if self.container is None:
+            raise OutputError(f"{self.path}: already closed")
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        vf.pts = self.frames
+        try:
+            for packet in self.stream.encode(vf):
+                self.container.mux(packet)
+        except (OSError, av.FFmpegError) as exc:
+            self._abandon()
+            raise _describe(exc, self.path) from None
+        self.frames += 1
+
+    def _abandon(self) -> None:
+        """After a failed write, touch the muxer no more: libav crashes if a muxer that
+        failed is asked to write again (seen with ENOSPC during the trailer)."""
+        self._failed_container = self.container  # keep it alive; never flush or close it
+        self.container = None
+
+    def _mux_audio(self) -> None:
+        source, in_stream, out = self._audio
+        seconds = self.frames / float(self.stream.average_rate or 1)
+        resampler = av.AudioResampler(format=out.format.name, layout=out.layout.name, rate=out.rate)
+        done = False
+        for frame in source.decode(in_stream):
+            if frame.time is not None and frame.time >= seconds:
+                break
+            for rf in resampler.resample(frame):
+                for packet in out.encode(rf):
+                    self.container.mux(packet)
+            done = True
+        if done:
+            for packet in out.encode(None):
+                self.container.mux(packet)
+        source.close()
+
+    def close(self) -> None:
+        """Flush the encoder (and mux the sound); safe to call more than once."""
+        if self.container is None:
+            return
+        try:
+            for packet in self.stream.encode(None):
+                self.container.mux(packet)
+            if self._audio is not None:
+                self._mux_audio()
+            self.container.close()
+        except (OSError, av.FFmpegError) as exc:
+            self._abandon()
+            raise _describe(exc, self.path) from None
+        self.container = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Rendering: the one GL context, shaders from files, the tapestry's passes."""

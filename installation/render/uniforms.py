@@ -1,0 +1,130 @@
+"""The uniform contract: every uniform and texture the shaders may read, written from here.
+
+``UNIFORMS`` and ``TEXTURES`` are the single source of truth; ``shaders/UNIFORMS.md`` is
+generated from them (``canopy uniforms-reference``) and a test keeps it current and checks
+that the shaders declare nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import moderngl
+
+from installation.simulation.state import Indices
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """One uniform: its GLSL name and type, the passes that read it, and what it means."""
+
+    name: str
+    glsl: str
+    passes: str
+    meaning: str
+
+
+UNIFORMS: tuple[Uniform, ...] = (
+    Uniform("u_time", "float", "all", "Simulated seconds since the world began."),
+    Uniform(
+        "u_audio_time",
+        "float",
+        "all",
+        "A clock that runs at 1x in a quiet room and up to 3x when it is loud.",
+    ),
+    Uniform("u_resolution", "vec2", "all", "Output size in pixels."),
+    Uniform("u_unity", "float", "all", "Unity index in [0, 1]."),
+    Uniform("u_disparity", "float", "all", "Gini coefficient of access, [0, 1]."),
+    Uniform("u_outage", "float", "all", "Share of the canopy without power, [0, 1]."),
+    Uniform("u_hope", "float", "all", "Mean hope, [0, 1]."),
+    Uniform("u_anger", "float", "all", "Mean anger, [0, 1]."),
+    Uniform("u_participation", "float", "all", "Visitors' recent activity, [0, 1)."),
+    Uniform("u_loudness", "float", "all", "Smoothed room loudness, [0, 1]."),
+    Uniform("u_act", "int", "all", "The act: 1 rally ... 5 emergence."),
+    Uniform("u_colours", "vec3[16]", "weave", "Community identity colours (linear RGB)."),
+    Uniform("u_canopy", "vec2", "weave", "Canopy size in cells (width, height)."),
+    Uniform("u_threads", "float", "weave", "Warp threads across the width."),
+    Uniform("u_thickness", "float", "cloud", "Half width of a filament, canopy units."),
+    Uniform("u_persistence", "float", "weave", "How much of the last frame echoes, [0, 1)."),
+    Uniform(
+        "u_threshold",
+        "float",
+        "blur",
+        "Brightness above which light blooms (0: plain blur, no bright pass).",
+    ),
+    Uniform("u_direction", "vec2", "blur", "Blur direction, in texels."),
+    Uniform("u_bloom_strength", "float", "composite", "How strongly bloom is added."),
+    Uniform("u_fade", "float", "composite", "1 for the full picture, 0 for black."),
+)
+
+TEXTURES: tuple[Uniform, ...] = (
+    Uniform(
+        "u_sentiment",
+        "sampler2D",
+        "weave",
+        "RGBA32F, ~12 citizens a texel: mean hope, anger, empathy, trust (linear).",
+    ),
+    Uniform(
+        "u_grid",
+        "sampler2D",
+        "weave",
+        "RGBA8 per canopy cell: powered, node health, node stress, community id (nearest).",
+    ),
+    Uniform("u_growth", "sampler2D", "weave", "RG32F Gray-Scott u, v (linear, repeating)."),
+    Uniform("u_previous", "sampler2D", "weave", "Last frame's picture, for the trails."),
+    Uniform("u_source", "sampler2D", "blur", "The image being bloomed."),
+    Uniform("u_frame", "sampler2D", "composite", "This frame's weave, trails and cloud."),
+    Uniform("u_bloom", "sampler2D", "composite", "The blurred bright parts."),
+)
+
+INDEX_UNIFORMS = {
+    "u_unity": "unity",
+    "u_disparity": "disparity",
+    "u_outage": "outage",
+    "u_hope": "hope",
+    "u_anger": "anger",
+    "u_participation": "participation",
+}
+
+
+def index_values(
+    indices: Indices, time: float, audio_time: float, loudness: float, resolution: tuple[int, int]
+) -> dict[str, Any]:
+    """The uniforms every pass shares, for one frame."""
+    values: dict[str, Any] = {u: float(getattr(indices, f)) for u, f in INDEX_UNIFORMS.items()}
+    values.update(
+        u_time=float(time),
+        u_audio_time=float(audio_time),
+        u_loudness=float(loudness),
+        u_act=int(indices.act),
+        u_resolution=(float(resolution[0]), float(resolution[1])),
+    )
+    return values
+
+
+def apply(program: moderngl.Program, values: dict[str, Any]) -> None:
+    """Write the values the program actually uses (the compiler drops unused uniforms)."""
+    for name, value in values.items():
+        if name in program:
+            program[name].value = value
+
+
+def uniforms_reference() -> str:
+    """Markdown for shaders/UNIFORMS.md."""
+    lines = [
+        "# The uniform contract",
+        "",
+        "Generated from `installation/render/uniforms.py` by `canopy uniforms-reference`; a "
+        "test keeps this file current and checks that the shaders declare nothing else. "
+        "Shared declarations live in `include/indices.glsl`.",
+        "",
+        "## Uniforms",
+        "",
+        "| name | type | read by | meaning |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{u.name}` | `{u.glsl}` | {u.passes} | {u.meaning} |" for u in UNIFORMS]
+    lines += ["", "## Textures", "", "| name | type | read by | contents |", "|---|---|---|---|"]
+    lines += [f"| `{u.name}` | `{u.glsl}` | {u.passes} | {u.meaning} |" for u in TEXTURES]
+    return "\n".join(lines) + "\n"

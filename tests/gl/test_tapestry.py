@@ -1,0 +1,114 @@
+"""The tapestry on llvmpipe: golden images of fixed ticks, determinism, readable scenes.
+
+Golden images are compared only on the software renderer (Mesa llvmpipe) with stated
+tolerances: at most 1% of pixels may differ by more than 24 (of 255) in any channel and the
+mean absolute difference must stay under 1.5. On a mismatch the rendered frame and a diff
+image are written next to the references (tests/golden/out/, ignored by git). Set
+CANOPY_UPDATE_GOLDEN=1 to rewrite the references after an intended change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from installation.app.offline import frames, render_stills
+from installation.app.sketch import load_sketch
+from installation.outputs.png import decode_png, write_png
+from installation.render.context import describe
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SIZE = (320, 180)
+MAX_BAD_SHARE = 0.01
+BAD_LEVEL = 24
+MAX_MEAN_DIFF = 1.5
+
+
+def assert_not_blank(img: np.ndarray) -> None:
+    """Reject blank or uniform frames: a real tapestry has contrast and many colours."""
+    assert img.std() > 8.0, f"frame is nearly uniform (std {img.std():.2f})"
+    colours = np.unique(img.reshape(-1, 3)[::7], axis=0)
+    assert len(colours) > 200, f"frame has only {len(colours)} colours"
+
+
+def compare_golden(name: str, img: np.ndarray) -> None:
+    ref_path = GOLDEN / f"{name}.png"
+    if os.environ.get("CANOPY_UPDATE_GOLDEN") == "1" or not ref_path.exists():
+        if not os.environ.get("CANOPY_UPDATE_GOLDEN"):
+            pytest.fail(f"no reference {ref_path}; run with CANOPY_UPDATE_GOLDEN=1 once")
+        write_png(ref_path, img)
+        return
+    ref = decode_png(ref_path.read_bytes())
+    assert ref.shape == img.shape
+    diff = np.abs(ref.astype(np.int16) - img.astype(np.int16))
+    bad = float((diff.max(axis=2) > BAD_LEVEL).mean())
+    mean = float(diff.mean())
+    if bad > MAX_BAD_SHARE or mean > MAX_MEAN_DIFF:
+        out = GOLDEN / "out"
+        out.mkdir(exist_ok=True)
+        write_png(out / f"{name}.png", img)
+        write_png(out / f"{name}-diff.png", np.clip(diff * 4, 0, 255).astype(np.uint8))
+        pytest.fail(
+            f"{name}: {bad:.2%} of pixels differ by > {BAD_LEVEL}, mean diff {mean:.2f}; see {out}"
+        )
+
+
+@pytest.fixture(scope="module")
+def story_stills(ctx):
+    if "llvmpipe" not in describe(ctx):
+        pytest.skip("golden images are defined on Mesa llvmpipe only")
+    sketch = load_sketch("verdantia")
+    return dict(
+        zip(
+            [label for _, label in sketch.acts],
+            [f for _, f in render_stills(sketch, list(sketch.acts), None, size=SIZE, ctx=ctx)],
+            strict=True,
+        )
+    )
+
+
+@pytest.mark.parametrize("act", ["rally", "summit and outage", "emergence"])
+def test_golden_story_frames(story_stills, act):
+    img = story_stills[act]
+    assert img.shape == (SIZE[1], SIZE[0], 3)
+    assert_not_blank(img)
+    compare_golden(f"verdantia-{act.replace(' ', '-')}", img)
+
+
+def test_calm_city_and_city_in_outage_differ_at_a_glance(story_stills):
+    calm = story_stills["rally"].astype(np.float64)
+    dark = story_stills["summit and outage"].astype(np.float64)
+    united = story_stills["emergence"].astype(np.float64)
+    # An outage darkens the cloth markedly.
+    assert dark.mean() < 0.8 * calm.mean()
+
+    # Unity binds the districts in gold: more warm (red > blue) highlights than at the rally.
+    def gold(img):
+        return float(((img[..., 0] > 150) & (img[..., 0] > img[..., 2] + 60)).mean())
+
+    assert gold(united) > gold(calm) * 1.5
+
+
+def test_two_renders_give_identical_frames(ctx):
+    sketch = load_sketch("verdantia")
+
+    def digest() -> str:
+        h = hashlib.sha256()
+        for f in frames(sketch, (160, 90), 30.0, 20, ctx):
+            h.update(f.tobytes())
+        return h.hexdigest()
+
+    assert digest() == digest()
+
+
+def test_resolution_independence(ctx):
+    sketch = load_sketch("verdantia")
+    ((_, small),) = render_stills(sketch, [(2.0, "")], None, size=(320, 180), ctx=ctx)
+    ((_, large),) = render_stills(sketch, [(2.0, "")], None, size=(1280, 720), ctx=ctx)
+    # The same picture at four times the size: compare after averaging 4x4 blocks.
+    down = large.reshape(180, 4, 320, 4, 3).mean(axis=(1, 3))
+    assert np.abs(down - small.astype(np.float64)).mean() < 20.0
