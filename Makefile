@@ -32,7 +32,7 @@ bench: setup
 	$(CANOPY) bench render
 
 stills: setup
-	$(CANOPY) stills -o docs/stills --size 1280x720
+	$(CANOPY) stills -o docs/stills --size 960x540
 
 demo: setup
 	$(CANOPY) render -o out/verdantia.mp4 --size 1280x720
