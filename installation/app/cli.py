@@ -48,6 +48,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {value}")
+    return value
+
+
 def _nonneg_float(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
@@ -93,6 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--save", type=Path, metavar="FILE", help="write a snapshot at the end")
     s.add_argument("--resume", type=Path, metavar="FILE", help="start from a snapshot")
+
+    ru = sub.add_parser(
+        "run",
+        help="run the live show (headless for now) with OSC input and the journal",
+        description="The live show: OSC input, the simulation at its fixed rate, the "
+        "tapestry rendered between ticks. --headless is required until the windowed show "
+        "exists. Prints 'state-hash: <hex>' when it stops (duration, Ctrl-C or SIGTERM).",
+    )
+    ru.add_argument("--config", type=Path, help="venue file (default: the built-in default)")
+    ru.add_argument(
+        "--headless", action="store_true", help="render offscreen through EGL (required for now)"
+    )
+    ru.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
+    ru.add_argument("--journal", type=Path, metavar="DIR", help="record every input here")
+    ru.add_argument("--osc-host", help="OSC listen address (overrides the config)")
+    ru.add_argument("--osc-port", type=_port, help="OSC UDP port (overrides the config)")
+    ru.add_argument("--size", type=_size, help="render size WxH (default: the first display's)")
+    ru.add_argument("--no-render", action="store_true", help="simulate without drawing")
+
+    rp = sub.add_parser("replay", help="re-run the simulation from a journal folder")
+    rp.add_argument("journal", type=Path, help="the folder 'canopy run --journal' wrote")
 
     sub.add_parser(
         "validate",
@@ -181,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "config-reference": cmd_config_reference,
             "uniforms-reference": cmd_uniforms_reference,
             "render": cmd_render,
+            "run": cmd_run,
+            "replay": cmd_replay,
             "still": cmd_still,
             "stills": cmd_stills,
         }[args.command]
@@ -196,10 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _operator_errors() -> tuple[type[Exception], ...]:
     from installation.app.sketch import SketchError
     from installation.app.snapshots import SnapshotError
+    from installation.inputs.journal import JournalError
     from installation.outputs.png import OutputError
     from installation.render.context import GLUnavailable
 
-    return (SnapshotError, SketchError, OutputError, GLUnavailable)
+    return (SnapshotError, SketchError, OutputError, GLUnavailable, JournalError, OSError)
 
 
 def format_indices(state: State) -> str:
@@ -313,6 +344,54 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"# {args.file or 'built-in default'}: valid")
     for f in dataclasses.fields(config):
         print(f"{f.name} = {getattr(config, f.name)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from installation.app.live import ShowOptions, run_show
+
+    if not args.headless:
+        raise UsageError("the windowed show is not built yet; run with --headless")
+    config = load_config(args.config)
+    osc = config.osc
+    if args.osc_host is not None:
+        osc = dataclasses.replace(osc, host=args.osc_host)
+    if args.osc_port is not None:
+        osc = dataclasses.replace(osc, port=args.osc_port)
+    config = dataclasses.replace(config, osc=osc)
+    size = args.size or tuple(config.displays[0].size)
+    options = ShowOptions(
+        duration=args.duration,
+        journal=args.journal,
+        size=size,
+        render=not args.no_render,
+        on_ready=lambda message: print(f"# {message}", flush=True),
+    )
+    result = run_show(config, options)
+    counts = result.osc_counts
+    if counts:
+        print(
+            f"# osc: received {counts['received']}, accepted {counts['accepted']}, "
+            f"rejected {counts['received'] - counts['accepted']}, "
+            f"restarts {result.osc_restarts}"
+        )
+    print(
+        f"# stopped by {result.stopped_by} at tick {result.state.tick}, "
+        f"{result.frames} frames drawn"
+    )
+    print(format_indices(result.state))
+    print(f"state-hash: {state_hash(result.state)}", flush=True)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from installation.app.live import replay
+
+    state = replay(args.journal)
+    print(format_indices(state))
+    print(f"state-hash: {state_hash(state)}", flush=True)
     return 0
 
 

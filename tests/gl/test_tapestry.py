@@ -112,3 +112,35 @@ def test_resolution_independence(ctx):
     # The same picture at four times the size: compare after averaging 4x4 blocks.
     down = large.reshape(180, 4, 320, 4, 3).mean(axis=(1, 3))
     assert np.abs(down - small.astype(np.float64)).mean() < 20.0
+
+
+def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):
+    from installation.config import WorldConfig
+    from installation.render.tapestry import Tapestry
+    from installation.simulation import create_world
+
+    world = WorldConfig(seed=4, height=64, width=64, citizens=4000, nodes=64, growth_resolution=32)
+
+    def picture(dead_nodes) -> tuple[np.ndarray, object]:
+        state = create_world(world)
+        state.node_alive[dead_nodes] = False
+        tap = Tapestry(ctx, (256, 256))
+        for _ in range(3):
+            tap.upload(state)
+            tap.draw()
+        img = tap.read().astype(np.float64).mean(axis=2)
+        tap.release()
+        return img, state
+
+    calm, state = picture([])
+    k = int(np.argmax(np.bincount(state.community.ravel())))
+    region = np.kron(state.community == k, np.ones((4, 4), bool))  # canopy cell -> pixels
+    community_nodes = np.flatnonzero(state.node_comm == k)
+    local, _ = picture(community_nodes)
+    city, _ = picture(np.arange(world.nodes))
+    ratio_local_inside = local[region].mean() / calm[region].mean()
+    ratio_local_outside = local[~region].mean() / calm[~region].mean()
+    ratio_city_outside = city[~region].mean() / calm[~region].mean()
+    assert ratio_local_inside < 0.6  # the stricken district goes dark...
+    assert ratio_local_outside > 0.85  # ...while the rest of the city stays lit
+    assert ratio_city_outside < 0.6  # a city-wide outage darkens everything

@@ -1,0 +1,203 @@
+"""Canopy's OSC address space: decoding datagrams and turning messages into events.
+
+Pure functions, no sockets: the server process calls them, the tests fuzz them. Every way a
+datagram can be wrong maps to one reject reason; nothing here raises on bad input.
+
+Addresses (documented with examples in docs/osc.md):
+
+    /canopy/touch x y [strength]
+    /canopy/push/<hope|anger|empathy|trust> value [x y]
+    /canopy/community/<k>/push/<sentiment> value
+    /canopy/repair [x y]
+    /canopy/param/<name> value
+    /canopy/subscribe [port]      /canopy/unsubscribe
+    /canopy/ping                  (answered by /canopy/pong to the sender)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pythonosc.osc_packet import OscPacket
+
+from installation.config import OscMapping, live_parameters
+from installation.inputs.frame import SENTIMENTS, Event, Push, Repair, SetParam, Touch
+
+REASONS: tuple[str, ...] = (
+    "malformed",
+    "oversized",
+    "unknown_address",
+    "wrong_count",
+    "wrong_type",
+    "not_finite",
+    "out_of_range",
+    "refused_source",
+    "rate_limited",
+    "queue_full",
+)
+"""Why a message was dropped; each reason has its own counter."""
+
+MAX_DATAGRAM = 8192
+"""Larger datagrams are dropped as oversized (controllers send a few hundred bytes)."""
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Send feedback to the sender's host at ``port`` (the sender's own port when None)."""
+
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Stop sending feedback to the sender."""
+
+
+@dataclass(frozen=True)
+class Ping:
+    """Answer with /canopy/pong."""
+
+
+Control = Subscribe | Unsubscribe | Ping
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A message that was dropped, and why (one of ``REASONS``)."""
+
+    reason: str
+    detail: str = ""
+
+
+def decode_datagram(data: bytes) -> tuple[list[tuple[float, str, tuple[Any, ...]]], str | None]:
+    """Split a datagram into (time, address, args) messages.
+
+    Returns:
+        The messages (time is a Unix timestamp; bundles with a future timetag keep it, the
+        rest get the time of arrival) and None, or an empty list and the reject reason.
+    """
+    if len(data) > MAX_DATAGRAM:
+        return [], "oversized"
+    try:
+        packet = OscPacket(data)
+        out = [
+            (float(tm.time), str(tm.message.address), tuple(tm.message.params))
+            for tm in packet.messages
+        ]
+    except Exception:  # python-osc raises many types on hostile bytes; all mean malformed
+        return [], "malformed"
+    return out, None
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def _floats(args: tuple[Any, ...], lo: int, hi: int) -> list[float] | Reject:
+    if not lo <= len(args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        return Reject("wrong_count", f"expected {want} arguments, got {len(args)}")
+    out = []
+    for v in args:
+        f = _number(v)
+        if f is None:
+            return Reject("wrong_type", f"expected numbers, got {type(v).__name__}")
+        if not math.isfinite(f):
+            return Reject("not_finite", "NaN or infinity")
+        out.append(f)
+    return out
+
+
+def _unit(values: list[float], names: str) -> Reject | None:
+    for v, name in zip(values, names.split(), strict=False):
+        if not 0.0 <= v <= 1.0:
+            return Reject("out_of_range", f"{name}={v} outside [0, 1]")
+    return None
+
+
+def map_controller(
+    address: str, args: tuple[Any, ...], mappings: Mapping[str, OscMapping]
+) -> tuple[str, tuple[Any, ...]]:
+    """Rewrite a controller's own address onto Canopy's, scaling its first argument."""
+    m = mappings.get(address)
+    if m is None:
+        return address, args
+    if args:
+        v = _number(args[0])
+        if v is not None and math.isfinite(v):
+            (a, b), (c, d) = m.in_range, m.out_range
+            t = min(max((v - a) / (b - a), 0.0), 1.0)
+            args = (c + t * (d - c), *args[1:])
+    return m.target, args
+
+
+def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | Control | Reject:
+    """One Canopy message as an event, a control request, or the reason it is dropped."""
+    parts = address.split("/")
+    if len(parts) < 3 or parts[0] != "" or parts[1] != "canopy":
+        return Reject("unknown_address", address[:64])
+    head = parts[2]
+    if head == "touch" and len(parts) == 3:
+        vals = _floats(args, 2, 3)
+        if isinstance(vals, Reject):
+            return vals
+        return _unit(vals, "x y strength") or Touch(*vals)
+    if head == "push" and len(parts) == 4 and parts[3] in SENTIMENTS:
+        vals = _floats(args, 1, 3)
+        if isinstance(vals, Reject):
+            return vals
+        if len(vals) == 2:
+            return Reject("wrong_count", "a local push needs both x and y")
+        bad = _unit(vals, "value x y")
+        if bad:
+            return bad
+        s = SENTIMENTS.index(parts[3])
+        return Push(s, vals[0], vals[1], vals[2]) if len(vals) == 3 else Push(s, vals[0])
+    if head == "community" and len(parts) == 6 and parts[4] == "push" and parts[5] in SENTIMENTS:
+        if not parts[3].isdigit():
+            return Reject("unknown_address", address[:64])
+        k = int(parts[3])
+        if k >= communities:
+            return Reject("out_of_range", f"community {k} of {communities}")
+        vals = _floats(args, 1, 1)
+        if isinstance(vals, Reject):
+            return vals
+        return _unit(vals, "value") or Push(SENTIMENTS.index(parts[5]), vals[0], community=k)
+    if head == "repair" and len(parts) == 3:
+        vals = _floats(args, 0, 2)
+        if isinstance(vals, Reject):
+            return vals
+        if len(vals) == 1:
+            return Reject("wrong_count", "repair takes no arguments or x and y")
+        return _unit(vals, "x y") or (Repair(*vals) if vals else Repair())
+    if head == "param" and len(parts) == 4:
+        ranges = live_parameters()
+        if parts[3] not in ranges:
+            return Reject("unknown_address", f"no live parameter {parts[3]!r}")
+        vals = _floats(args, 1, 1)
+        if isinstance(vals, Reject):
+            return vals
+        lo, hi = ranges[parts[3]]
+        if not lo <= vals[0] <= hi:
+            return Reject("out_of_range", f"{parts[3]}={vals[0]} outside [{lo:g}, {hi:g}]")
+        return SetParam(parts[3], vals[0])
+    if head == "subscribe" and len(parts) == 3:
+        if not args:
+            return Subscribe()
+        if len(args) != 1:
+            return Reject("wrong_count", "subscribe takes an optional port")
+        if isinstance(args[0], bool) or not isinstance(args[0], int):
+            return Reject("wrong_type", "the port must be an integer")
+        if not 1 <= args[0] <= 65535:
+            return Reject("out_of_range", f"port {args[0]}")
+        return Subscribe(int(args[0]))
+    if head == "unsubscribe" and len(parts) == 3:
+        return Unsubscribe() if not args else Reject("wrong_count", "no arguments")
+    if head == "ping" and len(parts) == 3:
+        return Ping()
+    return Reject("unknown_address", address[:64])
