@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("--size", type=_size, help="render size WxH (default: the first display's)")
     ru.add_argument("--no-render", action="store_true", help="simulate without drawing")
 
+    sub.add_parser("devices", help="list audio input devices and displays")
+
     rp = sub.add_parser("replay", help="re-run the simulation from a journal folder")
     rp.add_argument("journal", type=Path, help="the folder 'canopy run --journal' wrote")
 
@@ -143,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="output: .mp4, .mov or a pattern like frames/%%05d.png",
     )
     r.add_argument("--sketch", help="sketch name in sketches/ or path to a .py file")
+    r.add_argument(
+        "--journal",
+        type=Path,
+        metavar="DIR",
+        help="render a recorded show from its journal (with its sound)",
+    )
     length = r.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=_positive_float, help="length in seconds")
     length.add_argument("--frames", type=_positive_int, help="length in frames")
@@ -211,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "render": cmd_render,
             "run": cmd_run,
             "replay": cmd_replay,
+            "devices": cmd_devices,
             "still": cmd_still,
             "stills": cmd_stills,
         }[args.command]
@@ -379,10 +388,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     print(
         f"# stopped by {result.stopped_by} at tick {result.state.tick}, "
-        f"{result.frames} frames drawn"
+        f"{result.frames} frames drawn, microphone {result.audio_state}"
     )
     print(format_indices(result.state))
     print(f"state-hash: {state_hash(result.state)}", flush=True)
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    import os
+
+    from installation.inputs.audio import list_input_devices
+
+    print("audio inputs:")
+    devices = list_input_devices()
+    if isinstance(devices, str):
+        print(f"  {devices}")
+    elif not devices:
+        print("  none")
+    for d in devices if isinstance(devices, list) else []:
+        print(
+            f"  {d['name']!r}: {d['channels']} channels, {d['samplerate']:g} Hz "
+            "(choose it with [audio] device = a substring of this name)"
+        )
+    print("displays:")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        print("  no display server ($DISPLAY is not set)")
+        return 0
+    try:
+        import pyglet
+
+        screens = pyglet.display.get_display().get_screens()
+    except Exception as exc:
+        print(f"  cannot reach the display server ({exc})")
+        return 0
+    for i, sc in enumerate(screens):
+        name = getattr(sc, "name", "") or f"screen {i}"
+        print(f"  {name!r}: {sc.width}x{sc.height} at ({sc.x}, {sc.y})")
     return 0
 
 
@@ -395,11 +437,41 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _journal_sketch(folder: Path):
+    """A recorded show as a sketch: its world, its inputs tick by tick, and its sound."""
+    import tempfile
+
+    from installation.app.live import journal_configs
+    from installation.app.sketch import Sketch
+    from installation.inputs.journal import journal_audio, read_journal
+
+    journal = read_journal(folder)
+    world, model = journal_configs(journal)
+    seconds = (journal.end or 0) / world.tick_hz
+    sound = journal_audio(folder, world.tick_hz, Path(tempfile.mkdtemp()) / "sound.wav")
+    sketch = Sketch(
+        name="journal",
+        title=f"recorded show {folder}",
+        world=world,
+        model=model,
+        seconds=seconds,
+        score=journal,
+    )
+    return sketch, sound
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from installation.app.offline import render_video
     from installation.app.sketch import load_sketch
 
-    sketch = load_sketch(args.sketch)
+    audio = args.audio
+    if args.journal is not None:
+        if args.sketch is not None:
+            raise UsageError("--journal and --sketch are alternatives")
+        sketch, journal_sound = _journal_sketch(args.journal)
+        audio = audio or journal_sound
+    else:
+        sketch = load_sketch(args.sketch)
     count = (
         args.frames
         if args.frames is not None
@@ -415,7 +487,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         fps=args.fps,
         count=count,
         seed=args.seed,
-        audio=args.audio,
+        audio=audio,
         preset=args.preset,
         progress=not args.quiet,
     )

@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installation.config import Config
+from installation.config import Config, ModelConfig, WorldConfig
+from installation.inputs.audio import MicInput
 from installation.inputs.frame import Event, InputFrame
-from installation.inputs.journal import JournalWriter
+from installation.inputs.journal import Journal, JournalError, JournalWriter, read_journal
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_protocol import Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput
@@ -47,6 +48,7 @@ class ShowResult:
     frames: int = 0
     osc_counts: dict[str, int] = field(default_factory=dict)
     osc_restarts: int = 0
+    audio_state: str = "disabled"
     stopped_by: str = "duration"
 
 
@@ -64,7 +66,8 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
     dt = 1.0 / config.world.tick_hz
     osc = OscInput(config.osc, config.world.communities) if config.osc.enabled else None
     feedback = Feedback(config.osc) if config.osc.enabled else None
-    journal = None
+    mic = MicInput(config.audio, config.world.tick_hz) if config.audio.enabled else None
+    journal = wav = None
     if options.journal is not None:
         journal = JournalWriter(
             options.journal,
@@ -87,6 +90,8 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
     try:
         if osc is not None:
             osc.start()
+        if mic is not None:
+            mic.start()
         if options.on_ready is not None:
             where = f"OSC on {config.osc.host}:{config.osc.port}" if osc else "no OSC"
             options.on_ready(f"ready: {where}, tick {config.world.tick_hz:g} Hz")
@@ -109,7 +114,15 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
                         events.append(r.item)
                         if journal is not None:
                             journal.record(state.tick, "osc", r.item, r.address, r.args)
-                step(state, InputFrame(tick=state.tick, events=tuple(events)), dt)
+                sound = None
+                if mic is not None:
+                    sound, raw = mic.poll()
+                    if wav is not None:
+                        wav.write(state.tick, raw)
+                    if sound is not None and journal is not None:
+                        journal.record_sound(state.tick, sound)
+                frame = InputFrame(tick=state.tick, events=tuple(events), sound=sound)
+                step(state, frame, dt)
                 if options.on_tick is not None:
                     options.on_tick(state, received)
             if journal is not None:
@@ -135,6 +148,11 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
             osc.stop()
         if feedback is not None:
             feedback.close()
+        if mic is not None:
+            result.audio_state = mic.state
+            mic.stop()
+        if wav is not None:
+            wav.close()
         if journal is not None:
             journal.end(state.tick)
             journal.close()
@@ -143,18 +161,24 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
     return result
 
 
-def replay(folder: Path) -> State:
-    """Re-run the simulation from a journal; the final state equals the recorded run's."""
-    from installation.config import ModelConfig, WorldConfig
-    from installation.inputs.journal import read_journal
-
-    journal = read_journal(folder)
+def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
+    """The world and model a journal was recorded with."""
 
     def frozen(cls: type, values: dict) -> object:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
-    world = frozen(WorldConfig, journal.header["world"])
-    model = frozen(ModelConfig, journal.header["model"])
+    try:
+        world = frozen(WorldConfig, journal.header["world"])
+        model = frozen(ModelConfig, journal.header["model"])
+    except (KeyError, TypeError) as exc:
+        raise JournalError(f"journal header is damaged ({exc})") from None
+    return world, model  # type: ignore[return-value]
+
+
+def replay(folder: Path) -> State:
+    """Re-run the simulation from a journal; the final state equals the recorded run's."""
+    journal = read_journal(folder)
+    world, model = journal_configs(journal)
     state = create_world(world, model)
     dt = 1.0 / float(journal.header["tick_hz"])
     for frame in journal.ticks():

@@ -9,9 +9,18 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from installation.config import ModelConfig, WorldConfig
+from installation.inputs.frame import InputFrame
 from installation.inputs.score import Score
+
+
+class InputSource(Protocol):
+    """Anything that gives the inputs of a tick: a ``Score``, or a recorded ``Journal``."""
+
+    def frame(self, tick: int, dt: float) -> InputFrame: ...
+
 
 SKETCH_DIR = Path(__file__).resolve().parents[2] / "sketches"
 DEFAULT_SKETCH = "verdantia"
@@ -40,7 +49,7 @@ class Sketch:
     world: WorldConfig = field(default_factory=WorldConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     seconds: float = 60.0
-    score: Score = field(default_factory=Score)
+    score: InputSource = field(default_factory=Score)
     acts: tuple[tuple[float, str], ...] = ()
 
 

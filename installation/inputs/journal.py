@@ -140,7 +140,9 @@ class Journal:
     frames: dict[int, InputFrame]
     end: int | None
 
-    def frame(self, tick: int) -> InputFrame:
+    def frame(self, tick: int, dt: float | None = None) -> InputFrame:
+        """The recorded inputs of ``tick`` (``dt`` is accepted so a journal can stand in
+        for a score)."""
         return self.frames.get(tick) or InputFrame(tick=tick)
 
     def ticks(self) -> Iterator[InputFrame]:
@@ -194,3 +196,25 @@ def read_journal(folder: str | Path) -> Journal:
         for t in set(events) | set(sounds)
     }
     return Journal(header, frames, end)
+
+
+def journal_audio(folder: str | Path, tick_hz: float, out: str | Path) -> Path | None:
+    """Join the journal's WAV files into one track aligned with tick 0 (silence before the
+    microphone started); None when the journal has no audio."""
+    import wave
+
+    files = sorted(Path(folder).glob("audio-*-tick*.wav"))
+    if not files:
+        return None
+    with wave.open(str(files[0]), "rb") as first:
+        rate, channels, width = first.getframerate(), first.getnchannels(), first.getsampwidth()
+    start_tick = int(files[0].stem.split("tick")[-1])
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(b"\x00" * (round(start_tick / tick_hz * rate) * channels * width))
+        for f in files:
+            with wave.open(str(f), "rb") as r:
+                w.writeframes(r.readframes(r.getnframes()))
+    return Path(out)

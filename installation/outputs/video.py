@@ -119,7 +119,10 @@ class VideoWriter:
         in_stream = source.streams.audio[0]
         codec = "aac" if self.kind == "h264" else "pcm_s16le"
         out = self.container.add_stream(codec, rate=in_stream.rate)
-        out.layout = in_stream.layout.name
+        # WAV files often carry an unordered layout ("1 channels") that the AAC encoder
+        # refuses; name the standard layout for the channel count instead.
+        channels = in_stream.codec_context.channels
+        out.layout = {1: "mono", 2: "stereo"}.get(channels, in_stream.layout.name)
         return source, in_stream, out
 
     def write(self, frame: np.ndarray) -> None:

@@ -185,3 +185,61 @@ def test_render_cli_errors_are_one_line(tmp_path):
         text=True,
     )
     assert r.returncode == 2 and "outside" in r.stderr
+
+
+def test_render_journal_replays_the_show_with_its_sound(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from installation.config import ModelConfig, WorldConfig
+    from installation.inputs.audio import WavJournal
+    from installation.inputs.frame import Push, Touch
+    from installation.inputs.journal import JournalWriter
+
+    world = WorldConfig(seed=2, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32)
+    folder = tmp_path / "journal"
+    writer = JournalWriter(
+        folder,
+        {
+            "world": dataclasses.asdict(world),
+            "model": dataclasses.asdict(ModelConfig()),
+            "tick_hz": world.tick_hz,
+        },
+    )
+    wav = WavJournal(folder, 48000, 1)
+    tone = (0.3 * np.sin(2 * np.pi * 330 * np.arange(1600) / 48000)).astype(np.float32)
+    for tick in range(60):
+        if tick % 5 == 0:
+            writer.record(tick, "osc", Touch(0.5, 0.5), "/canopy/touch", (0.5, 0.5))
+            writer.record(tick, "osc", Push(2, 0.9), "/canopy/push/empathy", (0.9,))
+        if tick >= 10:  # the microphone started at tick 10
+            wav.write(tick, tone[:, None])
+    writer.end(60)
+    writer.close()
+    wav.close()
+    out = tmp_path / "day.mp4"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "installation",
+            "render",
+            "--journal",
+            str(folder),
+            "-o",
+            str(out),
+            "--size",
+            "160x90",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    streams = {s["codec_type"]: s for s in probe(out)["streams"]}
+    assert int(streams["video"]["nb_read_frames"]) == 60
+    assert streams["audio"]["codec_name"] == "aac"
+    assert float(streams["audio"]["duration"]) == pytest.approx(2.0, abs=0.15)
