@@ -152,3 +152,95 @@ def bench_render(quick: bool = False) -> dict[str, float | str]:
 
 
 RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}
+
+
+def _osc_sender(port: int, rate: float, seconds: float, start_at: float, sent: object) -> None:
+    """One sender process: /canopy/touch at ``rate`` msg/s for ``seconds``, paced."""
+    import socket as _socket
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    packets = []
+    for i in range(64):
+        b = OscMessageBuilder("/canopy/touch")
+        b.add_arg((i % 8) / 8.0)
+        b.add_arg((i // 8) / 8.0)
+        packets.append(b.build().dgram)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    for i in range(n):
+        due = t0 + i / rate
+        wait = due - time.perf_counter()
+        if wait > 0.0005:  # sleep rather than spin: the senders share two cores with the show
+            time.sleep(wait)
+        sock.sendto(packets[i % 64], ("127.0.0.1", port))
+    sent.value = n  # type: ignore[attr-defined]
+
+
+def bench_osc(quick: bool = False) -> dict[str, float | str]:
+    """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720,
+    and the latency from arrival at the server to the tick that applies it."""
+    import dataclasses
+    import multiprocessing as mp
+    import socket as _socket
+
+    from installation.app.live import ShowOptions, run_show
+    from installation.config import load_config
+
+    with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = load_config()
+    config = dataclasses.replace(
+        base,
+        osc=dataclasses.replace(base.osc, port=port, rate_limit=1e6, burst=10**6),
+        audio=dataclasses.replace(base.audio, enabled=False),
+    )
+    ctx = mp.get_context("spawn")
+    seconds = 2.0 if quick else 4.0
+    rates = (1000, 5000) if quick else (1000, 2000, 5000, 10000, 20000)
+    out: dict[str, float | str] = {"render_size": "1280x720"}
+    best: dict[int, tuple[float, float, float]] = {}
+    for senders in (1, 20):
+        for rate in rates:
+            latencies: list[float] = []
+
+            def probe(state, received, lat=latencies) -> None:
+                now = time.time()
+                lat.extend(now - r.arrived for r in received)
+
+            counters = [ctx.Value("q", 0) for _ in range(senders)]
+            start_at = time.time() + 3.0 + 0.25 * senders  # spawning 20 senders takes a while
+            procs = [
+                ctx.Process(target=_osc_sender, args=(port, rate / senders, seconds, start_at, c))
+                for c in counters
+            ]
+            for p in procs:
+                p.start()
+            result = run_show(
+                config, ShowOptions(duration=3.0 + seconds + 1.0, size=(1280, 720), on_tick=probe)
+            )
+            for p in procs:
+                p.join(timeout=30)
+            sent = sum(c.value for c in counters)
+            got = result.osc_counts.get("received", 0)
+            accepted = result.osc_counts.get("accepted", 0)
+            lossless = sent > 0 and got == sent and accepted == sent and len(latencies) == sent
+            if lossless and latencies:
+                lat = np.sort(np.asarray(latencies)) * 1e3
+                best[senders] = (rate, float(np.median(lat)), float(lat[int(0.99 * len(lat))]))
+            if not lossless:
+                break
+        rate, p50, p99 = best.get(senders, (0.0, float("nan"), float("nan")))
+        tag = "" if senders == 1 else f"_{senders}_senders"
+        out[f"max_lossless_msgs_per_s{tag}"] = rate
+        out[f"latency_median_ms{tag}"] = round(p50, 2)
+        out[f"latency_p99_ms{tag}"] = round(p99, 2)
+    out["tick_ms"] = round(1000.0 / config.world.tick_hz, 2)
+    return out
+
+
+OSC_TARGETS = {"max_lossless_msgs_per_s": (">=", 5000.0), "latency_p99_ms": ("<=", 38.3)}

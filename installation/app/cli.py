@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--sketch", help="sketch name or path (default: the story)")
 
     b = sub.add_parser("bench", help="benchmarks (figures, not tests)")
-    b.add_argument("suite", choices=("sim", "render"), help="what to measure")
+    b.add_argument("suite", choices=("sim", "render", "osc"), help="what to measure")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer repetitions (rougher)")
 
@@ -330,12 +330,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from installation.app.bench import RENDER_TARGETS, SIM_TARGETS, bench_render, bench_sim
+    from installation.app.bench import (
+        OSC_TARGETS,
+        RENDER_TARGETS,
+        SIM_TARGETS,
+        bench_osc,
+        bench_render,
+        bench_sim,
+    )
 
     if args.suite == "sim":
         result, targets = bench_sim(quick=args.quick), SIM_TARGETS
-    else:
+    elif args.suite == "render":
         result, targets = bench_render(quick=args.quick), RENDER_TARGETS
+    else:
+        result, targets = bench_osc(quick=args.quick), OSC_TARGETS
     if args.json:
         print(json.dumps(result))
         return 0
