@@ -10,13 +10,12 @@ the middle of a write never damages the last good snapshot.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from installation.outputs.files import atomic_write
 from installation.simulation.serialize import StateFormatError, state_from_arrays, state_to_arrays
 from installation.simulation.state import State
 
@@ -33,43 +32,13 @@ def save_snapshot(state: State, path: str | Path) -> Path:
     Raises:
         SnapshotError: the folder is missing or not writable, or the disk is full.
     """
-    path = Path(path)
     arrays, meta = state_to_arrays(state)
     arrays = dict(arrays)
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-        tmp = None
-        _fsync_dir(path.parent)
+        return atomic_write(path, lambda fh: np.savez(fh, **arrays))
     except OSError as exc:
         raise SnapshotError(f"cannot write snapshot {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_snapshot(path: str | Path) -> State:
@@ -99,10 +68,3 @@ def load_snapshot(path: str | Path) -> State:
         return state_from_arrays(arrays, meta)
     except StateFormatError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
-
-
-def _umask() -> int:
-    """The process umask (read without changing it for longer than a moment)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from installation.outputs.files import atomic_write
 
 
 class OutputError(RuntimeError):
@@ -85,29 +85,8 @@ def decode_png(data: bytes) -> np.ndarray:
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:
     """Write ``image`` to ``path`` atomically; raises OutputError with a clear message."""
-    path = Path(path)
     data = encode_png(image)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-        tmp = None
+        return atomic_write(path, lambda fh: fh.write(data))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return path
-
-
-def _umask() -> int:
-    """The process umask (read without changing it for longer than a moment)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -100,7 +100,9 @@ def compile_program(
     except Exception as exc:  # moderngl raises a generic Error carrying the driver's log
         text = str(exc)
         where = fs if "fragment" in text.lower() else vs
-        raise ShaderError(where.locate(text).strip()) from None
+        # Keep the driver's message, without its blank and '=====' separator lines.
+        lines = [ln for ln in text.splitlines() if ln.strip() and set(ln.strip()) != {"="}]
+        raise ShaderError(where.locate("\n".join(lines)).strip()) from None
 
 
 class ShaderLibrary:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import moderngl
 import numpy as np
 
+from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
 from installation.render.uniforms import apply, index_values
 from installation.simulation import State
@@ -29,6 +30,7 @@ PROGRAMS = {
     "cloud": ("cloud.vert", "cloud.frag"),
     "blur": ("fullscreen.vert", "blur.frag"),
     "composite": ("fullscreen.vert", "composite.frag"),
+    "overlay": ("fullscreen.vert", "overlay.frag"),
 }
 
 
@@ -64,6 +66,7 @@ class Tapestry:
         self.size = (int(size[0]), int(size[1]))
         self.look = look
         self.library = library or ShaderLibrary(ctx, PROGRAMS, SHADER_DIR)
+        self.overlay = TextOverlay(ctx, self.library)
         self.frame = 0
         self.audio_time = 0.0
         self._tex: dict[str, moderngl.Texture] = {}
@@ -222,9 +225,13 @@ class Tapestry:
         extra = {"u_bloom_strength": look.bloom_strength, "u_fade": 1.0}
         # The Neural Cloud glows on top of the finished cloth (added after the trails, which
         # would otherwise accumulate it frame after frame).
+        # A shader that failed to reload is shown over the picture (the last good program
+        # keeps rendering) until a fixed edit clears it.
+        self.overlay.set_text(self.library.error_text)
         for target in (self.output, screen) if screen is not None else (self.output,):
             self._pass("composite", target, composite, extra)
             self._draw_cloud(target)
+            self.overlay.draw(target)
         self.frame += 1
 
     def _draw_cloud(self, target: moderngl.Framebuffer) -> None:
@@ -272,3 +279,4 @@ class Tapestry:
         if self._instances is not None:
             self._instances.release()
         self._corner.release()
+        self.overlay.release()

@@ -56,6 +56,12 @@ UNIFORMS: tuple[Uniform, ...] = (
     Uniform("u_direction", "vec2", "blur", "Blur direction, in texels."),
     Uniform("u_bloom_strength", "float", "composite", "How strongly bloom is added."),
     Uniform("u_fade", "float", "composite", "1 for the full picture, 0 for black."),
+    Uniform(
+        "u_panel",
+        "vec4",
+        "overlay",
+        "Overlay panel rectangle in the output (x, y, width, height in 0..1).",
+    ),
 )
 
 TEXTURES: tuple[Uniform, ...] = (
@@ -76,6 +82,7 @@ TEXTURES: tuple[Uniform, ...] = (
     Uniform("u_source", "sampler2D", "blur", "The image being bloomed."),
     Uniform("u_frame", "sampler2D", "composite", "This frame's weave, trails and cloud."),
     Uniform("u_bloom", "sampler2D", "composite", "The blurred bright parts."),
+    Uniform("u_overlay", "sampler2D", "overlay", "RGBA8 text panel, premultiplied alpha."),
 )
 
 INDEX_UNIFORMS = {

@@ -68,13 +68,13 @@ def test_missing_include_is_reported(ctx, shader_copy):
         load_source(shader_copy / "blur.frag", shader_copy)
 
 
-def test_broken_edit_keeps_last_good_program_and_fix_clears_error(ctx, shader_copy):
+def test_broken_edit_keeps_last_good_program_shows_the_error_and_fix_clears_it(ctx, shader_copy):
     state = create_world(SMALL)
     for _ in range(30):
         step(state, EMPTY_FRAME, 1 / 30)
     lib = ShaderLibrary(ctx, PROGRAMS, shader_copy)
-    tap = Tapestry(ctx, (160, 90), library=lib)
-    control = Tapestry(ctx, (160, 90))
+    tap = Tapestry(ctx, (480, 270), library=lib)
+    control = Tapestry(ctx, (480, 270))
     watcher = ShaderWatcher(lib)
     weave = shader_copy / "weave.frag"
     good = weave.read_text()
@@ -92,12 +92,21 @@ def test_broken_edit_keeps_last_good_program_and_fix_clears_error(ctx, shader_co
     assert weave in watcher.poll_once()
     assert lib.reload_pending() == [n for n in PROGRAMS if n != "weave"]
     assert "weave" in lib.errors and re.search(r"weave\.frag:\d+", lib.errors["weave"])
-    for _ in range(3):  # frames keep coming, from the last good program
+    for _ in range(3):  # frames keep coming, from the last good program...
         a, b = both()
-        assert np.array_equal(a, b) and a.std() > 5
-    weave.write_text(good.replace("float stress = grid.b;", "float stress = 0.0;"))
+        assert a.std() > 5
+        # ...with the error shown in a panel at the top left, and nowhere else.
+        differs = np.any(a != b, axis=2)
+        rows, cols = np.nonzero(differs)
+        assert differs.sum() > 500
+        assert rows.max() < 135 and cols.min() >= 4
+        assert np.array_equal(a[140:], b[140:])
+    weave.write_text(good)
+    time.sleep(0.01)
     watcher.poll_once()
     assert "weave" in lib.reload_pending() and not lib.errors and lib.error_text == ""
+    a, b = both()
+    assert np.array_equal(a, b)  # the overlay is gone with the error
     tap.release()
     control.release()
 
