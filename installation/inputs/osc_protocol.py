@@ -8,7 +8,7 @@ Addresses (documented with examples in docs/osc.md):
     /canopy/touch x y [strength]
     /canopy/push/<hope|anger|empathy|trust> value [x y]
     /canopy/community/<k>/push/<sentiment> value
-    /canopy/repair [x y]
+    /canopy/repair [strength] | x y [strength]
     /canopy/param/<name> value
     /canopy/subscribe [port]      /canopy/unsubscribe
     /canopy/ping                  (answered by /canopy/pong to the sender)
@@ -169,12 +169,13 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
             return vals
         return _unit(vals, "value") or Push(SENTIMENTS.index(parts[5]), vals[0], community=k)
     if head == "repair" and len(parts) == 3:
-        vals = _floats(args, 0, 2)
+        # (), (strength) from a button, (x, y) or (x, y, strength).
+        vals = _floats(args, 0, 3)
         if isinstance(vals, Reject):
             return vals
         if len(vals) == 1:
-            return Reject("wrong_count", "repair takes no arguments or x and y")
-        return _unit(vals, "x y") or (Repair(*vals) if vals else Repair())
+            return _unit(vals, "strength") or Repair(strength=vals[0])
+        return _unit(vals, "x y strength") or (Repair(*vals) if vals else Repair())
     if head == "param" and len(parts) == 4:
         ranges = live_parameters()
         if parts[3] not in ranges:

@@ -42,6 +42,8 @@ def msg(address: str, *args) -> bytes:
         ("/canopy/community/3/push/trust", (0.1,), Push(3, 0.1, community=3)),
         ("/canopy/repair", (), Repair()),
         ("/canopy/repair", (0.4, 0.6), Repair(0.4, 0.6)),
+        ("/canopy/repair", (1.0,), Repair(strength=1.0)),
+        ("/canopy/repair", (0.4, 0.6, 0.5), Repair(0.4, 0.6, 0.5)),
         ("/canopy/param/glitch_rate", (0.01,), SetParam("glitch_rate", 0.01)),
         ("/canopy/subscribe", (), Subscribe()),
         ("/canopy/subscribe", (9001,), Subscribe(9001)),
@@ -66,7 +68,7 @@ def test_valid_messages(address, args, expected):
         ("/canopy/push/hope", (0.5, 0.1), "wrong_count"),
         ("/canopy/community/6/push/hope", (0.5,), "out_of_range"),
         ("/canopy/community/x/push/hope", (0.5,), "unknown_address"),
-        ("/canopy/repair", (0.5,), "wrong_count"),
+        ("/canopy/repair", (2.0,), "out_of_range"),
         ("/canopy/param/tolerance", (0.5,), "unknown_address"),
         ("/canopy/param/glitch_rate", (7.0,), "out_of_range"),
         ("/canopy/subscribe", (70000,), "out_of_range"),
@@ -156,3 +158,26 @@ def test_well_formed_but_wrong_messages_are_rejected_cleanly(address, args):
         if isinstance(result, (Touch, Push, Repair, SetParam)):
             for value in (v for v in vars(result).values() if isinstance(v, float)):
                 assert math.isfinite(value)
+
+
+def test_open_stage_control_layout_only_sends_valid_canopy_messages():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "hardware_config" / "controllers"
+    session = json.loads((path / "open-stage-control.json").read_text())
+    assert session["type"] == "session"
+    senders = [
+        w
+        for w in session["content"]["widgets"]
+        if w.get("interaction", True) and w["type"] in ("fader", "xy", "button", "knob")
+    ]
+    assert len(senders) >= 9
+    for w in senders:
+        n = 2 if w["type"] == "xy" else 1
+        for value in (0.0, 1.0):
+            args = (value,) * n
+            if "range" in w:  # what the widget sends at either end of its range
+                args = (w["range"]["min"] if value == 0 else w["range"]["max"],)
+            result = interpret(w["address"], args, communities=6)
+            assert not isinstance(result, Reject), (w["id"], result)

@@ -1,0 +1,77 @@
+"""The input journal: rotation by size and by day, exact round trip, damage handling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
+from installation.inputs.journal import JournalError, JournalWriter, read_journal
+
+
+class Clock:
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_round_trip_is_exact(tmp_path):
+    w = JournalWriter(tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0})
+    events = [
+        Touch(0.1234567891, 0.5),
+        Push(2, 0.3333333333333333, community=1),
+        Repair(0.2, 0.7, 0.5),
+        SetParam("noise", 0.01),
+    ]
+    for i, e in enumerate(events):
+        w.record(i * 3, "osc", e, "/canopy/x", (1, 0.5, "s"))
+    sound = RoomSound(-20.5, -22.25, (-30.0, -25.0, -40.0, -60.0), True, 812.4, 0.0421)
+    w.record_sound(5, sound)
+    w.end(20)
+    w.close()
+    j = read_journal(tmp_path)
+    assert j.end == 20 and j.header["tick_hz"] == 30.0
+    frames = list(j.ticks())
+    assert len(frames) == 20
+    assert [f.events[0] for f in frames if f.events] == events
+    assert frames[5].sound == sound
+    assert frames[1] == InputFrame(tick=1)
+
+
+def test_rotates_by_size_and_by_day(tmp_path):
+    clock = Clock(1_795_000_000.0)
+    w = JournalWriter(
+        tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0}, max_bytes=2000, now=clock
+    )
+    for tick in range(100):
+        w.record(tick, "osc", Touch(0.5, 0.5), "/canopy/touch", (0.5, 0.5))
+    by_size = len(list(tmp_path.glob("journal-*.jsonl")))
+    assert by_size >= 3
+    clock.t += 86_400  # the next day
+    w.record(100, "osc", Touch(0.5, 0.5))
+    w.end(101)
+    w.close()
+    files = sorted(tmp_path.glob("journal-*.jsonl"))
+    assert len(files) == by_size + 1 and files[-1].name.split("-")[2] != files[0].name.split("-")[2]
+    for f in files:  # every file describes itself
+        assert json.loads(f.read_text().splitlines()[0])["format"] == "canopy-journal"
+    j = read_journal(tmp_path)
+    assert sum(len(f.events) for f in j.ticks()) == 101 and j.end == 101
+
+
+def test_a_cut_last_line_is_tolerated_other_damage_is_reported(tmp_path):
+    w = JournalWriter(tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0})
+    w.record(0, "osc", Touch(0.5, 0.5))
+    w.flush()
+    w.close()
+    path = next(tmp_path.glob("*.jsonl"))
+    path.write_text(path.read_text() + '{"tick": 1, "sou')  # a crash mid-line
+    assert len(read_journal(tmp_path).frames) == 1
+    path.write_text('{"not": "a journal"}\n')
+    with pytest.raises(JournalError, match="no header"):
+        read_journal(tmp_path)
+    with pytest.raises(JournalError, match="no journal files"):
+        read_journal(tmp_path / "empty")
