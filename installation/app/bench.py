@@ -154,32 +154,6 @@ def bench_render(quick: bool = False) -> dict[str, float | str]:
 RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}
 
 
-def _osc_sender(port: int, rate: float, seconds: float, start_at: float, sent: object) -> None:
-    """One sender process: /canopy/touch at ``rate`` msg/s for ``seconds``, paced."""
-    import socket as _socket
-
-    from pythonosc.osc_message_builder import OscMessageBuilder
-
-    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
-    packets = []
-    for i in range(64):
-        b = OscMessageBuilder("/canopy/touch")
-        b.add_arg((i % 8) / 8.0)
-        b.add_arg((i // 8) / 8.0)
-        packets.append(b.build().dgram)
-    while time.time() < start_at:
-        time.sleep(0.001)
-    n = int(rate * seconds)
-    t0 = time.perf_counter()
-    for i in range(n):
-        due = t0 + i / rate
-        wait = due - time.perf_counter()
-        if wait > 0.0005:  # sleep rather than spin: the senders share two cores with the show
-            time.sleep(wait)
-        sock.sendto(packets[i % 64], ("127.0.0.1", port))
-    sent.value = n  # type: ignore[attr-defined]
-
-
 def bench_osc(quick: bool = False) -> dict[str, float | str]:
     """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720,
     and the latency from arrival at the server to the tick that applies it."""
@@ -188,6 +162,7 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
     import socket as _socket
 
     from installation.app.live import ShowOptions, run_show
+    from installation.app.osc_sender import send_paced
     from installation.config import load_config
 
     with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as s:
@@ -212,16 +187,28 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
                 now = time.time()
                 lat.extend(now - r.arrived for r in received)
 
+            # Senders start only when every one of them is ready and the show listens.
+            ready = ctx.Value("i", 0)
+            go = ctx.Value("d", 0.0)
             counters = [ctx.Value("q", 0) for _ in range(senders)]
-            start_at = time.time() + 3.0 + 0.25 * senders  # spawning 20 senders takes a while
             procs = [
-                ctx.Process(target=_osc_sender, args=(port, rate / senders, seconds, start_at, c))
+                ctx.Process(target=send_paced, args=(port, rate / senders, seconds, ready, go, c))
                 for c in counters
             ]
             for p in procs:
                 p.start()
+            deadline = time.monotonic() + 120
+            while ready.value < senders and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+            def start_senders(_message: str, go=go) -> None:
+                go.value = time.time() + 0.5
+
             result = run_show(
-                config, ShowOptions(duration=3.0 + seconds + 1.0, size=(1280, 720), on_tick=probe)
+                config,
+                ShowOptions(
+                    duration=seconds + 2.5, size=(1280, 720), on_tick=probe, on_ready=start_senders
+                ),
             )
             for p in procs:
                 p.join(timeout=30)

@@ -37,6 +37,7 @@ PARTICIPATION_WINDOW_S = 10.0
 LOUDNESS_WINDOW_S = 2.0
 CASCADE_MIN_FAILURES = 3
 DRIFT_SLICES = 8
+TOUCH_GRID = 64  # resolution of the field through which touches reach citizens
 LIVE = live_parameters()
 
 
@@ -107,6 +108,7 @@ def _apply_inputs(state: State, frame: InputFrame, dt: float) -> None:
     model = state.model
     d = derived(state)
     accepted = 0
+    touches: list[tuple[float, float, float]] = []
     for ev in frame.events:
         if isinstance(ev, Push):
             if not (_finite(ev.value, ev.x, ev.y, ev.strength) and 0 <= ev.sentiment < 4):
@@ -128,10 +130,7 @@ def _apply_inputs(state: State, frame: InputFrame, dt: float) -> None:
             if not _finite(ev.x, ev.y, ev.strength):
                 state.counters.rejected_inputs += 1
                 continue
-            x, y, s = _clip01(ev.x), _clip01(ev.y), _clip01(ev.strength)
-            idx, w = citizens_near(state, x, y, model.push_radius * 0.5)
-            _anchor(state, idx, HOPE, 0.9, np.float32(model.anchor_rate * 0.5 * s) * w)
-            _seed_growth(state, x, y, s)
+            touches.append((_clip01(ev.x), _clip01(ev.y), _clip01(ev.strength)))
         elif isinstance(ev, Repair):
             if not _finite(ev.x, ev.y, ev.strength):
                 state.counters.rejected_inputs += 1
@@ -155,6 +154,8 @@ def _apply_inputs(state: State, frame: InputFrame, dt: float) -> None:
             state.counters.rejected_inputs += 1
             continue
         accepted += 1
+    if touches:
+        _touches(state, np.asarray(touches, dtype=np.float64))
     if frame.sound is not None:
         _room_sound(state, frame.sound, dt)
     state.counters.inputs += accepted
@@ -180,14 +181,42 @@ def _room_sound(state: State, sound: RoomSound, dt: float) -> None:
         _anchor(state, slice(None), ANGER, 0.9, np.float32(pull * (1.0 - harmonic)))
 
 
-def _seed_growth(state: State, x: float, y: float, strength: float) -> None:
+def _touches(state: State, touches: np.ndarray) -> None:
+    """All of a tick's touches at once (an XY pad sends dozens per tick): hope anchored
+    around each touch, growth seeded there. Overlapping touches count as the strongest.
+
+    Args:
+        touches: (T, 3) float64 x, y, strength, already clipped to [0, 1].
+    """
+    model = state.model
+    xs, ys, strength = touches[:, 0], touches[:, 1], touches[:, 2]
+    # The touches' pull on a TOUCH_GRID^2 field (falloff at cell centres), maximum over
+    # touches, then read by every citizen from its cell.
+    radius = model.push_radius * 0.5
+    centres = ((np.arange(TOUCH_GRID) + 0.5) / TOUCH_GRID).astype(np.float32)
+    dx2 = (centres[None, :] - xs[:, None].astype(np.float32)) ** 2 / np.float32(radius**2)
+    dy2 = (centres[None, :] - ys[:, None].astype(np.float32)) ** 2 / np.float32(radius**2)
+    falloff = dy2[:, :, None] + dx2[:, None, :]  # (T, grid, grid) float32, in place below
+    np.subtract(1.0, falloff, out=falloff)
+    np.maximum(falloff, 0.0, out=falloff)
+    falloff *= strength[:, None, None].astype(np.float32)
+    field = falloff.max(axis=0)
+    cells = np.minimum((state.cit_pos * TOUCH_GRID).astype(np.int64), TOUCH_GRID - 1)
+    pull = field[cells[:, 1], cells[:, 0]].astype(np.float32)
+    idx = np.flatnonzero(pull > 0)
+    if idx.size:
+        _anchor(state, idx, HOPE, 0.9, np.float32(model.anchor_rate * 0.5) * pull[idx])
+    # Growth: a small square of fresh Gray-Scott seed at each touch (later touches win).
     g = state.growth_u.shape[0]
     r = max(1, g // 64)
-    cx, cy = int(x * (g - 1)), int(y * (g - 1))
-    ys = np.arange(cy - r, cy + r + 1) % g
-    xs = np.arange(cx - r, cx + r + 1) % g
-    state.growth_u[np.ix_(ys, xs)] = np.float32(1.0 - 0.5 * strength)
-    state.growth_v[np.ix_(ys, xs)] = np.float32(0.25 * strength)
+    off = np.arange(-r, r + 1)
+    cy = (ys * (g - 1)).astype(np.int64)
+    cx = (xs * (g - 1)).astype(np.int64)
+    rows = ((cy[:, None, None] + off[None, :, None]) % g) + 0 * off[None, None, :]
+    cols = ((cx[:, None, None] + off[None, None, :]) % g) + 0 * off[None, :, None]
+    s3 = np.broadcast_to(strength[:, None, None], rows.shape)
+    state.growth_u[rows.ravel(), cols.ravel()] = (1.0 - 0.5 * s3.ravel()).astype(np.float32)
+    state.growth_v[rows.ravel(), cols.ravel()] = (0.25 * s3.ravel()).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- neural cloud

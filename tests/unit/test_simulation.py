@@ -236,3 +236,22 @@ def test_sanity_check_catches_a_nan(small_world):
     assert not sanity_problems(s)
     s.sentiment[3, 1] = np.nan
     assert sanity_problems(s) == ["sentiment has NaN or infinite values"]
+
+
+def test_touches_anchor_hope_near_them_and_seed_growth(small_world):
+    model = ModelConfig(glitch_rate=0.0)
+    s = create_world(small_world, model)
+    step(s, InputFrame(events=(Touch(0.2, 0.2), Touch(0.8, 0.8, 0.5))), 0.1)
+    anchored = s.anchor_rate[:, HOPE] > 0
+    near_a = np.hypot(*(s.cit_pos - np.float32(0.2)).T) < model.push_radius * 0.5 - 0.02
+    far = (np.hypot(*(s.cit_pos - np.float32(0.2)).T) > model.push_radius * 0.5 + 0.02) & (
+        np.hypot(*(s.cit_pos - np.float32(0.8)).T) > model.push_radius * 0.5 + 0.02
+    )
+    assert anchored[near_a].all() and not anchored[far].any()
+    assert np.allclose(s.anchor[anchored, HOPE], 0.9)
+    # The half-strength touch pulls half as hard at its centre.
+    near_b = np.hypot(*(s.cit_pos - np.float32(0.8)).T) < 0.01
+    if near_b.any() and near_a.any():
+        assert s.anchor_rate[near_b, HOPE].max() < 0.75 * s.anchor_rate[near_a, HOPE].max()
+    g = s.growth_v.shape[0]
+    assert s.growth_v[int(0.2 * (g - 1)), int(0.2 * (g - 1))] > 0.2
