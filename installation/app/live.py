@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from installation.config import Config, ModelConfig, WorldConfig
-from installation.inputs.audio import MicInput
+from installation.inputs.audio import MicInput, WavJournal
 from installation.inputs.frame import Event, InputFrame
 from installation.inputs.journal import Journal, JournalError, JournalWriter, read_journal
 from installation.inputs.osc_feedback import Feedback
@@ -77,6 +77,8 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
                 "tick_hz": config.world.tick_hz,
             },
         )
+        if mic is not None:
+            wav = WavJournal(options.journal, config.audio.samplerate, config.audio.channels)
     tapestry = None
     if options.render:
         from installation.render.context import create_headless_context
@@ -102,6 +104,8 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
                 break
             if osc is not None:
                 osc.ensure_running()
+            if mic is not None:
+                mic.ensure_running()
             for _ in range(clock.poll().ticks):
                 received = osc.poll() if osc is not None else []
                 events: list[Event] = []

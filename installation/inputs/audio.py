@@ -1,23 +1,26 @@
-"""The microphone: a capture thread that only copies PortAudio's blocks into a ring buffer.
+"""The microphone: a capture process that only copies PortAudio's blocks to the show.
 
-Blocking reads on a dedicated thread rather than PortAudio's callback: with the ALSA plugin
-that routes PortAudio to PulseAudio, callback streams sometimes never started delivering on
-the development machine, while blocking reads always did; either way the capture side does
-nothing but copy, and everything else happens on the show's thread once per tick.
+The capture runs in its own spawned process (like the OSC server), reading the device with
+blocking reads on that process's main thread and passing each block through a pipe; the
+show drains the pipe into a ring buffer once per tick and computes the features there. On
+the development machine PortAudio's ALSA route to PulseAudio delivered nothing to callback
+streams or to capture threads inside the show's process, but delivered reliably to a
+dedicated process reading on its main thread; a separate process also keeps capture
+independent of the render thread's hold on the GIL, and the show can restart it.
 
-The device is chosen by a substring of its name (indices change between boots). Each tick
-the show drains what arrived, computes the features (``audio_features``) and, when
-journaling, hands the raw samples to the WAV journal. A missing PortAudio library, no input
-device, or a device lost mid-show never stops the show: the state says so in one log line,
-a supervisor thread retries with backoff (1 s doubling to 30 s), and the level comes back
-when the device does.
+A missing PortAudio library, no input device, or a device lost mid-show never stops the
+show: the capture process reports its state (one log line per change), retries with backoff
+(1 s doubling to 30 s), and the level comes back when the device does. When no samples
+arrive for a quarter of a second the room counts as silent.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import multiprocessing as mp
+import time
 import wave
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,8 @@ from installation.inputs.frame import RoomSound
 log = logging.getLogger(__name__)
 
 BLOCK = 1024  # frames per read: ~21 ms at 48 kHz, under one 30 Hz tick
+STALL_S = 0.25
+BACKOFF_MAX_S = 30.0
 
 
 class RingBuffer:
@@ -86,15 +91,82 @@ def list_input_devices() -> list[dict[str, Any]] | str:
     ]
 
 
+def _find_device(sd: Any, config: AudioConfig) -> tuple[str | None, str]:
+    """(device name, '') for the configured device, or (None, why not)."""
+    devices = [d for d in sd.query_devices() if d["max_input_channels"] >= config.channels]
+    want = config.device.lower()
+    if want:
+        match = [d for d in devices if want in d["name"].lower()]
+        if not match:
+            return None, f"no input device matching {config.device!r}"
+        return match[0]["name"], ""
+    try:
+        default = sd.query_devices(kind="input")
+        if default["max_input_channels"] >= config.channels:
+            return default["name"], ""
+    except Exception:
+        pass
+    return (devices[0]["name"], "") if devices else (None, "no input device at all")
+
+
+def capture(config: AudioConfig, conn: Connection, stop: Any) -> None:
+    """The capture process: open the device, read blocks, send them; retry on loss."""
+
+    def report(state: str, message: str) -> None:
+        conn.send(("state", state, message))
+
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        report(
+            "no portaudio",
+            f"PortAudio is missing ({exc}); install libportaudio2; the show goes on without sound",
+        )
+        return
+    backoff = 1.0
+    while not stop.is_set():
+        name, why = _find_device(sd, config)
+        if name is None:
+            report("no device", f"{why}; retrying in {backoff:g} s")
+            stop.wait(backoff)
+            backoff = min(backoff * 2.0, BACKOFF_MAX_S)
+            continue
+        try:
+            stream = sd.InputStream(
+                device=name,
+                channels=config.channels,
+                samplerate=config.samplerate,
+                dtype="float32",
+                blocksize=BLOCK,
+            )
+            stream.start()
+        except Exception as exc:
+            report("error", f"cannot open {name!r} ({exc}); retrying in {backoff:g} s")
+            stop.wait(backoff)
+            backoff = min(backoff * 2.0, BACKOFF_MAX_S)
+            continue
+        report("ok", f"listening on {name!r}")
+        backoff = 1.0
+        try:
+            while not stop.is_set():
+                block, _overflowed = stream.read(BLOCK)
+                conn.send(("audio", block.copy()))
+        except Exception as exc:  # the device or the audio server went away
+            report("lost", f"the input device stopped ({exc}); retrying")
+        finally:
+            try:
+                stream.close(ignore_errors=True)
+            except Exception:
+                pass
+
+
 class MicInput:
-    """The room microphone with automatic recovery.
+    """The show's side of the capture process: start it, drain it per tick, restart it.
 
     Args:
         config: the venue's audio section.
         tick_hz: the simulation rate (how often ``poll`` is called).
     """
-
-    BACKOFF_MAX_S = 30.0
 
     def __init__(self, config: AudioConfig, tick_hz: float) -> None:
         self.config = config
@@ -102,139 +174,99 @@ class MicInput:
         self.ring = RingBuffer(config.samplerate * 4, config.channels)
         self.features = FeatureTracker(config.samplerate, config.gain_db)
         self.state = "stopped"
-        self.device_name = ""
+        self.message = ""
+        self.restarts = 0
         self.reopens = 0
-        self._stream: Any = None
-        self._sd: Any = None
-        self._halt = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last_state = ""
+        self._ctx = mp.get_context("spawn")
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._stop: Any = None
         self._last: RoomSound | None = None
-
-    # ------------------------------------------------------------------ device
-
-    def _report(self, state: str, message: str) -> None:
-        self.state = state
-        if message != self._last_state:
-            (log.info if state == "ok" else log.warning)("microphone: %s", message)
-            self._last_state = message
-
-    def _open(self) -> bool:
-        if self._sd is None:
-            try:
-                import sounddevice as sd
-            except OSError as exc:
-                self._report(
-                    "no portaudio",
-                    f"PortAudio is missing ({exc}); install "
-                    "libportaudio2; the show goes on without sound",
-                )
-                return False
-            self._sd = sd
-        sd = self._sd
-        try:
-            # PortAudio lists devices once, at initialisation. Re-initialising it to see a
-            # newly plugged device crashed the PulseAudio client library here (an assertion
-            # in libpulse), so a device that did not exist at start-up needs a restart; the
-            # 'pulse' and 'default' devices persist across audio-server restarts.
-            devices = [
-                (i, d)
-                for i, d in enumerate(sd.query_devices())
-                if d["max_input_channels"] >= self.config.channels
-            ]
-        except Exception as exc:
-            self._report("error", f"cannot list devices ({exc})")
-            return False
-        want = self.config.device.lower()
-        match = [(i, d) for i, d in devices if want in d["name"].lower()] if want else []
-        if want and not match:
-            self._report("no device", f"no input device matching {self.config.device!r}; retrying")
-            return False
-        if not want:
-            try:
-                default = sd.default.device[0]
-            except Exception:
-                default = -1
-            match = [(i, d) for i, d in devices if i == default] or devices[:1]
-            if not match:
-                self._report("no device", "no input device at all; retrying")
-                return False
-        index, info = match[0]
-        try:
-            stream = sd.InputStream(
-                device=info["name"],
-                channels=self.config.channels,
-                samplerate=self.config.samplerate,
-                dtype="float32",
-                blocksize=BLOCK,
-            )
-            stream.start()
-        except Exception as exc:
-            self._report("error", f"cannot open {info['name']!r} ({exc}); retrying")
-            return False
-        self._stream = stream
-        self.device_name = info["name"]
-        self._report("ok", f"listening on {info['name']!r}")
-        return True
-
-    def _close(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.close(ignore_errors=True)
-            except Exception:
-                pass
-
-    def _capture(self) -> None:
-        """The capture thread: read blocks into the ring; reopen with backoff on loss."""
-        backoff = 1.0
-        while not self._halt.is_set():
-            if self._stream is None:
-                if self._open():
-                    self.reopens += 1
-                    backoff = 1.0
-                    continue
-                self._halt.wait(backoff)
-                backoff = min(backoff * 2.0, self.BACKOFF_MAX_S)
-                continue
-            try:
-                block, _overflowed = self._stream.read(BLOCK)
-            except Exception as exc:
-                self._report("lost", f"the input device stopped ({exc}); retrying")
-                self._close()
-                continue
-            self.ring.write(block)
-        self._close()
+        self._last_audio = 0.0
 
     def start(self) -> None:
-        """Start listening (or trying to) in the background; never raises."""
+        """Start the capture process (it keeps trying on its own); never raises."""
         if not self.config.enabled:
             self.state = "disabled"
             return
-        self._open()
-        self._thread = threading.Thread(target=self._capture, name="mic-capture", daemon=True)
-        self._thread.start()
+        parent, child = self._ctx.Pipe(duplex=False)
+        self._stop = self._ctx.Event()
+        self._proc = self._ctx.Process(
+            target=capture, name="canopy-mic", daemon=True, args=(self.config, child, self._stop)
+        )
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self.state = "starting"
 
-    def stop(self) -> None:
-        self._halt.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3)
-        else:
-            self._close()
-        self.state = "stopped"
+    def wait_ready(self, timeout: float = 10.0) -> str:
+        """Drain until the capture process has said how it is (for tests and start-up)."""
+        deadline = time.monotonic() + timeout
+        while self.state == "starting" and time.monotonic() < deadline:
+            self._drain()
+            time.sleep(0.02)
+        return self.state
 
-    # ------------------------------------------------------------------ per tick
+    def _drain(self) -> None:
+        conn = self._conn
+        while conn is not None:
+            try:
+                if not conn.poll(0):
+                    return
+                msg = conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg[0] == "audio":
+                self.ring.write(msg[1])
+                self._last_audio = time.monotonic()
+            else:
+                _, state, message = msg
+                if state == "ok" and self.state not in ("ok", "starting"):
+                    self.reopens += 1
+                self.state, self.message = state, message
+                (log.info if state == "ok" else log.warning)("microphone: %s", message)
+
+    def ensure_running(self) -> bool:
+        """Restart a dead capture process; True when a restart happened."""
+        if self._proc is None or self._proc.is_alive() or self.state == "no portaudio":
+            return False
+        log.warning("microphone capture process died; restarting")
+        self.restarts += 1
+        self.stop()
+        self.start()
+        return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:
         """This tick's features (None when not listening) and the raw samples (frames x
         channels, float32) that arrived since the last poll."""
+        self._drain()
         raw = self.ring.read()
+        if self.state != "ok" and raw.size == 0:
+            return None, raw
         if raw.size == 0:
-            # Blocks arrive every few milliseconds; a tick that got none (catch-up ticks
-            # run back to back) holds the last features, or reports silence if not listening.
-            return (self._last if self.state == "ok" else None), raw
+            # Blocks arrive every ~20 ms, so a tick may get none: hold the last features,
+            # unless the stream has stalled, which counts as silence.
+            if self._last is not None and time.monotonic() - self._last_audio < STALL_S:
+                return self._last, raw
+            self._last = self.features.update(np.zeros(0, np.float32), self.dt)
+            return self._last, raw
         self._last = self.features.update(raw.mean(axis=1), self.dt)
         return self._last, raw
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._proc is not None:
+            # A blocking read may never return on a silent source; nothing to flush there.
+            self._proc.join(timeout=0.5)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout=2)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self.state != "disabled":
+            self.state = "stopped"
 
 
 class WavJournal:
