@@ -156,7 +156,8 @@ RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}
 
 def bench_osc(quick: bool = False) -> dict[str, float | str]:
     """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720,
-    and the latency from arrival at the server to the tick that applies it."""
+    and the latency from arrival at the server to the tick that applies it, at 5,000 msg/s
+    (the target's rate) and at the highest lossless rate."""
     import dataclasses
     import multiprocessing as mp
     import socket as _socket
@@ -216,18 +217,23 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
             got = result.osc_counts.get("received", 0)
             accepted = result.osc_counts.get("accepted", 0)
             lossless = sent > 0 and got == sent and accepted == sent and len(latencies) == sent
+            tag = "" if senders == 1 else f"_{senders}_senders"
             if lossless and latencies:
                 lat = np.sort(np.asarray(latencies)) * 1e3
                 best[senders] = (rate, float(np.median(lat)), float(lat[int(0.99 * len(lat))]))
+                if rate == TARGET_RATE:  # the latency target is stated at this rate
+                    out[f"latency_median_ms{tag}"] = round(best[senders][1], 2)
+                    out[f"latency_p99_ms{tag}"] = round(best[senders][2], 2)
             if not lossless:
                 break
         rate, p50, p99 = best.get(senders, (0.0, float("nan"), float("nan")))
-        tag = "" if senders == 1 else f"_{senders}_senders"
         out[f"max_lossless_msgs_per_s{tag}"] = rate
-        out[f"latency_median_ms{tag}"] = round(p50, 2)
-        out[f"latency_p99_ms{tag}"] = round(p99, 2)
+        out[f"latency_median_ms_at_max{tag}"] = round(p50, 2)
+        out[f"latency_p99_ms_at_max{tag}"] = round(p99, 2)
     out["tick_ms"] = round(1000.0 / config.world.tick_hz, 2)
     return out
 
+
+TARGET_RATE = 5000
 
 OSC_TARGETS = {"max_lossless_msgs_per_s": (">=", 5000.0), "latency_p99_ms": ("<=", 38.3)}

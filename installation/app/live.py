@@ -99,13 +99,9 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
             options.on_ready(f"ready: {where}, tick {config.world.tick_hz:g} Hz")
         clock = FixedStepClock(config.world.tick_hz, WallTime())
         t_end = None if options.duration is None else time.monotonic() + options.duration
-        while stop.reason is None:
-            if t_end is not None and time.monotonic() >= t_end:
-                break
-            if osc is not None:
-                osc.ensure_running()
-            if mic is not None:
-                mic.ensure_running()
+
+        def run_due_ticks() -> None:
+            """Apply every tick that is due, with its inputs (also called mid-frame)."""
             for _ in range(clock.poll().ticks):
                 received = osc.poll() if osc is not None else []
                 events: list[Event] = []
@@ -129,6 +125,15 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
                 step(state, frame, dt)
                 if options.on_tick is not None:
                     options.on_tick(state, received)
+
+        while stop.reason is None:
+            if t_end is not None and time.monotonic() >= t_end:
+                break
+            if osc is not None:
+                osc.ensure_running()
+            if mic is not None:
+                mic.ensure_running()
+            run_due_ticks()
             if journal is not None:
                 journal.flush()
             if feedback is not None:
@@ -139,7 +144,7 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
             if tapestry is not None:
                 tapestry.advance_audio_clock(dt, state.loudness)
                 tapestry.upload(state)
-                tapestry.draw()
+                tapestry.draw(between=run_due_ticks)
                 result.frames += 1
             time.sleep(clock.time_until_next())
         result.stopped_by = stop.reason or "duration"

@@ -8,6 +8,7 @@ never on the wall clock, so offline renders are reproducible.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import moderngl
@@ -177,6 +178,8 @@ class Tapestry:
         target: moderngl.Framebuffer,
         textures: dict[str, object],
         extra: dict[str, object] | None = None,
+        between: Callable[[], None] | None = None,
+        bands: int = 1,
     ) -> None:
         prog = self.library[name]
         apply(prog, self._uniforms)
@@ -187,10 +190,33 @@ class Tapestry:
                 prog[uname].value = unit
             tex.use(location=unit)
         target.use()
-        self._quad(prog).render(moderngl.TRIANGLES, vertices=3)
+        if between is None or bands <= 1:
+            self._quad(prog).render(moderngl.TRIANGLES, vertices=3)
+            if between is not None:
+                self.ctx.finish()
+                between()
+            return
+        # Horizontal bands, each finished before ``between`` runs: the live loop applies due
+        # ticks there, so inputs never wait for a whole frame (llvmpipe blocks while drawing).
+        w, h = target.size
+        for i in range(bands):
+            y0, y1 = h * i // bands, h * (i + 1) // bands
+            self.ctx.scissor = (0, y0, w, y1 - y0)
+            self._quad(prog).render(moderngl.TRIANGLES, vertices=3)
+            self.ctx.finish()
+            between()
+        self.ctx.scissor = None
 
-    def draw(self, screen: moderngl.Framebuffer | None = None) -> None:
-        """Render one frame into ``self.output`` (and also to ``screen`` when given)."""
+    def draw(
+        self, screen: moderngl.Framebuffer | None = None, between: Callable[[], None] | None = None
+    ) -> None:
+        """Render one frame into ``self.output`` (and also to ``screen`` when given).
+
+        Args:
+            screen: a window's framebuffer to draw to as well.
+            between: called between slices of the work (after each band of the heavy
+                passes), so a live loop can apply due ticks while a slow renderer draws.
+        """
         if "u_grid" not in self._tex:
             raise RuntimeError("upload a state before drawing")
         ctx = self.ctx
@@ -204,6 +230,8 @@ class Tapestry:
             cur,
             weave_inputs,
             {**self._static, "u_threads": look.threads, "u_persistence": look.persistence},
+            between,
+            bands=6,
         )
         # Bloom at half resolution: bright pass folded into the horizontal blur.
         self._pass(
@@ -211,12 +239,14 @@ class Tapestry:
             self._bloom[1],
             {"u_source": cur.color_attachments[0]},
             {"u_direction": (2.0, 0.0), "u_threshold": look.bloom_threshold},
+            between,
         )
         self._pass(
             "blur",
             self._bloom[0],
             {"u_source": self._bloom[1].color_attachments[0]},
             {"u_direction": (0.0, 1.0), "u_threshold": 0.0},
+            between,
         )
         composite = {
             "u_frame": cur.color_attachments[0],
@@ -229,7 +259,7 @@ class Tapestry:
         # keeps rendering) until a fixed edit clears it.
         self.overlay.set_text(self.library.error_text)
         for target in (self.output, screen) if screen is not None else (self.output,):
-            self._pass("composite", target, composite, extra)
+            self._pass("composite", target, composite, extra, between, bands=2)
             self._draw_cloud(target)
             self.overlay.draw(target)
         self.frame += 1

@@ -144,3 +144,24 @@ def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):
     assert ratio_local_inside < 0.6  # the stricken district goes dark...
     assert ratio_local_outside > 0.85  # ...while the rest of the city stays lit
     assert ratio_city_outside < 0.6  # a city-wide outage darkens everything
+
+
+def test_drawing_in_bands_gives_the_same_picture_and_calls_back_between(ctx):
+    from installation.config import WorldConfig
+    from installation.render.tapestry import Tapestry
+    from installation.simulation import create_world
+
+    state = create_world(
+        WorldConfig(seed=2, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32)
+    )
+    whole, banded = Tapestry(ctx, (320, 180)), Tapestry(ctx, (320, 180))
+    calls = []
+    for _ in range(2):
+        for t in (whole, banded):
+            t.upload(state)
+        whole.draw()
+        banded.draw(between=lambda: calls.append(1))
+    assert np.array_equal(whole.read(), banded.read())
+    assert len(calls) >= 2 * 8  # six weave bands, two blurs, composite bands
+    whole.release()
+    banded.release()
