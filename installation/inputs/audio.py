@@ -29,6 +29,7 @@ import numpy as np
 from installation.config import AudioConfig
 from installation.inputs.audio_features import FeatureTracker
 from installation.inputs.frame import RoomSound
+from installation.inputs.processes import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -254,17 +255,10 @@ class MicInput:
         return self._last, raw
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
-        if self._proc is not None:
-            # A blocking read may never return on a silent source; nothing to flush there.
-            self._proc.join(timeout=0.5)
-            if self._proc.is_alive():
-                self._proc.kill()
-                self._proc.join(timeout=2)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Stop the capture process (a blocking read may never return on a silent source,
+        and there is nothing to flush, so it gets half a second)."""
+        stop_process(self._proc, self._stop, self._conn, grace=0.5)
+        self._conn = None
         if self.state != "disabled":
             self.state = "stopped"
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,8 @@ import pytest
 from installation.config import AudioConfig
 from installation.inputs.audio import MicInput, RingBuffer
 from installation.inputs.audio_features import FeatureTracker, features_from_wav
+
+from .helpers import free_port, run_canopy, start_canopy
 
 
 @pytest.fixture
@@ -122,33 +122,20 @@ def levels(mic: MicInput, seconds: float) -> list[float]:
 def show_with_a_microphone_records_replays_and_renders_its_sound(pulse, tone, tmp_path):
     """The headless show hears the tone, journals it (JSON lines and WAV), replays to the
     same state hash, and renders with the recorded sound."""
-    root = Path(__file__).resolve().parents[2]
     config = tmp_path / "venue.toml"
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config.write_text(f'[audio]\ndevice = "pulse"\n[osc]\nport = {port}\n')
+    config.write_text(f'[audio]\ndevice = "pulse"\n[osc]\nport = {free_port()}\n')
     journal = tmp_path / "journal"
-    show = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "run",
-            "--headless",
-            "--config",
-            str(config),
-            "--duration",
-            "7",
-            "--journal",
-            str(journal),
-            "--size",
-            "320x180",
-        ],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    show = start_canopy(
+        "run",
+        "--headless",
+        "--config",
+        str(config),
+        "--duration",
+        "7",
+        "--journal",
+        str(journal),
+        "--size",
+        "320x180",
     )
     assert show.stdout.readline().startswith("# ready")
     time.sleep(3.0)
@@ -160,34 +147,13 @@ def show_with_a_microphone_records_replays_and_renders_its_sound(pulse, tone, tm
     heard = [x["sound"]["level_db"] for x in lines if "sound" in x]
     assert max(heard) > -12.0
     assert list(journal.glob("audio-*.wav"))
-    replay = subprocess.run(
-        [sys.executable, "-m", "installation", "replay", str(journal)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    replay = run_canopy("replay", str(journal))
     assert replay.stdout.strip().splitlines()[-1] == stdout.strip().splitlines()[-1]
     film = tmp_path / "day.mp4"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "render",
-            "--journal",
-            str(journal),
-            "-o",
-            str(film),
-            "--size",
-            "160x90",
-            "--quiet",
-        ],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=300,
+    rendered = run_canopy(
+        "render", "--journal", str(journal), "-o", str(film), "--size", "160x90", "--quiet"
     )
+    assert rendered.returncode == 0, rendered.stderr
     probe = subprocess.run(
         [
             "ffprobe",

@@ -21,13 +21,9 @@ from installation.config import OscConfig
 from installation.inputs.frame import Touch
 from installation.inputs.osc_server import OscInput
 
+from .helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def msg(address: str, *args) -> bytes:
