@@ -136,9 +136,6 @@ class State:
     indices: Indices = field(default_factory=Indices)
     derived: Derived | None = field(default=None, repr=False, compare=False)
 
-    def fields_to_hash(self) -> list[str]:
-        return [f.name for f in dataclasses.fields(self) if f.name not in ("derived",)]
-
 
 ARRAY_FIELDS = (
     "community",
