@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from canopy_helpers import free_port, run_canopy, start_canopy
 
 from installation.config import AudioConfig
 from installation.inputs.audio import MicInput, RingBuffer
 from installation.inputs.audio_features import FeatureTracker, features_from_wav
-
-from .helpers import free_port, run_canopy, start_canopy
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from canopy_helpers import free_port, run_canopy, start_canopy
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -20,10 +19,6 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from installation.config import OscConfig
 from installation.inputs.frame import Touch
 from installation.inputs.osc_server import OscInput
-
-from .helpers import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def msg(address: str, *args) -> bytes:
@@ -125,26 +120,17 @@ def test_headless_show_records_a_journal_that_replays_to_the_same_hash(tmp_path)
     feedback = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     feedback.bind(("127.0.0.1", 0))
     feedback.settimeout(10)
-    show = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "run",
-            "--headless",
-            "--duration",
-            "8",
-            "--journal",
-            str(journal),
-            "--osc-port",
-            str(port),
-            "--size",
-            "320x180",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    show = start_canopy(
+        "run",
+        "--headless",
+        "--duration",
+        "8",
+        "--journal",
+        str(journal),
+        "--osc-port",
+        str(port),
+        "--size",
+        "320x180",
     )
     try:
         line = show.stdout.readline()
@@ -189,36 +175,21 @@ def test_headless_show_records_a_journal_that_replays_to_the_same_hash(tmp_path)
         "/canopy/param/glitch_rate",
     }
     assert lines[-1].keys() == {"end"}
-    replay = subprocess.run(
-        [sys.executable, "-m", "installation", "replay", str(journal)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    replay = run_canopy("replay", str(journal), timeout=300)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.strip().splitlines()[-1] == run_hash
 
 
 def test_sigterm_stops_the_show_cleanly(tmp_path):
-    show = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "run",
-            "--headless",
-            "--osc-port",
-            str(free_port()),
-            "--size",
-            "320x180",
-            "--journal",
-            str(tmp_path / "j"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    show = start_canopy(
+        "run",
+        "--headless",
+        "--osc-port",
+        str(free_port()),
+        "--size",
+        "320x180",
+        "--journal",
+        str(tmp_path / "j"),
     )
     assert show.stdout.readline().startswith("# ready")
     time.sleep(1.0)
@@ -233,21 +204,9 @@ def test_sigterm_stops_the_show_cleanly(tmp_path):
 
 
 def test_bad_run_arguments(tmp_path):
-    r = subprocess.run(
-        [sys.executable, "-m", "installation", "run"], cwd=ROOT, capture_output=True, text=True
-    )
+    r = run_canopy("run")
     assert r.returncode == 2 and "--headless" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "installation", "replay", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = run_canopy("replay", str(tmp_path))
     assert r.returncode == 2 and "no journal files" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "installation", "run", "--headless", "--osc-port", "70000"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = run_canopy("run", "--headless", "--osc-port", "70000")
     assert r.returncode == 2 and "1 to 65535" in r.stderr

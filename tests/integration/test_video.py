@@ -6,18 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from canopy_helpers import run_canopy, start_canopy
 
 from installation.app.offline import render_video
 from installation.app.sketch import load_sketch
 from installation.outputs.png import OutputError
 from installation.outputs.video import VideoWriter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def probe(path: Path) -> dict:
@@ -124,24 +122,7 @@ def test_full_disk_and_bad_paths_are_clear_errors(tmp_path):
 
 def test_ctrl_c_leaves_a_playable_file(tmp_path):
     out = tmp_path / "interrupted.mp4"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "render",
-            "-o",
-            str(out),
-            "--size",
-            "320x180",
-            "--frames",
-            "3000",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_canopy("render", "-o", str(out), "--size", "320x180", "--frames", "3000")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
         time.sleep(0.2)
@@ -155,35 +136,11 @@ def test_ctrl_c_leaves_a_playable_file(tmp_path):
 
 
 def test_render_cli_errors_are_one_line(tmp_path):
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "render",
-            "-o",
-            str(tmp_path / "x.avi"),
-            "--frames",
-            "2",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = run_canopy("render", "-o", str(tmp_path / "x.avi"), "--frames", "2")
     assert r.returncode == 2 and r.stderr.startswith("canopy: ") and "Traceback" not in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "installation", "render", "--sketch", "nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = run_canopy("render", "--sketch", "nope")
     assert r.returncode == 2 and "no sketch 'nope'" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "installation", "render", "--size", "9000x9000"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = run_canopy("render", "--size", "9000x9000")
     assert r.returncode == 2 and "outside" in r.stderr
 
 
@@ -219,23 +176,15 @@ def test_render_journal_replays_the_show_with_its_sound(tmp_path):
     writer.close()
     wav.close()
     out = tmp_path / "day.mp4"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "installation",
-            "render",
-            "--journal",
-            str(folder),
-            "-o",
-            str(out),
-            "--size",
-            "160x90",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    r = run_canopy(
+        "render",
+        "--journal",
+        str(folder),
+        "-o",
+        str(out),
+        "--size",
+        "160x90",
+        "--quiet",
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
