@@ -1,14 +1,14 @@
 # Canopy: two commands on a fresh Debian machine.
 #   make run   set-up, then the gallery show on the built-in default config
 #   make test  set-up, then the whole test suite
-.PHONY: run test setup setup-test lint validate bench soak stills demo clean
+.PHONY: run test setup setup-test lint validate bench soak soak-show stills demo clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
 CANOPY := $(VENV)/bin/canopy
 
 run: setup
-	$(CANOPY) simulate --realtime --config hardware_config/default.toml
+	$(CANOPY) run --config hardware_config/default.toml
 
 test: setup-test
 	$(PY) -m ruff check installation tests sketches scripts
@@ -30,6 +30,7 @@ validate: setup
 bench: setup
 	$(CANOPY) bench sim
 	$(CANOPY) bench render
+	$(CANOPY) bench live
 
 stills: setup
 	$(CANOPY) stills -o docs/stills --size 960x540
@@ -39,6 +40,9 @@ demo: setup
 
 soak: setup
 	$(PY) scripts/soak_sim.py --steps 1000000
+
+soak-show: setup
+	$(CANOPY) soak --minutes 60
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 runtime_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libportaudio2 libasound2-plugins)
-test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps ffmpeg liblo-tools sox)
+test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps xdotool ffmpeg liblo-tools sox)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 

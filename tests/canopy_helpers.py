@@ -1,4 +1,5 @@
-"""Shared helpers for the integration tests: free ports and canopy as a real process."""
+"""Shared helpers for the integration tests: free ports, canopy as a real process, and a real
+X server (Xvfb) with screenshots and typed keys."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,3 +40,67 @@ def run_canopy(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[
         text=True,
         timeout=timeout,
     )
+
+
+class Xvfb:
+    """A real X server on a free display number (Xvfb picks it: ``-displayfd``)."""
+
+    def __init__(self, size: str = "1280x720x24") -> None:
+        import os
+
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp"],
+            pass_fds=(write,),
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write)
+        with os.fdopen(read) as fh:
+            number = fh.readline().strip()
+        if not number:
+            self.proc.kill()
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number}"
+
+    def env(self) -> dict[str, str]:
+        import os
+
+        return {**os.environ, "DISPLAY": self.display}
+
+    def screenshot(self, path: Path) -> np.ndarray:
+        """The whole X screen (xwd, decoded by ffmpeg) as an (H, W, 3) uint8 array."""
+        xwd = path.with_suffix(".xwd")
+        subprocess.run(
+            ["xwd", "-root", "-silent", "-out", str(xwd)], env=self.env(), check=True, timeout=30
+        )
+        subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-y", "-i", str(xwd), str(path)],
+            check=True,
+            timeout=30,
+        )
+        from PIL import Image
+
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+
+    def keys(self, *keys: str) -> None:
+        """Type keys into whatever window is under the pointer (there is no window
+        manager, so focus follows the pointer; the show's windows are centred)."""
+        subprocess.run(
+            [
+                "xdotool",
+                "mousemove",
+                "640",
+                "360",
+                "sleep",
+                "0.2",
+                *[a for k in keys for a in ("key", k, "sleep", "0.3")],
+            ],  # fmt: skip
+            env=self.env(),
+            check=True,
+            timeout=30,
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)

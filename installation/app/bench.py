@@ -208,7 +208,11 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
             result = run_show(
                 config,
                 ShowOptions(
-                    duration=seconds + 2.5, size=(1280, 720), on_tick=probe, on_ready=start_senders
+                    duration=seconds + 2.5,
+                    size=(1280, 720),
+                    snapshots=False,
+                    on_tick=probe,
+                    on_ready=start_senders,
                 ),
             )
             for p in procs:
@@ -237,3 +241,83 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
 TARGET_RATE = 5000
 
 OSC_TARGETS = {"max_lossless_msgs_per_s": (">=", 5000.0), "latency_p99_ms": ("<=", 38.3)}
+
+
+def bench_live(quick: bool = False) -> dict[str, float | str]:
+    """The headless show at 1280x720 under 1,000 OSC msg/s: frame times and lost inputs.
+
+    Frames are paced at the tick rate headless (30 Hz), so a frame interval of 33 ms is
+    the floor; ``inputs_dropped`` counts messages sent but never applied by a tick.
+    """
+    import dataclasses
+    import multiprocessing as mp
+    import socket as _socket
+    import tempfile
+
+    from installation.app.live import Show, ShowOptions
+    from installation.app.osc_sender import send_paced
+    from installation.config import load_config
+
+    with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = load_config()
+    config = dataclasses.replace(
+        base,
+        osc=dataclasses.replace(base.osc, port=port),
+        audio=dataclasses.replace(base.audio, enabled=False),
+    )
+    rate, seconds = LIVE_RATE, (5.0 if quick else 20.0)
+    ctx = mp.get_context("spawn")
+    ready, go, sent = ctx.Value("i", 0), ctx.Value("d", 0.0), ctx.Value("q", 0)
+    sender = ctx.Process(target=send_paced, args=(port, rate, seconds, ready, go, sent))
+    sender.start()
+    while ready.value < 1:
+        time.sleep(0.05)
+    applied = [0]
+    frame_times: list[float] = []
+    window: list[float] = []
+
+    def on_tick(_state, received) -> None:
+        applied[0] += len(received)
+
+    def on_frame(_show) -> None:
+        now = time.time()
+        if go.value and go.value <= now <= go.value + seconds:
+            frame_times.append(now)
+
+    def start(_message: str) -> None:
+        go.value = time.time() + 1.0
+        window.append(go.value)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        Show(
+            config,
+            ShowOptions(
+                duration=seconds + 3.0,
+                size=(1280, 720),
+                headless=True,
+                data_dir=tmp,
+                snapshots=False,
+                on_tick=on_tick,
+                on_frame=on_frame,
+                on_ready=start,
+            ),
+        ).run()
+    sender.join(timeout=30)
+    intervals = np.diff(np.asarray(frame_times)) * 1e3
+    return {
+        "render_size": "1280x720",
+        "osc_msgs_per_s": rate,
+        "seconds": seconds,
+        "fps": round(len(frame_times) / seconds, 2),
+        "frame_ms_median": round(float(np.median(intervals)), 2) if len(intervals) else -1,
+        "frame_ms_p99": round(float(np.percentile(intervals, 99)), 2) if len(intervals) else -1,
+        "inputs_sent": int(sent.value),
+        "inputs_applied": applied[0],
+        "inputs_dropped": int(sent.value) - applied[0],
+    }
+
+
+LIVE_RATE = 1000
+LIVE_TARGETS = {"inputs_dropped": ("<=", 0.0)}

@@ -103,21 +103,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     ru = sub.add_parser(
         "run",
-        help="run the live show (headless for now) with OSC input and the journal",
-        description="The live show: OSC input, the simulation at its fixed rate, the "
-        "tapestry rendered between ticks. --headless is required until the windowed show "
-        "exists. Prints 'state-hash: <hex>' when it stops (duration, Ctrl-C or SIGTERM).",
+        help="run the live show: windows (or headless), OSC, microphone, status, snapshots",
+        description="The live show: OSC and microphone input, the simulation at its fixed "
+        "rate, the tapestry on every configured display (or offscreen with --headless; "
+        "headless by itself when there is no display server). Keys: H HUD, F fullscreen, "
+        "R reload shaders, S screenshot, Space pause, Esc/Q quit (gallery mode: only the "
+        "quit chord). Prints 'state-hash: <hex>' when it stops (duration, quit, Ctrl-C or "
+        "SIGTERM), after a final snapshot.",
     )
     ru.add_argument("--config", type=Path, help="venue file (default: the built-in default)")
-    ru.add_argument(
-        "--headless", action="store_true", help="render offscreen through EGL (required for now)"
-    )
+    ru.add_argument("--headless", action="store_true", help="render offscreen through EGL")
     ru.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     ru.add_argument("--journal", type=Path, metavar="DIR", help="record every input here")
     ru.add_argument("--osc-host", help="OSC listen address (overrides the config)")
     ru.add_argument("--osc-port", type=_port, help="OSC UDP port (overrides the config)")
-    ru.add_argument("--size", type=_size, help="render size WxH (default: the first display's)")
+    ru.add_argument("--size", type=_size, help="headless render size WxH (default: display 1)")
     ru.add_argument("--no-render", action="store_true", help="simulate without drawing")
+    ru.add_argument(
+        "--status-port", type=_port, help="serve /health and /metrics on this localhost port"
+    )
+    ru.add_argument(
+        "--resume", action="store_true", help="continue from the latest snapshot in data_dir"
+    )
+    ru.add_argument(
+        "--data-dir", type=Path, help="snapshots, journal, screenshots, logs (overrides config)"
+    )
+
+    so = sub.add_parser(
+        "soak",
+        help="run the headless show with random OSC input and check it stays healthy",
+        description="Runs the show headless at full speed with random OSC input (good and "
+        "bad) and checks: memory growth under 5%% after warm-up, no NaN or out-of-range "
+        "state, no frame gap over 100 ms. Exit status 0 only if all hold.",
+    )
+    so.add_argument("--minutes", type=_positive_float, default=60.0, help="how long (60)")
+    so.add_argument("--size", type=_size, default=(640, 360), help="render size (640x360)")
+    so.add_argument("--rate", type=_positive_float, default=500.0, help="OSC msg/s (500)")
+    so.add_argument("--config", type=Path, help="venue file (default: the built-in default)")
+    so.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("devices", help="list audio input devices and displays")
 
@@ -189,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--sketch", help="sketch name or path (default: the story)")
 
     b = sub.add_parser("bench", help="benchmarks (figures, not tests)")
-    b.add_argument("suite", choices=("sim", "render", "osc"), help="what to measure")
+    b.add_argument("suite", choices=("sim", "render", "osc", "live"), help="what to measure")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer repetitions (rougher)")
 
@@ -220,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": cmd_run,
             "replay": cmd_replay,
             "devices": cmd_devices,
+            "soak": cmd_soak,
             "still": cmd_still,
             "stills": cmd_stills,
         }[args.command]
@@ -237,9 +261,18 @@ def _operator_errors() -> tuple[type[Exception], ...]:
     from installation.app.snapshots import SnapshotError
     from installation.inputs.journal import JournalError
     from installation.outputs.png import OutputError
+    from installation.outputs.window import WindowError
     from installation.render.context import GLUnavailable
 
-    return (SnapshotError, SketchError, OutputError, GLUnavailable, JournalError, OSError)
+    return (
+        SnapshotError,
+        SketchError,
+        OutputError,
+        GLUnavailable,
+        JournalError,
+        WindowError,
+        OSError,
+    )
 
 
 def format_indices(state: State) -> str:
@@ -330,21 +363,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from installation.app.bench import (
-        OSC_TARGETS,
-        RENDER_TARGETS,
-        SIM_TARGETS,
-        bench_osc,
-        bench_render,
-        bench_sim,
-    )
+    from installation.app import bench
 
-    if args.suite == "sim":
-        result, targets = bench_sim(quick=args.quick), SIM_TARGETS
-    elif args.suite == "render":
-        result, targets = bench_render(quick=args.quick), RENDER_TARGETS
-    else:
-        result, targets = bench_osc(quick=args.quick), OSC_TARGETS
+    run, targets = {
+        "sim": (bench.bench_sim, bench.SIM_TARGETS),
+        "render": (bench.bench_render, bench.RENDER_TARGETS),
+        "osc": (bench.bench_osc, bench.OSC_TARGETS),
+        "live": (bench.bench_live, bench.LIVE_TARGETS),
+    }[args.suite]
+    result = run(quick=args.quick)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -365,29 +392,56 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _venue(args: argparse.Namespace):
+    """The venue file with the command line's overrides."""
     import dataclasses
 
-    from installation.app.live import ShowOptions, run_show
-
-    if not args.headless:
-        raise UsageError("the windowed show is not built yet; run with --headless")
     config = load_config(args.config)
     osc = config.osc
-    if args.osc_host is not None:
+    if getattr(args, "osc_host", None) is not None:
         osc = dataclasses.replace(osc, host=args.osc_host)
-    if args.osc_port is not None:
+    if getattr(args, "osc_port", None) is not None:
         osc = dataclasses.replace(osc, port=args.osc_port)
-    config = dataclasses.replace(config, osc=osc)
-    size = args.size or tuple(config.displays[0].size)
-    options = ShowOptions(
-        duration=args.duration,
-        journal=args.journal,
-        size=size,
-        render=not args.no_render,
-        on_ready=lambda message: print(f"# {message}", flush=True),
-    )
-    result = run_show(config, options)
+    return dataclasses.replace(config, osc=osc)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    from installation.app.live import Show, ShowOptions
+    from installation.app.logs import setup_logging, stop_logging
+
+    config = _venue(args)
+    headless = args.headless
+    if not headless and not args.no_render and not os.environ.get("DISPLAY"):
+        print("# no display server ($DISPLAY is not set): running headless", flush=True)
+        headless = True
+    data_dir = args.data_dir or Path(config.show.data_dir)
+    handlers = setup_logging(data_dir / "logs", config.show.log_max_mb)
+    try:
+        show = Show(
+            config,
+            ShowOptions(
+                duration=args.duration,
+                journal=args.journal,
+                size=args.size or tuple(config.displays[0].size),
+                render=not args.no_render,
+                headless=headless,
+                resume=args.resume,
+                data_dir=data_dir,
+                status_port=args.status_port,
+                on_ready=lambda message: print(f"# {message}", flush=True),
+            ),
+        )
+        if show.resumed_from is not None:
+            print(
+                f"# resumed: {show.resumed_from} tick {show.state.tick} "
+                f"state-hash {state_hash(show.state)}",
+                flush=True,
+            )
+        result = show.run()
+    finally:
+        stop_logging(handlers)
     counts = result.osc_counts
     if counts:
         print(
@@ -395,6 +449,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"rejected {counts['received'] - counts['accepted']}, "
             f"restarts {result.osc_restarts}"
         )
+    if result.snapshot is not None:
+        print(f"# snapshot: {result.snapshot}")
     print(
         f"# stopped by {result.stopped_by} at tick {result.state.tick}, "
         f"{result.frames} frames drawn, microphone {result.audio_state}"
@@ -402,6 +458,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(format_indices(result.state))
     print(f"state-hash: {state_hash(result.state)}", flush=True)
     return 0
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    from installation.app.soak import run_soak
+
+    report = run_soak(_venue(args), args.minutes, args.size, args.rate)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:<24s} {value}")
+    return 0 if report["passed"] else 1
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -450,14 +518,17 @@ def _journal_sketch(folder: Path):
     """A recorded show as a sketch: its world, its inputs tick by tick, and its sound."""
     import tempfile
 
-    from installation.app.live import journal_configs
+    from installation.app.live import journal_configs, journal_start
     from installation.app.sketch import Sketch
     from installation.inputs.journal import journal_audio, read_journal
 
     journal = read_journal(folder)
     world, model = journal_configs(journal)
-    seconds = (journal.end or 0) / world.tick_hz
-    sound = journal_audio(folder, world.tick_hz, Path(tempfile.mkdtemp()) / "sound.wav")
+    start_tick = int(journal.header.get("start_tick", 0))
+    seconds = ((journal.end or start_tick) - start_tick) / world.tick_hz
+    sound = journal_audio(
+        folder, world.tick_hz, Path(tempfile.mkdtemp()) / "sound.wav", start_tick=start_tick
+    )
     sketch = Sketch(
         name="journal",
         title=f"recorded show {folder}",
@@ -465,6 +536,7 @@ def _journal_sketch(folder: Path):
         model=model,
         seconds=seconds,
         score=journal,
+        start=(lambda: journal_start(folder, journal)) if start_tick else None,
     )
     return sketch, sound
 

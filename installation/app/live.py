@@ -1,43 +1,89 @@
-"""The live show's loop: inputs drained every tick, the simulation at its fixed rate, the
-tapestry rendered between ticks. Headless (EGL) for now; windows come with the gallery show.
+"""The live show: inputs drained every tick, the simulation at its fixed rate, the tapestry
+rendered at the displays' refresh (or headless through EGL), and everything a gallery needs
+to leave it alone for weeks: status endpoint, snapshots and ``--resume``, gallery hours,
+systemd's watchdog, restarted input processes, a clean stop on SIGTERM.
 
 Live and offline differ only in what is plugged in: here the time source is the wall clock,
-the inputs are the OSC server process (and the journal records them), and the output is an
-offscreen framebuffer.
+the inputs are the OSC and microphone processes (and the journal records them), and the
+output is one window per display, or an offscreen framebuffer.
+
+One loop does everything, in this order each pass: window events and operator keys,
+housekeeping (restarts, status, feedback, snapshots), the ticks that are due, and a frame
+when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks are applied
+between bands of it, so inputs never wait for a whole frame.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import logging
 import signal
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from installation.app.schedule import Fader
+from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
+from installation.app.status import Metric, StatusServer
+from installation.app.watchdog import Notifier
 from installation.config import Config, ModelConfig, WorldConfig
+from installation.config.keys import parse_chord
 from installation.inputs.audio import MicInput, WavJournal
 from installation.inputs.frame import Event, InputFrame
 from installation.inputs.journal import Journal, JournalError, JournalWriter, read_journal
 from installation.inputs.osc_feedback import Feedback
-from installation.inputs.osc_protocol import Ping, Subscribe, Unsubscribe
+from installation.inputs.osc_protocol import REASONS, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput
-from installation.simulation import State, create_world, step
+from installation.simulation import ACT_NAMES, State, create_world, step
 from installation.timing import FixedStepClock, WallTime
 
 log = logging.getLogger(__name__)
 
+HOUSEKEEPING_S = 0.25  # input restarts, feedback, snapshots: checked this often
+SCREEN_RECHECK_S = 5.0
+HUD_REFRESH_S = 0.5
+SNAPSHOT_GLOB = "snapshot-*.npz"
+
 
 @dataclass
 class ShowOptions:
-    """How ``run_show`` runs (from the command line)."""
+    """How ``run_show`` runs (from the command line, a benchmark or a test).
+
+    Attributes:
+        duration: stop after this many seconds (None: until a signal or the quit key).
+        journal: record every input here (None: ``show.journal`` decides).
+        size: render size when headless.
+        render: draw at all (False: simulation and inputs only).
+        headless: render offscreen through EGL instead of opening windows.
+        resume: continue from the latest snapshot in ``data_dir/snapshots``.
+        data_dir: where snapshots, the journal, screenshots and logs go (None: the config's).
+        status_port: the status endpoint's port (None: the config's; 0 is off).
+        snapshots: write periodic and final snapshots.
+        on_tick: callable(state, received) after each tick (probes and benchmarks).
+        on_ready: callable(message) once inputs listen and the loop starts.
+        on_frame: callable(show) after each frame (soak and benchmarks).
+        now: local wall time for gallery hours (injected in tests).
+    """
 
     duration: float | None = None
     journal: Path | None = None
     size: tuple[int, int] = (1280, 720)
     render: bool = True
-    on_tick: object = None  # callable(state, received) for probes and benchmarks
-    on_ready: object = None  # callable(message) once inputs listen and the loop starts
+    headless: bool = True
+    resume: bool = False
+    data_dir: Path | None = None
+    status_port: int | None = None
+    snapshots: bool = True
+    on_tick: Callable[[State, list], None] | None = None
+    on_ready: Callable[[str], None] | None = None
+    on_frame: Callable[[Show], None] | None = None
+    now: Callable[[], _dt.datetime] = _dt.datetime.now
 
 
 @dataclass
@@ -50,6 +96,9 @@ class ShowResult:
     osc_restarts: int = 0
     audio_state: str = "disabled"
     stopped_by: str = "duration"
+    snapshot: Path | None = None
+    resumed_from: Path | None = None
+    inputs: int = 0
 
 
 class _StopFlag:
@@ -60,114 +109,604 @@ class _StopFlag:
         self.reason = signal.Signals(signum).name
 
 
-def run_show(config: Config, options: ShowOptions) -> ShowResult:
-    """Run the show until ``options.duration`` seconds pass or SIGINT/SIGTERM arrives."""
-    state = create_world(config.world, config.model)
-    dt = 1.0 / config.world.tick_hz
-    osc = OscInput(config.osc, config.world.communities) if config.osc.enabled else None
-    feedback = Feedback(config.osc) if config.osc.enabled else None
-    mic = MicInput(config.audio, config.world.tick_hz) if config.audio.enabled else None
-    journal = wav = None
-    if options.journal is not None:
-        journal = JournalWriter(
-            options.journal,
-            {
-                "world": dataclasses.asdict(config.world),
-                "model": dataclasses.asdict(config.model),
-                "tick_hz": config.world.tick_hz,
-            },
-        )
-        if mic is not None:
-            wav = WavJournal(options.journal, config.audio.samplerate, config.audio.channels)
-    tapestry = None
-    if options.render:
-        from installation.render.context import create_headless_context
+class Rate:
+    """Events per second over the last ``window`` seconds."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self._times: deque[tuple[float, int]] = deque()
+
+    def add(self, now: float, n: int = 1) -> None:
+        self._times.append((now, n))
+        while self._times and now - self._times[0][0] > self.window:
+            self._times.popleft()
+
+    def per_s(self, now: float) -> float:
+        while self._times and now - self._times[0][0] > self.window:
+            self._times.popleft()
+        return sum(n for _, n in self._times) / self.window
+
+
+class FrameTimes:
+    """Intervals between presented frames: fps, median and p99 over the recent frames."""
+
+    def __init__(self, keep: int = 600) -> None:
+        self.intervals: deque[float] = deque(maxlen=keep)
+        self.last: float | None = None
+        self.rate = Rate(2.0)
+
+    def frame(self, now: float) -> None:
+        if self.last is not None:
+            self.intervals.append(now - self.last)
+        self.last = now
+        self.rate.add(now)
+
+    def fps(self, now: float) -> float:
+        return self.rate.per_s(now)
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.intervals:
+            return 0.0
+        return float(np.percentile(np.fromiter(self.intervals, dtype=np.float64), q) * 1e3)
+
+
+class Show:
+    """One run of the live show. ``run`` it once.
+
+    Args:
+        config: the venue.
+        options: how to run.
+    """
+
+    def __init__(self, config: Config, options: ShowOptions) -> None:
+        self.config = config
+        self.options = options
+        self.data_dir = Path(options.data_dir or config.show.data_dir)
+        self.dt = 1.0 / config.world.tick_hz
+        self.resumed_from: Path | None = None
+        self.state = self._initial_state()
+        self.osc = OscInput(config.osc, config.world.communities) if config.osc.enabled else None
+        self.feedback = Feedback(config.osc) if config.osc.enabled else None
+        self.mic = MicInput(config.audio, config.world.tick_hz) if config.audio.enabled else None
+        self.journal: JournalWriter | None = None
+        self.wav: WavJournal | None = None
+        self.tapestry: Any = None
+        self.windows: Any = None
+        self.status: StatusServer | None = None
+        self.notifier = Notifier()
+        self.fader = Fader(config.schedule)
+        self.frames = FrameTimes()
+        self.tick_rate = Rate(2.0)
+        self.input_rate = Rate(2.0)
+        self.inputs_total = 0
+        self.ignored_paused = 0
+        self.paused = False
+        self.hud = False
+        self.started = time.monotonic()
+        self.snapshots_written = 0
+        self.last_snapshot: Path | None = None
+        self.last_snapshot_at = time.monotonic()
+        self.clock: FixedStepClock | None = None
+        self._uploaded_tick = -1
+        self._hud_text = ""
+        self._hud_at = 0.0
+        self._journal_dirty = False
+        self._stop = _StopFlag()
+
+    # ------------------------------------------------------------------ start-up
+
+    def _initial_state(self) -> State:
+        """A new world, or with ``resume`` the newest snapshot that loads (an older one if
+        the newest is damaged; a new world, with a warning, when there is none)."""
+        if not self.options.resume:
+            return create_world(self.config.world, self.config.model)
+        folder = self.data_dir / "snapshots"
+        for path in sorted(folder.glob(SNAPSHOT_GLOB), reverse=True):
+            try:
+                state = load_snapshot(path)
+            except SnapshotError as exc:
+                log.error("cannot resume from %s, trying an older snapshot: %s", path, exc)
+                continue
+            if state.world != self.config.world:
+                log.warning("%s was taken in another world than the venue file's; resuming it",
+                            path)  # fmt: skip
+            self.resumed_from = path
+            log.info("resumed from %s at tick %d", path, state.tick)
+            return state
+        log.warning("--resume: no usable snapshot in %s; starting a new world", folder)
+        return create_world(self.config.world, self.config.model)
+
+    def _open_journal(self) -> None:
+        folder = self.options.journal
+        if folder is None and self.config.show.journal:
+            folder = self.data_dir / "journal"
+        if folder is None:
+            return
+        header: dict[str, Any] = {
+            "world": dataclasses.asdict(self.state.world),
+            "model": dataclasses.asdict(self.config.model),
+            "tick_hz": self.config.world.tick_hz,
+            "start_tick": self.state.tick,
+        }
+        if self.state.tick > 0:
+            # A journal that starts mid-story replays from the snapshot it started from.
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            start = Path(folder) / f"start-{self.state.tick:010d}.npz"
+            save_snapshot(self.state, start)
+            header["start_snapshot"] = start.name
+        self.journal = JournalWriter(folder, header)
+        if self.mic is not None:
+            self.wav = WavJournal(folder, self.config.audio.samplerate, self.config.audio.channels)
+
+    def _open_output(self) -> None:
+        if not self.options.render:
+            return
+        from installation.render.shaders import ShaderWatcher
         from installation.render.tapestry import Tapestry
 
-        ctx = create_headless_context()
-        tapestry = Tapestry(ctx, options.size)
-    stop = _StopFlag()
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    result = ShowResult(state)
-    try:
-        if osc is not None:
-            osc.start()
-        if mic is not None:
-            mic.start()
-        if options.on_ready is not None:
-            where = f"OSC on {config.osc.host}:{config.osc.port}" if osc else "no OSC"
-            options.on_ready(f"ready: {where}, tick {config.world.tick_hz:g} Hz")
-        clock = FixedStepClock(config.world.tick_hz, WallTime())
-        t_end = None if options.duration is None else time.monotonic() + options.duration
+        if self.options.headless:
+            from installation.render.context import create_headless_context
 
-        def run_due_ticks() -> None:
-            """Apply every tick that is due, with its inputs (also called mid-frame)."""
-            for _ in range(clock.poll().ticks):
-                received = osc.poll() if osc is not None else []
-                events: list[Event] = []
-                for r in received:
-                    if isinstance(r.item, Subscribe):
-                        feedback.subscribe(r.host, r.item.port or r.port)
-                    elif isinstance(r.item, Unsubscribe):
-                        feedback.unsubscribe(r.host, r.port)
-                    elif not isinstance(r.item, Ping):
-                        events.append(r.item)
-                        if journal is not None:
-                            journal.record(state.tick, "osc", r.item, r.address, r.args)
-                sound = None
-                if mic is not None:
-                    sound, raw = mic.poll()
-                    if wav is not None:
-                        wav.write(state.tick, raw)
-                    if sound is not None and journal is not None:
-                        journal.record_sound(state.tick, sound)
-                frame = InputFrame(tick=state.tick, events=tuple(events), sound=sound)
-                step(state, frame, dt)
-                if options.on_tick is not None:
-                    options.on_tick(state, received)
+            ctx = create_headless_context()
+            size = self.options.size
+        else:
+            from installation.outputs.window import Windows
 
-        while stop.reason is None:
-            if t_end is not None and time.monotonic() >= t_end:
-                break
-            if osc is not None:
-                osc.ensure_running()
-            if mic is not None:
-                mic.ensure_running()
-            run_due_ticks()
-            if journal is not None:
-                journal.flush()
-            if feedback is not None:
-                rejected = osc.rejected() if osc is not None else 0
-                feedback.send(
-                    time.monotonic(), state.indices.as_dict(), state.indices.act, rejected
+            self.windows = Windows(
+                self.config.displays,
+                gallery=self.config.show.mode == "gallery",
+                quit_chord=parse_chord(self.config.show.quit_chord),
+            )
+            ctx = self.windows.ctx
+            size = self.windows.render_size(self.config.show.render_scale)
+        self.tapestry = Tapestry(ctx, size)
+        self._watcher = ShaderWatcher(self.tapestry.library)
+        self._watcher.start()
+
+    def _start_status(self) -> None:
+        port = self.options.status_port
+        if port is None:
+            port = self.config.show.status_port
+        if not port:
+            return
+        self.status = StatusServer(port, self.health, self.metrics)
+        try:
+            self.status.start()
+        except OSError as exc:
+            log.error("%s; the show goes on without it", exc)
+            self.status = None
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> ShowResult:
+        """Run until the duration passes, a signal arrives or the operator quits."""
+        previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._watcher = None
+        result = ShowResult(self.state, resumed_from=self.resumed_from)
+        try:
+            self._open_journal()
+            self._open_output()
+            self._start_status()
+            if self.osc is not None:
+                self.osc.start()
+            if self.mic is not None:
+                self.mic.start()
+            self.clock = FixedStepClock(self.config.world.tick_hz, WallTime())
+            self.started = self.last_snapshot_at = time.monotonic()
+            self.notifier.notify("READY=1")
+            if self.options.on_ready is not None:
+                c = self.config.osc
+                where = f"OSC on {c.host}:{c.port}" if self.osc else "no OSC"
+                status = f", status on :{self.status.port}" if self.status else ""
+                self.options.on_ready(
+                    f"ready: {where}, tick {self.config.world.tick_hz:g} Hz{status}, "
+                    f"tick {self.state.tick}"
                 )
-            if tapestry is not None:
-                tapestry.advance_audio_clock(dt, state.loudness)
-                tapestry.upload(state)
-                tapestry.draw(between=run_due_ticks)
-                result.frames += 1
-            time.sleep(clock.time_until_next())
-        result.stopped_by = stop.reason or "duration"
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if osc is not None:
-            result.osc_counts = osc.counts()
-            result.osc_restarts = osc.restarts
-            osc.stop()
-        if feedback is not None:
-            feedback.close()
-        if mic is not None:
-            result.audio_state = mic.state
-            mic.stop()
-        if wav is not None:
-            wav.close()
-        if journal is not None:
-            journal.end(state.tick)
-            journal.close()
-        if tapestry is not None:
-            tapestry.release()
-    return result
+            result.stopped_by = self._loop()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            self._shutdown(result)
+        return result
+
+    def _loop(self) -> str:
+        opts = self.options
+        t_end = None if opts.duration is None else time.monotonic() + opts.duration
+        # Headless there is nothing to show between ticks; windows draw up to max_fps.
+        fps = self.config.show.max_fps
+        if opts.headless:
+            fps = min(fps, self.config.world.tick_hz)
+        frame_period = 1.0 / fps
+        next_frame = time.monotonic()
+        next_house = 0.0
+        next_recheck = time.monotonic() + SCREEN_RECHECK_S
+        last_fade = time.monotonic()
+        while True:
+            if self._stop.reason is not None:
+                return self._stop.reason
+            now = time.monotonic()
+            if t_end is not None and now >= t_end:
+                return "duration"
+            if self.windows is not None:
+                quit_reason = self._operator(self.windows.poll())
+                if quit_reason:
+                    return quit_reason
+                if now >= next_recheck:
+                    self.windows.recheck()
+                    next_recheck = now + SCREEN_RECHECK_S
+            if self.status is not None:
+                self.status.poll()
+            if now >= next_house:
+                self._housekeeping(now)
+                next_house = now + HOUSEKEEPING_S
+            self.run_due_ticks()
+            if self.tapestry is not None and now >= next_frame:
+                fade = self.fader.update(opts.now(), now - last_fade)
+                last_fade = now
+                self._frame(fade)
+                next_frame = max(next_frame + frame_period, time.monotonic() - frame_period)
+                if fade <= 0.0:
+                    next_frame = time.monotonic() + 0.5  # black: a slow idle, no drawing
+                self.notifier.ping(f"tick {self.state.tick}")
+            elif self.tapestry is None:
+                self.notifier.ping(f"tick {self.state.tick}")
+            wait = self.clock.time_until_next()
+            if self.tapestry is not None:
+                wait = min(wait, max(next_frame - time.monotonic(), 0.0))
+            time.sleep(min(wait, 0.01))
+
+    def run_due_ticks(self) -> None:
+        """Apply every tick that is due, with its inputs (also called mid-frame)."""
+        assert self.clock is not None
+        due = self.clock.poll().ticks
+        if self.status is not None:
+            self.status.poll()
+        for _ in range(due):
+            self._one_tick()
+
+    def _one_tick(self) -> None:
+        state, journal = self.state, self.journal
+        received = self.osc.poll() if self.osc is not None else []
+        sound, raw = self.mic.poll() if self.mic is not None else (None, None)
+        if self.paused:
+            self.ignored_paused += len(received)
+            return
+        events: list[Event] = []
+        for r in received:
+            if isinstance(r.item, Subscribe):
+                self.feedback.subscribe(r.host, r.item.port or r.port)
+            elif isinstance(r.item, Unsubscribe):
+                self.feedback.unsubscribe(r.host, r.port)
+            elif not isinstance(r.item, Ping):
+                events.append(r.item)
+                if journal is not None:
+                    journal.record(state.tick, "osc", r.item, r.address, r.args)
+        if self.wav is not None and raw is not None:
+            self.wav.write(state.tick, raw)
+        if sound is not None and journal is not None:
+            journal.record_sound(state.tick, sound)
+        self._journal_dirty = journal is not None
+        frame = InputFrame(tick=state.tick, events=tuple(events), sound=sound)
+        step(state, frame, self.dt)
+        now = time.monotonic()
+        self.tick_rate.add(now)
+        if events:
+            self.inputs_total += len(events)
+            self.input_rate.add(now, len(events))
+        if self.options.on_tick is not None:
+            self.options.on_tick(state, received)
+
+    def _frame(self, fade: float) -> None:
+        tap = self.tapestry
+        tap.library.reload_pending()
+        if self.windows is not None:
+            want = self.windows.render_size(self.config.show.render_scale)
+            if want != tap.size:
+                self._resize(want)
+                tap = self.tapestry
+        if fade > 0.0:
+            if self.state.tick != self._uploaded_tick:
+                tap.advance_audio_clock(self.dt, self.state.loudness)
+                tap.upload(self.state)
+                self._uploaded_tick = self.state.tick
+            tap.interpolate(1.0 - self.clock.time_until_next() / self.dt)
+            tap.fade = fade
+            tap.draw(between=self.run_due_ticks)
+        if self.windows is not None:
+            self.windows.present(
+                tap.output.color_attachments[0] if fade > 0.0 else None,
+                self._hud(),
+                tap.library.error_text,
+            )
+        self.frames.frame(time.monotonic())
+        if self.options.on_frame is not None:
+            self.options.on_frame(self)
+
+    def _resize(self, size: tuple[int, int]) -> None:
+        from installation.render.tapestry import Tapestry
+
+        old = self.tapestry
+        self.tapestry = Tapestry(old.ctx, size, library=old.library)
+        self.tapestry.audio_time = old.audio_time
+        old.release()
+        self._uploaded_tick = -1
+        log.info("rendering at %dx%d", *size)
+
+    def _housekeeping(self, now: float) -> None:
+        if self.osc is not None:
+            self.osc.ensure_running()
+        if self.mic is not None:
+            self.mic.ensure_running()
+        if self.journal is not None and self._journal_dirty:
+            self.journal.flush()
+            self._journal_dirty = False
+        if self.feedback is not None:
+            rejected = self.osc.rejected() if self.osc is not None else 0
+            self.feedback.send(now, self.state.indices.as_dict(), self.state.indices.act, rejected)
+        period = self.config.show.snapshot_minutes * 60.0
+        if self.options.snapshots and now - self.last_snapshot_at >= period:
+            self.snapshot()
+
+    def _operator(self, actions: list[str]) -> str | None:
+        for action in actions:
+            if action == "quit":
+                log.info("quit by the operator")
+                return "operator"
+            if action == "hud":
+                self.hud = not self.hud
+                self._hud_at = 0.0
+            elif action == "pause":
+                self.paused = not self.paused
+                log.info("simulation %s by the operator", "paused" if self.paused else "resumed")
+                self._hud_at = 0.0
+            elif action == "reload" and self.tapestry is not None:
+                swapped = self.tapestry.library.reload_all()
+                log.info("shaders reloaded: %s", ", ".join(swapped) or "none compiled")
+            elif action == "screenshot":
+                self.screenshot()
+            elif action.startswith("fullscreen"):
+                self.windows.toggle_fullscreen(action)
+        return None
+
+    # ------------------------------------------------------------------ records
+
+    def snapshot(self) -> Path | None:
+        """Write a snapshot now (atomically) and prune old ones; None if it failed."""
+        folder = self.data_dir / "snapshots"
+        self.last_snapshot_at = time.monotonic()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # UTC time first, so names sort by when they were written, whatever run wrote them.
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            name = f"snapshot-{stamp}-tick{self.state.tick:010d}.npz"
+            path = save_snapshot(self.state, folder / name)
+        except (SnapshotError, OSError) as exc:
+            log.error("snapshot failed, the show goes on: %s", exc)
+            return None
+        self.snapshots_written += 1
+        self.last_snapshot = path
+        for old in sorted(folder.glob(SNAPSHOT_GLOB))[: -self.config.show.snapshots_kept]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def screenshot(self) -> Path | None:
+        """The tapestry as it is now, as a PNG in ``data_dir/screenshots``."""
+        from installation.outputs.png import OutputError, write_png
+
+        if self.tapestry is None:
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.data_dir / "screenshots" / f"canopy-{stamp}-tick{self.state.tick}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_png(path, self.tapestry.read())
+        except (OutputError, OSError) as exc:
+            log.error("screenshot failed: %s", exc)
+            return None
+        log.info("screenshot: %s", path)
+        return path
+
+    def _shutdown(self, result: ShowResult) -> None:
+        self.notifier.notify("STOPPING=1")
+        if self.options.snapshots:
+            result.snapshot = self.snapshot()
+        if getattr(self, "_watcher", None) is not None:
+            self._watcher.stop()
+        if self.osc is not None:
+            result.osc_counts = self.osc.counts()
+            result.osc_restarts = self.osc.restarts
+            self.osc.stop()
+        if self.feedback is not None:
+            self.feedback.close()
+        if self.mic is not None:
+            result.audio_state = self.mic.state
+            self.mic.stop()
+        if self.wav is not None:
+            self.wav.close()
+        if self.journal is not None:
+            self.journal.end(self.state.tick)
+            self.journal.close()
+        if self.status is not None:
+            self.status.close()
+        if self.tapestry is not None:
+            result.frames = self.tapestry.frame
+            self.tapestry.release()
+        if self.windows is not None:
+            self.windows.close()
+        self.notifier.close()
+        result.state = self.state
+        result.inputs = self.inputs_total
+
+    # ------------------------------------------------------------------ status
+
+    def _hud(self) -> str:
+        if not self.hud:
+            return ""
+        now = time.monotonic()
+        if now - self._hud_at < HUD_REFRESH_S and self._hud_text:
+            return self._hud_text
+        self._hud_at = now
+        h = self.health()
+        ix = self.state.indices
+        audio = h["audio"]
+        level = f"{audio['level_db']:.0f} dBFS" if audio["level_db"] is not None else "-"
+        lines = [
+            f"{h['fps']:.1f} fps   frame p99 {h['frame_ms_p99']:.0f} ms   "
+            f"ticks {h['tick_rate']:.1f}/s   tick {h['tick']}"
+            + ("   PAUSED" if self.paused else ""),
+            f"inputs {h['inputs_per_s']:.0f}/s ({h['inputs']} in all)   OSC rejected "
+            f"{h['osc_rejected']}   restarts: OSC {h['osc_restarts']}, mic {audio['restarts']}",
+            f"audio {audio['state']}   level {level}",
+            f"act {ix.act} {ACT_NAMES[ix.act]}   unity {ix.unity:.2f}   disparity "
+            f"{ix.disparity:.2f}   outage {ix.outage:.2f}   hope {ix.hope:.2f}   anger "
+            f"{ix.anger:.2f}   participation {ix.participation:.2f}",
+        ]
+        if not h["open"]:
+            lines.append(f"gallery closed: picture at {h['fade']:.0%}")
+        self._hud_text = "\n".join(lines)
+        return self._hud_text
+
+    def health(self) -> dict[str, Any]:
+        """The figures ``GET /health`` returns (also the HUD's)."""
+        now = time.monotonic()
+        counts = self.osc.counts() if self.osc is not None else {}
+        mic = self.mic
+        sound = mic._last if mic is not None else None  # noqa: SLF001 - the last features
+        audio = {
+            "state": mic.state if mic is not None else "disabled",
+            "message": mic.message if mic is not None else "",
+            "restarts": mic.restarts if mic is not None else 0,
+            "level_db": round(float(sound.level_db), 1) if sound is not None else None,
+        }
+        problems = []
+        if self.osc is not None and not self.osc.alive():
+            problems.append("OSC input is down")
+        if mic is not None and audio["state"] not in ("ok", "starting"):
+            problems.append(f"microphone: {audio['state']}")
+        displays = []
+        if self.windows is not None:
+            for item in self.windows.items:
+                if not item.found:
+                    problems.append(f"display {item.config.name!r} is on the fallback screen")
+                displays.append(
+                    {"name": item.config.name, "found": item.found, "size": list(item.size)}
+                )
+        status = "paused" if self.paused else ("degraded" if problems else "ok")
+        snap_age = None if self.last_snapshot is None else round(now - self.last_snapshot_at, 1)
+        return {
+            "status": status,
+            "problems": problems,
+            "uptime_s": round(now - self.started, 2),
+            "tick": self.state.tick,
+            "fps": round(self.frames.fps(now), 2),
+            "frame_ms_median": round(self.frames.percentile_ms(50), 2),
+            "frame_ms_p99": round(self.frames.percentile_ms(99), 2),
+            "tick_rate": round(self.tick_rate.per_s(now), 2),
+            "dropped_ticks": self.clock.dropped_total if self.clock is not None else 0,
+            "inputs": self.inputs_total,
+            "inputs_per_s": round(self.input_rate.per_s(now), 1),
+            "osc_rejected": sum(counts.get(r, 0) for r in REASONS),
+            "osc": counts,
+            "osc_restarts": self.osc.restarts if self.osc is not None else 0,
+            "audio": audio,
+            "displays": displays,
+            "open": self.fader.open,
+            "fade": round(self.fader.level, 3),
+            "paused": self.paused,
+            "snapshots": self.snapshots_written,
+            "last_snapshot": str(self.last_snapshot) if self.last_snapshot else None,
+            "last_snapshot_age_s": snap_age,
+            "indices": {
+                k: round(float(v), 4) if k != "act" else int(v)
+                for k, v in self.state.indices.as_dict().items()
+            },
+            "act_name": ACT_NAMES[self.state.indices.act],
+        }
+
+    def metrics(self) -> list[Metric]:
+        """The figures ``GET /metrics`` returns (Prometheus)."""
+        h = self.health()
+        m = [
+            Metric("canopy_up", "gauge", "1 while the show loop runs.", 1.0),
+            Metric(
+                "canopy_uptime_seconds", "gauge", "Seconds since the show started.", h["uptime_s"]
+            ),  # fmt: skip
+            Metric("canopy_ticks_total", "counter", "Simulation ticks run.", h["tick"]),
+            Metric(
+                "canopy_frames_total",
+                "counter",
+                "Frames drawn.",
+                self.tapestry.frame if self.tapestry is not None else 0,
+            ),  # fmt: skip
+            Metric("canopy_fps", "gauge", "Frames per second (last 2 s).", h["fps"]),
+            Metric(
+                "canopy_frame_ms_p99",
+                "gauge",
+                "99th percentile frame interval, ms.",
+                h["frame_ms_p99"],
+            ),  # fmt: skip
+            Metric("canopy_tick_rate", "gauge", "Ticks per second (last 2 s).", h["tick_rate"]),
+            Metric(
+                "canopy_dropped_ticks_total",
+                "counter",
+                "Ticks skipped after stalls.",
+                h["dropped_ticks"],
+            ),  # fmt: skip
+            Metric(
+                "canopy_inputs_total", "counter", "Inputs applied to the simulation.", h["inputs"]
+            ),  # fmt: skip
+            Metric(
+                "canopy_paused", "gauge", "1 while the operator has paused.", float(self.paused)
+            ),  # fmt: skip
+            Metric("canopy_open", "gauge", "1 during gallery hours.", float(h["open"])),
+            Metric("canopy_fade", "gauge", "Picture brightness (gallery hours).", h["fade"]),
+            Metric("canopy_snapshots_total", "counter", "Snapshots written.", h["snapshots"]),
+            Metric(
+                "canopy_act", "gauge", "The act of the story (1-5).", self.state.indices.act
+            ),  # fmt: skip
+            Metric(
+                "canopy_input_restarts_total",
+                "counter",
+                "Input processes restarted.",
+                h["osc_restarts"],
+                (("input", "osc"),),
+            ),  # fmt: skip
+            Metric(
+                "canopy_input_restarts_total",
+                "counter",
+                "Input processes restarted.",
+                h["audio"]["restarts"],
+                (("input", "microphone"),),
+            ),  # fmt: skip
+            Metric(
+                "canopy_audio_up",
+                "gauge",
+                "1 while the microphone delivers.",
+                float(h["audio"]["state"] == "ok"),
+            ),  # fmt: skip
+        ]
+        if h["audio"]["level_db"] is not None:
+            m.append(Metric("canopy_audio_level_dbfs", "gauge", "Room level, dBFS.",
+                            h["audio"]["level_db"]))  # fmt: skip
+        for name, value in h["osc"].items():
+            if name in ("received", "accepted"):
+                m.append(Metric("canopy_osc_messages_total", "counter", "OSC messages.",
+                                value, (("outcome", name),)))  # fmt: skip
+            else:
+                m.append(Metric("canopy_osc_rejected_total", "counter",
+                                "OSC messages rejected, by reason.", value,
+                                (("reason", name),)))  # fmt: skip
+        for name, value in h["indices"].items():
+            if name != "act":
+                m.append(Metric("canopy_index", "gauge", "Headline indices, [0, 1].", value,
+                                (("index", name),)))  # fmt: skip
+        return m
+
+
+def run_show(config: Config, options: ShowOptions) -> ShowResult:
+    """Run the show until ``options.duration`` seconds pass, SIGINT/SIGTERM arrives or the
+    operator quits; returns what it did."""
+    return Show(config, options).run()
 
 
 def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
@@ -184,12 +723,26 @@ def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
     return world, model  # type: ignore[return-value]
 
 
+def journal_start(folder: Path, journal: Journal) -> State:
+    """The state a journal's run started from: a new world, or the snapshot it resumed."""
+    name = journal.header.get("start_snapshot")
+    if name:
+        try:
+            return load_snapshot(Path(folder) / name)
+        except SnapshotError as exc:
+            raise JournalError(f"the journal resumed from a snapshot that is gone: {exc}") from None
+    world, model = journal_configs(journal)
+    return create_world(world, model)
+
+
 def replay(folder: Path) -> State:
     """Re-run the simulation from a journal; the final state equals the recorded run's."""
     journal = read_journal(folder)
-    world, model = journal_configs(journal)
-    state = create_world(world, model)
+    state = journal_start(folder, journal)
     dt = 1.0 / float(journal.header["tick_hz"])
-    for frame in journal.ticks():
-        step(state, frame, dt)
+    end = journal.end
+    if end is None:  # a show that died without its end line: up to its last input
+        end = max([state.tick, *(t + 1 for t in journal.frames)])
+    while state.tick < end:
+        step(state, journal.frame(state.tick), dt)
     return state

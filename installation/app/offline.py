@@ -73,7 +73,7 @@ def frames(
             yielded as None.
     """
     world = sketch.world if seed is None else replace(sketch.world, seed=seed)
-    state = create_world(world, sketch.model)
+    state = sketch.start() if sketch.start is not None else create_world(world, sketch.model)
     dt = 1.0 / world.tick_hz
     source = FrameTime(fps)
     clock = FixedStepClock(world.tick_hz, source, max_catchup=10**9)

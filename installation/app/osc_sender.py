@@ -33,3 +33,71 @@ def send_paced(port: int, rate: float, seconds: float, ready: Any, go: Any, sent
             time.sleep(wait)
         sock.sendto(packets[i % 64], ("127.0.0.1", port))
     sent.value = n
+
+
+def random_packets(seed: int, count: int = 512) -> list[bytes]:
+    """A mix of the whole address space, mostly valid, some wrong (types, ranges, addresses,
+    NaN, garbage bytes): what a busy gallery network throws at the show."""
+    import random
+
+    rng = random.Random(seed)
+    sentiments = ("hope", "anger", "empathy", "trust")
+    out = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.45:
+            b = OscMessageBuilder("/canopy/touch")
+            b.add_arg(rng.random())
+            b.add_arg(rng.random())
+            if rng.random() < 0.5:
+                b.add_arg(rng.random())
+        elif kind < 0.65:
+            b = OscMessageBuilder(f"/canopy/push/{rng.choice(sentiments)}")
+            b.add_arg(rng.random())
+            if rng.random() < 0.5:
+                b.add_arg(rng.random())
+                b.add_arg(rng.random())
+        elif kind < 0.75:
+            b = OscMessageBuilder(
+                f"/canopy/community/{rng.randrange(6)}/push/{rng.choice(sentiments)}"
+            )
+            b.add_arg(rng.random())
+        elif kind < 0.82:
+            b = OscMessageBuilder("/canopy/repair")
+            b.add_arg(rng.random())
+            b.add_arg(rng.random())
+        elif kind < 0.86:
+            b = OscMessageBuilder("/canopy/param/noise")
+            b.add_arg(rng.uniform(0.0, 0.2))
+        elif kind < 0.90:
+            b = OscMessageBuilder("/canopy/touch")
+            b.add_arg(float("nan") if rng.random() < 0.5 else 7.5)
+            b.add_arg(0.5)
+        elif kind < 0.94:
+            b = OscMessageBuilder("/canopy/nowhere")
+            b.add_arg("text")
+        else:
+            out.append(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+            continue
+        out.append(b.build().dgram)
+    return out
+
+
+def send_random(port: int, rate: float, stop: Any, sent: Any, seed: int = 0) -> None:
+    """Send ``random_packets`` at ``rate`` per second until ``stop`` is set (soak input)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    packets = random_packets(seed)
+    t0 = time.perf_counter()
+    i = 0
+    while not stop.is_set():
+        wait = t0 + i / rate - time.perf_counter()
+        if wait > 0.0005:
+            time.sleep(min(wait, 0.05))
+            continue
+        try:
+            sock.sendto(packets[i % len(packets)], ("127.0.0.1", port))
+        except OSError:
+            pass
+        i += 1
+        sent.value = i
+    sock.close()

@@ -7,6 +7,7 @@ and the score that drives it. ``load_sketch`` finds one by name (``verdantia``) 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,6 +15,7 @@ from typing import Protocol
 from installation.config import ModelConfig, WorldConfig
 from installation.inputs.frame import InputFrame
 from installation.inputs.score import Score
+from installation.simulation import State
 
 
 class InputSource(Protocol):
@@ -42,6 +44,8 @@ class Sketch:
         seconds: natural length of the piece.
         score: the timed inputs that drive it.
         acts: (time, title) marks for stills and chapter notes.
+        start: makes the state the piece starts from (a recorded show that resumed from a
+            snapshot); None starts a new world.
     """
 
     name: str
@@ -51,6 +55,7 @@ class Sketch:
     seconds: float = 60.0
     score: InputSource = field(default_factory=Score)
     acts: tuple[tuple[float, str], ...] = ()
+    start: Callable[[], State] | None = None
 
 
 def available_sketches() -> list[str]:

@@ -187,13 +187,21 @@ class DisplayConfig:
     )
     origin: tuple[int, ...] = opt(
         (),
-        "Alternatively [x, y]: the screen whose top-left corner is nearest this desktop point.",
+        "Alternatively [x, y]: a desktop point on the wanted screen, used when no screen's "
+        "name matches.",
         lo=-65536,
         hi=65536,
     )
     fullscreen: bool = opt(False, "Open fullscreen on that screen.")
     size: tuple[int, ...] = opt(
         (1280, 720), "Window size [width, height] when windowed.", lo=64, hi=16384
+    )
+    view: tuple[float, ...] = opt(
+        (0.0, 0.0, 1.0, 1.0),
+        "Part of the tapestry this display shows, [x, y, width, height] as fractions from the "
+        "top-left (two projectors side by side: [0, 0, 0.5, 1] and [0.5, 0, 0.5, 1]).",
+        lo=0.0,
+        hi=1.0,
     )
 
     def problems(self) -> list[tuple[str, str]]:
@@ -202,6 +210,15 @@ class DisplayConfig:
             out.append(("size", "needs exactly two numbers: [width, height]"))
         if self.origin and len(self.origin) != 2:
             out.append(("origin", "needs exactly two numbers: [x, y]"))
+        if len(self.view) != 4:
+            out.append(("view", "needs four numbers: [x, y, width, height]"))
+        elif (
+            self.view[2] <= 0
+            or self.view[3] <= 0
+            or self.view[0] + self.view[2] > 1.0 + 1e-9
+            or self.view[1] + self.view[3] > 1.0 + 1e-9
+        ):
+            out.append(("view", "must be a non-empty rectangle inside [0, 0, 1, 1]"))
         return out
 
 
@@ -283,6 +300,10 @@ class ScheduleConfig:
         ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "Days the gallery is open."
     )
     closed_picture: str = opt("dim", "What closed hours show.", choices=("dim", "black"))
+    dim_level: float = opt(0.15, "Brightness of the dimmed picture, [0, 1].", lo=0.0, hi=1.0)
+    fade_s: float = opt(
+        20.0, "Seconds the picture takes to fade out at closing and back in.", lo=0.0, hi=3600.0
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         out = []
@@ -316,10 +337,38 @@ class ShowConfig:
         "'gallery' hides the cursor and needs the quit chord to stop.",
         choices=("windowed", "gallery"),
     )
-    quit_chord: str = opt("ctrl+shift+q", "Key chord that quits in gallery mode.")
+    quit_chord: str = opt(
+        "ctrl+shift+q",
+        "Key chord that quits in gallery mode: modifiers (ctrl, shift, alt) and one key.",
+    )
     status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0, hi=65535)
     snapshot_minutes: float = opt(10.0, "Minutes between state snapshots.", lo=0.1, hi=1440.0)
+    snapshots_kept: int = opt(3, "How many snapshots to keep (oldest deleted).", lo=1, hi=1000)
     data_dir: str = opt("out/show", "Where snapshots, the journal and logs are written.")
+    journal: bool = opt(
+        False, "Record every input (and the microphone) in data_dir/journal by default."
+    )
+    render_scale: float = opt(
+        1.0,
+        "Tapestry resolution as a fraction of the displays' (below 1 on a slow renderer).",
+        lo=0.1,
+        hi=2.0,
+    )
+    max_fps: float = opt(
+        60.0, "Upper bound on frames drawn per second (vsync may hold it lower).", lo=1.0, hi=240.0
+    )
+    log_max_mb: float = opt(
+        16.0, "Size at which the log file rotates, in MiB (5 old files kept).", lo=0.1, hi=4096.0
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        from installation.config.keys import ChordError, parse_chord
+
+        try:
+            parse_chord(self.quit_chord)
+        except ChordError as exc:
+            return [("quit_chord", str(exc))]
+        return []
 
 
 @dataclass(frozen=True)

@@ -224,8 +224,9 @@ class MicInput:
                 _, state, message = msg
                 if state == "ok" and self.state not in ("ok", "starting"):
                     self.reopens += 1
+                if state != self.state:  # one line per change, not one per retry
+                    (log.info if state == "ok" else log.warning)("microphone: %s", message)
                 self.state, self.message = state, message
-                (log.info if state == "ok" else log.warning)("microphone: %s", message)
 
     def ensure_running(self) -> bool:
         """Restart a dead capture process; True when a restart happened."""

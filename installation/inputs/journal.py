@@ -63,7 +63,9 @@ class JournalWriter:
     ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.header = {"format": FORMAT, "version": VERSION, **header}
+        # ``run`` tells this run's files from an earlier run's in the same folder.
+        run = f"{now():.6f}-{os.getpid()}"
+        self.header = {"format": FORMAT, "version": VERSION, "run": run, **header}
         self.max_bytes = max_bytes
         self.now = now
         existing = sorted(self.folder.glob("journal-*.jsonl"))
@@ -165,6 +167,7 @@ def read_journal(folder: str | Path) -> Journal:
     events: dict[int, list[Event]] = defaultdict(list)
     sounds: dict[int, RoomSound] = {}
     end = None
+    run: str | None = None
     for path in files:
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, start=1):
@@ -173,14 +176,24 @@ def read_journal(folder: str | Path) -> Journal:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError:
-                    # A crash can cut the very last line short; anything else is damage.
-                    if path == files[-1] and not fh.readline():
+                    # A crash can cut a file's last line short (the last file, or the last
+                    # file of a run that crashed before a resume); anything else is damage.
+                    if not fh.readline():
                         break
                     raise JournalError(f"{path}:{n}: not JSON") from None
                 if "format" in obj:
                     if obj.get("format") != FORMAT or obj.get("version") != VERSION:
                         raise JournalError(f"{path}: not a Canopy journal of version {VERSION}")
                     header = header or obj
+                    if obj.get("run") != run:
+                        # A later run (a resume) re-records from its start tick: what an
+                        # earlier run recorded from there on was superseded (a crash after
+                        # the snapshot it resumed from).
+                        run = obj.get("run")
+                        start = int(obj.get("start_tick", 0))
+                        for tick in [t for t in set(events) | set(sounds) if t >= start]:
+                            events.pop(tick, None)
+                            sounds.pop(tick, None)
                 elif "end" in obj:
                     end = int(obj["end"])
                 elif "event" in obj:
@@ -198,9 +211,12 @@ def read_journal(folder: str | Path) -> Journal:
     return Journal(header, frames, end)
 
 
-def journal_audio(folder: str | Path, tick_hz: float, out: str | Path) -> Path | None:
-    """Join the journal's WAV files into one track aligned with tick 0 (silence before the
-    microphone started); None when the journal has no audio."""
+def journal_audio(
+    folder: str | Path, tick_hz: float, out: str | Path, start_tick: int = 0
+) -> Path | None:
+    """Join the journal's WAV files into one track aligned with ``start_tick``, the tick the
+    recorded run started at (silence before the microphone started); None when the journal
+    has no audio."""
     import wave
 
     files = sorted(Path(folder).glob("audio-*-tick*.wav"))
@@ -208,13 +224,27 @@ def journal_audio(folder: str | Path, tick_hz: float, out: str | Path) -> Path |
         return None
     with wave.open(str(files[0]), "rb") as first:
         rate, channels, width = first.getframerate(), first.getnchannels(), first.getsampwidth()
-    start_tick = int(files[0].stem.split("tick")[-1])
     with wave.open(str(out), "wb") as w:
         w.setnchannels(channels)
         w.setsampwidth(width)
         w.setframerate(rate)
-        w.writeframes(b"\x00" * (round(start_tick / tick_hz * rate) * channels * width))
-        for f in files:
+        starts = [
+            round(max(int(f.stem.split("tick")[-1]) - start_tick, 0) / tick_hz * rate)
+            for f in files
+        ]
+        written = 0
+        for i, f in enumerate(files):
+            # Each file starts at a known tick: silence fills the time nothing was recorded
+            # (before the microphone started); a file that a later one starts inside of was
+            # cut short there (a resumed run re-records from its snapshot's tick).
+            at = starts[i]
+            if at > written:
+                w.writeframes(b"\x00" * ((at - written) * channels * width))
+                written = at
             with wave.open(str(f), "rb") as r:
-                w.writeframes(r.readframes(r.getnframes()))
+                n = r.getnframes()
+                if i + 1 < len(files):
+                    n = min(n, max(starts[i + 1] - written, 0))
+                w.writeframes(r.readframes(n))
+                written += n
     return Path(out)

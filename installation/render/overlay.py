@@ -1,4 +1,4 @@
-"""Text over the picture for the operator: the shader-error overlay (and later the HUD).
+"""Text over the picture for the operator: the shader-error overlay and the HUD.
 
 Text is rasterised on the CPU with Pillow's built-in font into a small RGBA texture, only
 when it changes, and blended over the frame's top-left corner by ``overlay.frag``.
@@ -61,8 +61,9 @@ class TextOverlay:
             self._tex = self.ctx.texture((img.shape[1], img.shape[0]), 4, img.tobytes())
             self._tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
 
-    def draw(self, target: moderngl.Framebuffer) -> None:
-        """Blend the panel over ``target`` (nothing when there is no text)."""
+    def draw(self, target: moderngl.Framebuffer, bottom: bool = False) -> None:
+        """Blend the panel over ``target``'s top-left corner (bottom-left with ``bottom``);
+        nothing when there is no text."""
         if self._tex is None:
             return
         prog = self.library["overlay"]
@@ -75,7 +76,8 @@ class TextOverlay:
         tw, th = self._tex.size
         scale = min(1.0, (w - 16) / tw)  # never wider than the picture
         pw, ph = tw * scale / w, th * scale / h
-        prog["u_panel"].value = (8 / w, 1.0 - 8 / h - ph, pw, ph)
+        y = 8 / h if bottom else 1.0 - 8 / h - ph
+        prog["u_panel"].value = (8 / w, y, pw, ph)
         prog["u_overlay"].value = 0
         self._tex.use(0)
         target.use()

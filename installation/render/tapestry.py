@@ -16,7 +16,7 @@ import numpy as np
 
 from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
-from installation.render.uniforms import apply, index_values
+from installation.render.uniforms import INDEX_UNIFORMS, apply, index_values
 from installation.simulation import State
 from installation.simulation.fields import (
     grid_field,
@@ -70,6 +70,7 @@ class Tapestry:
         self.overlay = TextOverlay(ctx, self.library)
         self.frame = 0
         self.audio_time = 0.0
+        self.fade = 1.0  # gallery hours: 1 the full picture, 0 black
         self._tex: dict[str, moderngl.Texture] = {}
         self._fullscreen: dict[int, moderngl.VertexArray] = {}
         self._cloud_vao: moderngl.VertexArray | None = None
@@ -78,6 +79,9 @@ class Tapestry:
         self._instance_count = 0
         self._static: dict[str, object] = {}
         self._uniforms: dict[str, object] = {}
+        self._previous: dict | None = None
+        self._current: dict | None = None
+        self._alpha = 1.0
         w, h = self.size
         hw, hh = max(w // 2, 1), max(h // 2, 1)
         # The weave pass reads last frame's picture for its trails: ping-pong two targets.
@@ -118,10 +122,19 @@ class Tapestry:
         tex.write(np.ascontiguousarray(data).tobytes())
 
     def upload(self, state: State, loudness: float | None = None) -> None:
-        """Send one tick's state to the GPU."""
-        self._texture("u_sentiment", sentiment_field(state), "f4", linear=True)
+        """Send one tick's state to the GPU (the previous tick is kept for ``interpolate``)."""
+        self._previous = self._current
+        self._current = {
+            "u_sentiment": sentiment_field(state),
+            "u_growth": growth_field(state),
+            "uniforms": index_values(
+                state.indices, state.time, self.audio_time, state.loudness, self.size
+            ),
+        }
+        self._alpha = 1.0
+        self._texture("u_sentiment", self._current["u_sentiment"], "f4", linear=True)
         self._texture("u_grid", grid_field(state), "f1", linear=False)
-        self._texture("u_growth", growth_field(state), "f4", linear=True, repeat=True)
+        self._texture("u_growth", self._current["u_growth"], "f4", linear=True, repeat=True)
         links = link_table(state)
         nodes = node_table(state)
         inst = np.zeros((len(links) + len(nodes), 6), dtype="f4")
@@ -146,9 +159,29 @@ class Tapestry:
             "u_colours": [tuple(map(float, c)) for c in colours],
             "u_canopy": (float(state.world.width), float(state.world.height)),
         }
-        self._uniforms = index_values(
-            state.indices, state.time, self.audio_time, state.loudness, self.size
-        )
+        self._uniforms = dict(self._current["uniforms"])
+
+    def interpolate(self, alpha: float) -> None:
+        """Show the state ``alpha`` of the way from the previous upload to the last one.
+
+        The live show renders faster than the simulation ticks on a fast GPU; blending the
+        smooth fields (sentiment, growth) and the indices keeps motion fluid. The grid
+        (power, community) and the cloud are discrete and show the latest tick. Offline
+        renders never call this: each frame shows exactly its tick (``alpha`` = 1).
+        """
+        alpha = float(min(max(alpha, 0.0), 1.0))
+        prev, cur = self._previous, self._current
+        if prev is None or cur is None or alpha == self._alpha:
+            return
+        self._alpha = alpha
+        for name in ("u_sentiment", "u_growth"):
+            a, b = prev[name], cur[name]
+            if a.shape == b.shape:
+                self._tex[name].write((a + (b - a) * np.float32(alpha)).tobytes())
+        for key, b in cur["uniforms"].items():
+            a = prev["uniforms"].get(key, b)
+            if key in ("u_time",) or (key in INDEX_UNIFORMS and isinstance(b, float)):
+                self._uniforms[key] = a + (b - a) * alpha
 
     def advance_audio_clock(self, dt: float, loudness: float) -> None:
         """The audio clock runs faster when the room is loud (1x to 3x)."""
@@ -252,7 +285,7 @@ class Tapestry:
             "u_frame": cur.color_attachments[0],
             "u_bloom": self._bloom[0].color_attachments[0],
         }
-        extra = {"u_bloom_strength": look.bloom_strength, "u_fade": 1.0}
+        extra = {"u_bloom_strength": look.bloom_strength, "u_fade": self.fade}
         # The Neural Cloud glows on top of the finished cloth (added after the trails, which
         # would otherwise accumulate it frame after frame).
         # A shader that failed to reload is shown over the picture (the last good program

@@ -57,6 +57,12 @@ UNIFORMS: tuple[Uniform, ...] = (
     Uniform("u_bloom_strength", "float", "composite", "How strongly bloom is added."),
     Uniform("u_fade", "float", "composite", "1 for the full picture, 0 for black."),
     Uniform(
+        "u_view",
+        "vec4",
+        "present",
+        "Part of the tapestry a display shows (x, y, width, height in texture coordinates).",
+    ),
+    Uniform(
         "u_panel",
         "vec4",
         "overlay",
@@ -80,7 +86,12 @@ TEXTURES: tuple[Uniform, ...] = (
     Uniform("u_growth", "sampler2D", "weave", "RG32F Gray-Scott u, v (linear, repeating)."),
     Uniform("u_previous", "sampler2D", "weave", "Last frame's picture, for the trails."),
     Uniform("u_source", "sampler2D", "blur", "The image being bloomed."),
-    Uniform("u_frame", "sampler2D", "composite", "This frame's weave, trails and cloud."),
+    Uniform(
+        "u_frame",
+        "sampler2D",
+        "composite, present",
+        "This frame's weave, trails and cloud; the finished tapestry when presenting.",
+    ),
     Uniform("u_bloom", "sampler2D", "composite", "The blurred bright parts."),
     Uniform("u_overlay", "sampler2D", "overlay", "RGBA8 text panel, premultiplied alpha."),
 )

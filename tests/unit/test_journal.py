@@ -75,3 +75,23 @@ def test_a_cut_last_line_is_tolerated_other_damage_is_reported(tmp_path):
         read_journal(tmp_path)
     with pytest.raises(JournalError, match="no journal files"):
         read_journal(tmp_path / "empty")
+
+
+def test_a_resumed_run_supersedes_what_a_crashed_run_recorded_after_its_snapshot(tmp_path):
+    clock = Clock(1_795_000_000.0)
+    crashed = JournalWriter(tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0}, now=clock)
+    for tick in range(10):
+        crashed.record(tick, "osc", Touch(0.1, tick / 10))
+    crashed.flush()
+    path = next(tmp_path.glob("*.jsonl"))
+    path.write_text(path.read_text() + '{"tick": 10, "so')  # killed mid-line, no end line
+    clock.t += 60
+    resumed = JournalWriter(
+        tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0, "start_tick": 6}, now=clock
+    )
+    resumed.record(7, "osc", Touch(0.9, 0.9))
+    resumed.end(12)
+    resumed.close()
+    j = read_journal(tmp_path)
+    assert sorted(j.frames) == [0, 1, 2, 3, 4, 5, 7] and j.end == 12
+    assert j.frames[7].events == (Touch(0.9, 0.9),)

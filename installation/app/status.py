@@ -1,0 +1,188 @@
+"""The status endpoint: ``GET /health`` (JSON) and ``GET /metrics`` (Prometheus text).
+
+A tiny HTTP/1.0 server on a localhost port, polled by the show's loop (non-blocking
+sockets, no thread): it answers with the loop's own figures, so a show whose loop has frozen
+stops answering, which is what a monitor should see. Slow or broken clients are cut off
+after a short timeout and can never stall the show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENTS = 32
+MAX_REQUEST = 8192
+CLIENT_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One Prometheus sample family with a single value (and optional labels)."""
+
+    name: str
+    kind: str  # "counter" or "gauge"
+    help: str
+    value: float
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+def prometheus_text(metrics: list[Metric]) -> str:
+    """The Prometheus text exposition format (version 0.0.4) for ``metrics``."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for m in metrics:
+        if m.name not in seen:
+            seen.add(m.name)
+            lines.append(f"# HELP {m.name} {m.help}")
+            lines.append(f"# TYPE {m.name} {m.kind}")
+        label = ""
+        if m.labels:
+            inner = ",".join(
+                f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+                for k, v in m.labels
+            )
+            label = "{" + inner + "}"
+        value = m.value
+        text = "NaN" if math.isnan(value) else repr(float(value))
+        lines.append(f"{m.name}{label} {text}")
+    return "\n".join(lines) + "\n"
+
+
+class _Client:
+    def __init__(self, sock: socket.socket, now: float) -> None:
+        self.sock = sock
+        self.started = now
+        self.inbox = b""
+        self.outbox = b""
+
+
+class StatusServer:
+    """Serves ``/health`` and ``/metrics`` from callbacks, one ``poll`` per loop iteration.
+
+    Args:
+        port: the TCP port on 127.0.0.1.
+        health: returns the JSON-ready health dict.
+        metrics: returns the metrics.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        health: Callable[[], dict],
+        metrics: Callable[[], list[Metric]],
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.host, self.port = host, port
+        self.health, self.metrics = health, metrics
+        self.requests = 0
+        self._listener: socket.socket | None = None
+        self._clients: list[_Client] = []
+
+    def start(self) -> None:
+        """Bind and listen.
+
+        Raises:
+            OSError: the port is in use or not allowed.
+        """
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((self.host, self.port))
+            s.listen(16)
+        except OSError as exc:
+            s.close()
+            raise OSError(
+                f"cannot serve status on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        s.setblocking(False)
+        self._listener = s
+        self.port = s.getsockname()[1]
+
+    def poll(self) -> None:
+        """Accept, read, answer and close whatever is ready; never blocks."""
+        if self._listener is None:
+            return
+        now = time.monotonic()
+        while len(self._clients) < MAX_CLIENTS:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            conn.setblocking(False)
+            self._clients.append(_Client(conn, now))
+        for c in list(self._clients):
+            if not self._serve(c) or now - c.started > CLIENT_TIMEOUT_S:
+                c.sock.close()
+                self._clients.remove(c)
+
+    def _serve(self, c: _Client) -> bool:
+        """Advance one client; False when it is finished."""
+        try:
+            if not c.outbox:
+                chunk = c.sock.recv(4096)
+                if not chunk:
+                    return False
+                c.inbox += chunk
+                if b"\r\n\r\n" not in c.inbox and b"\n\n" not in c.inbox:
+                    if len(c.inbox) > MAX_REQUEST:
+                        c.outbox = self._response(431, "text/plain", "request too large\n")
+                    else:
+                        return True
+                else:
+                    c.outbox = self._answer(c.inbox)
+            sent = c.sock.send(c.outbox)
+            c.outbox = c.outbox[sent:]
+            return bool(c.outbox)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+
+    def _answer(self, request: bytes) -> bytes:
+        self.requests += 1
+        line = request.split(b"\n", 1)[0].decode("latin-1").strip().split()
+        if len(line) < 2:
+            return self._response(400, "text/plain", "bad request\n")
+        method, target = line[0], line[1].split("?", 1)[0]
+        if method not in ("GET", "HEAD"):
+            return self._response(405, "text/plain", "only GET\n")
+        if target == "/health":
+            body = json.dumps(self.health(), allow_nan=False, default=str) + "\n"
+            return self._response(200, "application/json", body, head=method == "HEAD")
+        if target == "/metrics":
+            return self._response(
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                prometheus_text(self.metrics()),
+                head=method == "HEAD",
+            )
+        return self._response(404, "text/plain", "try /health or /metrics\n")
+
+    @staticmethod
+    def _response(code: int, kind: str, body: str, head: bool = False) -> bytes:
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+                  431: "Request Header Fields Too Large"}[code]  # fmt: skip
+        data = body.encode()
+        header = (
+            f"HTTP/1.0 {code} {reason}\r\nContent-Type: {kind}\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        return header + (b"" if head else data)
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.sock.close()
+        self._clients.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None

@@ -1,0 +1,295 @@
+"""The show's windows: one per configured display, on the screen the venue file names.
+
+Screens are chosen by (a substring of) the name the OS reports, or by a desktop point on
+them, never by pyglet's screen index, which changes between boots. A configured screen
+that is missing falls back to the primary screen with a warning, and ``recheck`` moves the
+window back when the screen returns. Keys become operator actions (``Action``); in gallery
+mode only the configured chord quits, and the close button does nothing.
+
+The first window's GL context is the show's context (``render.context``); every later
+window shares objects with it (pyglet shares every window's context with its hidden shadow
+window), so each display shows the one tapestry texture through its own ``Presenter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import moderngl
+
+from installation.config import DisplayConfig
+from installation.config.keys import Chord
+from installation.render.context import attach_window_context
+from installation.render.present import Presenter
+
+log = logging.getLogger(__name__)
+
+# Operator keys (pyglet symbol names) and what they do.
+KEYS = {
+    "H": "hud",
+    "F": "fullscreen",
+    "F11": "fullscreen",
+    "R": "reload",
+    "S": "screenshot",
+    "F12": "screenshot",
+    "SPACE": "pause",
+    "P": "pause",
+}
+WINDOWED_QUIT = ("ESCAPE", "Q")
+
+
+class WindowError(RuntimeError):
+    """No window could be opened; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ScreenChoice:
+    """Which screen a display goes on, and whether it is the one the venue asked for."""
+
+    screen: Any
+    found: bool
+    why: str = ""
+
+
+def screen_name(screen: Any) -> str:
+    """The name the OS reports for a screen ('' when it reports none)."""
+    name = getattr(screen, "name", "") or ""
+    return "" if name == "Unknown" else str(name)
+
+
+def choose_screen(display: DisplayConfig, screens: Sequence[Any]) -> ScreenChoice:
+    """Pick the screen for ``display`` from pyglet-like screens (x, y, width, height, name).
+
+    'primary' takes the screen the OS marks primary (else the first); otherwise a
+    case-insensitive substring of the name; otherwise ``origin``, a desktop point on the
+    screen; otherwise the primary screen, with ``found`` False and the reason.
+    """
+    if not screens:
+        raise WindowError("the display server reports no screens")
+    primary = next((s for s in screens if getattr(s, "primary", False)), screens[0])
+    want = display.screen.strip().lower()
+    if want in ("", "primary"):
+        return ScreenChoice(primary, True)
+    for s in screens:
+        if want in screen_name(s).lower():
+            return ScreenChoice(s, True)
+    if len(display.origin) == 2:
+        x, y = display.origin
+        for s in screens:
+            if s.x <= x < s.x + s.width and s.y <= y < s.y + s.height:
+                return ScreenChoice(s, True)
+    names = ", ".join(repr(screen_name(s) or f"{s.width}x{s.height}+{s.x}+{s.y}") for s in screens)
+    return ScreenChoice(
+        primary,
+        False,
+        f"display {display.name!r}: no screen matches {display.screen!r}"
+        + (f" or contains {tuple(display.origin)}" if display.origin else "")
+        + f" (screens: {names}); showing it on the primary screen until it returns",
+    )
+
+
+def chord_pressed(chord: Chord, symbol_name: str, ctrl: bool, shift: bool, alt: bool) -> bool:
+    """Whether a key press (pyglet symbol name and modifier state) is exactly ``chord``."""
+    held = {m for m, on in (("ctrl", ctrl), ("shift", shift), ("alt", alt)) if on}
+    return symbol_name.lower() == chord.key and held == set(chord.modifiers)
+
+
+class DisplayWindow:
+    """One display's window, its GL context and its presenter."""
+
+    def __init__(self, config: DisplayConfig, window: Any, choice: ScreenChoice) -> None:
+        self.config = config
+        self.window = window
+        self.screen = choice.screen
+        self.found = choice.found
+        self.ctx: moderngl.Context | None = None
+        self.presenter: Presenter | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The window's framebuffer size in pixels."""
+        w, h = self.window.get_framebuffer_size()
+        return int(w), int(h)
+
+
+class Windows:
+    """Every display's window, their events and their presentation.
+
+    Args:
+        displays: the venue's displays.
+        gallery: gallery mode (hidden cursor, only ``quit_chord`` quits).
+        quit_chord: the chord that quits in gallery mode.
+    """
+
+    def __init__(self, displays: Sequence[DisplayConfig], gallery: bool, quit_chord: Chord) -> None:
+        try:
+            import pyglet
+
+            pyglet.options["vsync"] = None
+            import pyglet.window  # connects to the display server
+        except Exception as exc:
+            raise WindowError(
+                f"cannot reach a display server ({exc}); set $DISPLAY or run with --headless"
+            ) from None
+        self._pyglet = pyglet
+        self.gallery = gallery
+        self.quit_chord = quit_chord
+        self.actions: list[str] = []
+        self.warnings: list[str] = []
+        display = pyglet.display.get_display()
+        self._display = display
+        screens = display.get_screens()
+        self.items: list[DisplayWindow] = []
+        for i, cfg in enumerate(displays):
+            choice = choose_screen(cfg, screens)
+            if not choice.found:
+                log.warning(choice.why)
+                self.warnings.append(choice.why)
+            # Only the last window waits for vertical blank: one wait per frame, not one each.
+            win = self._open(cfg, choice.screen, vsync=i == len(displays) - 1)
+            item = DisplayWindow(cfg, win, choice)
+            self._hook(item)
+            self.items.append(item)
+        self.main = self.items[0]
+        self.main.window.switch_to()
+        self.ctx = attach_window_context()
+        for item in self.items:
+            item.window.switch_to()
+            item.ctx = self.ctx if item is self.main else attach_window_context()
+            item.presenter = Presenter(item.ctx, item.config.view)
+        self.main.window.switch_to()
+
+    def _open(self, cfg: DisplayConfig, screen: Any, vsync: bool) -> Any:
+        pyglet = self._pyglet
+        gl_config = pyglet.gl.Config(
+            major_version=3, minor_version=3, forward_compatible=True, double_buffer=True
+        )
+        kwargs: dict[str, Any] = {
+            "caption": f"Canopy — {cfg.name}",
+            "vsync": vsync,
+            "screen": screen,
+        }
+        if cfg.fullscreen:
+            kwargs["fullscreen"] = True
+        else:
+            kwargs.update(width=int(cfg.size[0]), height=int(cfg.size[1]), resizable=True)
+        try:
+            try:
+                win = pyglet.window.Window(config=gl_config, **kwargs)
+            except pyglet.window.NoSuchConfigException:
+                win = pyglet.window.Window(**kwargs)
+        except Exception as exc:
+            raise WindowError(f"cannot open a window for display {cfg.name!r}: {exc}") from None
+        if not cfg.fullscreen:
+            self._place(win, screen, cfg)
+        if self.gallery or cfg.fullscreen:
+            win.set_mouse_visible(False)
+        return win
+
+    @staticmethod
+    def _place(win: Any, screen: Any, cfg: DisplayConfig) -> None:
+        w, h = int(cfg.size[0]), int(cfg.size[1])
+        win.set_location(screen.x + max((screen.width - w) // 2, 0),
+                         screen.y + max((screen.height - h) // 2, 0))  # fmt: skip
+
+    def _hook(self, item: DisplayWindow) -> None:
+        key = self._pyglet.window.key
+        gallery, chord, actions = self.gallery, self.quit_chord, self.actions
+
+        def on_key_press(symbol: int, modifiers: int) -> bool:
+            name = key.symbol_string(symbol)
+            ctrl = bool(modifiers & key.MOD_CTRL)
+            shift = bool(modifiers & key.MOD_SHIFT)
+            alt = bool(modifiers & key.MOD_ALT)
+            if chord_pressed(chord, name, ctrl, shift, alt):
+                actions.append("quit")
+            elif not gallery and name in WINDOWED_QUIT and not (ctrl or alt):
+                actions.append("quit")
+            elif name in KEYS and not (ctrl or alt):
+                actions.append(KEYS[name] + ("" if KEYS[name] != "fullscreen" else f":{id(item)}"))
+            return True  # never let pyglet's default (Escape closes the window) run
+
+        def on_close() -> bool:
+            if gallery:
+                log.warning("window close ignored in gallery mode (quit with %s)", chord)
+            else:
+                actions.append("quit")
+            return True
+
+        item.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
+
+    def poll(self) -> list[str]:
+        """Dispatch window events; the operator actions since the last poll."""
+        for item in self.items:
+            # Events may make pyglet touch GL (its resize handler); let it use the window's
+            # own context, never the show's while the tapestry's state is bound there.
+            item.window.switch_to()
+            item.window.dispatch_events()
+        self.main.window.switch_to()
+        out = list(self.actions)
+        self.actions.clear()
+        return out
+
+    def toggle_fullscreen(self, tag: str) -> None:
+        """Toggle the window the key was pressed in (``tag`` from its action)."""
+        for item in self.items:
+            if tag.endswith(f":{id(item)}"):
+                item.window.set_fullscreen(not item.window.fullscreen, screen=item.screen)
+                item.window.set_mouse_visible(not (self.gallery or item.window.fullscreen))
+
+    def recheck(self) -> list[str]:
+        """Look for screens that were missing; move their windows back. Returns messages."""
+        messages = []
+        if all(item.found for item in self.items):
+            return messages
+        screens = self._display.get_screens()
+        for item in self.items:
+            if item.found:
+                continue
+            choice = choose_screen(item.config, screens)
+            if choice.found:
+                self._move(item, choice.screen)
+                item.screen, item.found = choice.screen, True
+                messages.append(f"display {item.config.name!r}: its screen is back; moved there")
+                log.info(messages[-1])
+        return messages
+
+    def _move(self, item: DisplayWindow, screen: Any) -> None:
+        if item.window.fullscreen:
+            item.window.set_fullscreen(True, screen=screen)
+        else:
+            self._place(item.window, screen, item.config)
+
+    def present(self, tex: moderngl.Texture | None, hud: str, errors: str) -> None:
+        """Show ``tex`` (None: black) on every display and flip (the last flip waits for
+        vsync)."""
+        for item in self.items:
+            item.window.switch_to()
+            assert item.presenter is not None
+            item.presenter.hud.set_text(hud, size=14, colour=(235, 230, 210))
+            item.presenter.errors.set_text(errors)
+            item.presenter.present(tex, item.size)
+            item.window.flip()
+        self.main.window.switch_to()
+
+    def render_size(self, scale: float) -> tuple[int, int]:
+        """Tapestry size that gives every display at least its own pixels (times ``scale``)."""
+        w = h = 1.0
+        for item in self.items:
+            ww, wh = item.size
+            _, _, vw, vh = item.config.view
+            w, h = max(w, ww / vw), max(h, wh / vh)
+        return max(16, round(w * scale)), max(16, round(h * scale))
+
+    def close(self) -> None:
+        for item in reversed(self.items):
+            try:
+                item.window.switch_to()
+                if item.presenter is not None:
+                    item.presenter.release()
+                item.window.close()
+            except Exception as exc:  # closing must never stop the final snapshot
+                log.warning("closing window %r: %s", item.config.name, exc)

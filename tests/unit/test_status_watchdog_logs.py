@@ -1,0 +1,113 @@
+"""The status endpoint over a real TCP socket, systemd notifications over a real datagram
+socket, and the rotating JSON log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from installation.app.logs import setup_logging, stop_logging
+from installation.app.status import Metric, StatusServer, prometheus_text
+from installation.app.watchdog import Notifier
+
+
+def serve_while(server: StatusServer, work):
+    """Poll the server (as the show's loop does) while ``work`` runs in a thread."""
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", work()))
+    t.start()
+    while t.is_alive():
+        server.poll()
+        time.sleep(0.002)
+    return out["r"]
+
+
+def test_health_metrics_and_errors_over_http():
+    server = StatusServer(
+        0,
+        lambda: {"status": "ok", "tick": 7},
+        lambda: [Metric("canopy_ticks_total", "counter", "Ticks.", 7)],
+    )
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+
+        def get(path):
+            try:
+                with urllib.request.urlopen(base + path, timeout=5) as r:
+                    return r.status, r.headers["Content-Type"], r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, "", ""
+
+        assert serve_while(server, lambda: get("/health")) == (
+            200,
+            "application/json",
+            '{"status": "ok", "tick": 7}\n',
+        )
+        code, kind, body = serve_while(server, lambda: get("/metrics"))
+        assert code == 200 and kind.startswith("text/plain; version=0.0.4")
+        assert "# TYPE canopy_ticks_total counter\ncanopy_ticks_total 7.0\n" in body
+        assert serve_while(server, lambda: get("/nothing"))[0] == 404
+
+        def silent_client():  # connects and never sends: must not block the show
+            s = socket.create_connection(("127.0.0.1", server.port))
+            time.sleep(0.3)
+            return s
+
+        lingering = serve_while(server, silent_client)
+        assert serve_while(server, lambda: get("/health"))[0] == 200
+        lingering.close()
+    finally:
+        server.close()
+
+
+def test_prometheus_labels_are_escaped_and_grouped():
+    text = prometheus_text(
+        [
+            Metric("m", "gauge", "Help.", 1, (("reason", 'a"b'),)),
+            Metric("m", "gauge", "Help.", 2, (("reason", "c"),)),
+        ]
+    )
+    assert text.count("# TYPE m gauge") == 1
+    assert 'm{reason="a\\"b"} 1.0' in text and 'm{reason="c"} 2.0' in text
+
+
+def test_systemd_notifications_reach_the_socket(tmp_path):
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(2)
+    try:
+        n = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
+        assert n.enabled and n.interval == 0.1
+        n.notify("READY=1")
+        n.ping("tick 1")
+        n.ping("tick 2")  # within the interval: not sent
+        time.sleep(0.12)
+        n.ping("tick 3")
+        got = [sock.recv(256).decode() for _ in range(3)]
+        assert got == ["READY=1", "WATCHDOG=1\nSTATUS=tick 1", "WATCHDOG=1\nSTATUS=tick 3"]
+        n.close()
+    finally:
+        sock.close()
+    quiet = Notifier({})
+    assert not quiet.enabled and not quiet.notify("READY=1")
+
+
+def test_log_lines_are_json_and_rotate(tmp_path):
+    handlers = setup_logging(tmp_path, max_mb=0.001)
+    try:
+        log = logging.getLogger("installation.test")
+        for i in range(40):
+            log.warning("event %d", i, extra={"tick": i})
+    finally:
+        stop_logging(handlers)
+    files = sorted(tmp_path.glob("canopy.log*"))
+    assert len(files) > 1  # rotated
+    line = json.loads((tmp_path / "canopy.log").read_text().splitlines()[-1])
+    assert line["message"] == "event 39" and line["tick"] == 39 and line["level"] == "warning"
