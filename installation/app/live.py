@@ -40,7 +40,7 @@ from installation.inputs.journal import Journal, JournalError, JournalWriter, re
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_protocol import REASONS, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput
-from installation.simulation import ACT_NAMES, State, create_world, step
+from installation.simulation import ACT_NAMES, State, apply_events, create_world, step
 from installation.timing import FixedStepClock, WallTime
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ class ShowOptions:
         data_dir: where snapshots, the journal, screenshots and logs go (None: the config's).
         status_port: the status endpoint's port (None: the config's; 0 is off).
         snapshots: write periodic and final snapshots.
-        on_tick: callable(state, received) after each tick (probes and benchmarks).
+        on_input: callable(state, received) after inputs are applied (probes, benchmarks).
+        on_tick: callable(state) after each tick.
         on_ready: callable(message) once inputs listen and the loop starts.
         on_frame: callable(show) after each frame (soak and benchmarks).
         now: local wall time for gallery hours (injected in tests).
@@ -80,7 +81,8 @@ class ShowOptions:
     data_dir: Path | None = None
     status_port: int | None = None
     snapshots: bool = True
-    on_tick: Callable[[State, list], None] | None = None
+    on_input: Callable[[State, list], None] | None = None
+    on_tick: Callable[[State], None] | None = None
     on_ready: Callable[[str], None] | None = None
     on_frame: Callable[[Show], None] | None = None
     now: Callable[[], _dt.datetime] = _dt.datetime.now
@@ -191,6 +193,7 @@ class Show:
         self._hud_text = ""
         self._hud_at = 0.0
         self._journal_dirty = False
+        self._batch = 0  # batches of inputs applied since the last tick
         self._stop = _StopFlag()
 
     # ------------------------------------------------------------------ start-up
@@ -228,6 +231,8 @@ class Show:
             "tick_hz": self.config.world.tick_hz,
             "start_tick": self.state.tick,
         }
+        if self.resumed_from is not None:
+            header["resumed_from"] = self.resumed_from.name
         if self.state.tick > 0:
             # A journal that starts mid-story replays from the snapshot it started from.
             Path(folder).mkdir(parents=True, exist_ok=True)
@@ -353,24 +358,33 @@ class Show:
             wait = self.clock.time_until_next()
             if self.tapestry is not None:
                 wait = min(wait, max(next_frame - time.monotonic(), 0.0))
-            time.sleep(min(wait, 0.01))
+            wait = min(wait, 0.01)  # keeps window events and the status endpoint lively
+            if self.osc is not None:
+                self.osc.wait(wait)
+            else:
+                time.sleep(wait)
 
     def run_due_ticks(self) -> None:
-        """Apply every tick that is due, with its inputs (also called mid-frame)."""
+        """Apply the inputs that have arrived, then every tick that is due (also called
+        between bands of a frame)."""
         assert self.clock is not None
+        self._apply_inputs()
         due = self.clock.poll().ticks
         if self.status is not None:
             self.status.poll()
         for _ in range(due):
             self._one_tick()
 
-    def _one_tick(self) -> None:
-        state, journal = self.state, self.journal
+    def _apply_inputs(self) -> None:
+        """Apply everything the OSC process has delivered, now, as one batch (journaled
+        with its tick and batch number, so a replay applies the same batches)."""
         received = self.osc.poll() if self.osc is not None else []
-        sound, raw = self.mic.poll() if self.mic is not None else (None, None)
+        if not received:
+            return
         if self.paused:
             self.ignored_paused += len(received)
             return
+        state, journal = self.state, self.journal
         events: list[Event] = []
         for r in received:
             if isinstance(r.item, Subscribe):
@@ -380,21 +394,33 @@ class Show:
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
                 if journal is not None:
-                    journal.record(state.tick, "osc", r.item, r.address, r.args)
+                    journal.record(state.tick, "osc", r.item, r.address, r.args, self._batch)
+        if events:
+            apply_events(state, events)
+            self._batch += 1
+            self._journal_dirty = journal is not None
+            self.inputs_total += len(events)
+            self.input_rate.add(time.monotonic(), len(events))
+        if self.options.on_input is not None:
+            self.options.on_input(state, received)
+
+    def _one_tick(self) -> None:
+        self._apply_inputs()
+        state, journal = self.state, self.journal
+        sound, raw = self.mic.poll() if self.mic is not None else (None, None)
+        if self.paused:
+            return
         if self.wav is not None and raw is not None:
             self.wav.write(state.tick, raw)
         if sound is not None and journal is not None:
             journal.record_sound(state.tick, sound)
-        self._journal_dirty = journal is not None
-        frame = InputFrame(tick=state.tick, events=tuple(events), sound=sound)
-        step(state, frame, self.dt)
-        now = time.monotonic()
-        self.tick_rate.add(now)
-        if events:
-            self.inputs_total += len(events)
-            self.input_rate.add(now, len(events))
+            self._journal_dirty = True
+        # The tick's events were applied as they arrived; the step brings the sound.
+        step(state, InputFrame(tick=state.tick, sound=sound), self.dt)
+        self._batch = 0
+        self.tick_rate.add(time.monotonic())
         if self.options.on_tick is not None:
-            self.options.on_tick(state, received)
+            self.options.on_tick(state)
 
     def _frame(self, fade: float) -> None:
         tap = self.tapestry
@@ -485,6 +511,9 @@ class Show:
             return None
         self.snapshots_written += 1
         self.last_snapshot = path
+        if self.journal is not None:
+            self.journal.mark_snapshot(path.name, self.state.tick)
+            self.journal.flush()
         for old in sorted(folder.glob(SNAPSHOT_GLOB))[: -self.config.show.snapshots_kept]:
             old.unlink(missing_ok=True)
         return path
@@ -745,4 +774,7 @@ def replay(folder: Path) -> State:
         end = max([state.tick, *(t + 1 for t in journal.frames)])
     while state.tick < end:
         step(state, journal.frame(state.tick), dt)
+    # Inputs that arrived after the last tick were applied before the show stopped.
+    for batch in journal.frame(end).batched():
+        apply_events(state, batch)
     return state

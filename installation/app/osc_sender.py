@@ -9,9 +9,27 @@ from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+NTP_EPOCH = 2_208_988_800  # seconds from 1900 (OSC timetags) to 1970 (Unix)
+
+
+def stamped(message: bytes, unix_time: float) -> bytes:
+    """``message`` in an OSC bundle whose timetag is ``unix_time``: a time in the past
+    means 'apply now', and tells the receiver when the message was sent."""
+    seconds = int(unix_time) + NTP_EPOCH
+    fraction = int((unix_time % 1.0) * 2**32) & 0xFFFFFFFF
+    return (
+        b"#bundle\0"
+        + seconds.to_bytes(4, "big")
+        + fraction.to_bytes(4, "big")
+        + len(message).to_bytes(4, "big")
+        + message
+    )
+
 
 def send_paced(port: int, rate: float, seconds: float, ready: Any, go: Any, sent: Any) -> None:
-    """Send /canopy/touch at ``rate`` msg/s for ``seconds`` once ``go`` holds a start time."""
+    """Send /canopy/touch at ``rate`` msg/s for ``seconds`` once ``go`` holds a start time;
+    each message travels in a bundle stamped with its send time, so latency can be measured
+    from the send."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     packets = []
     for i in range(64):
@@ -31,7 +49,7 @@ def send_paced(port: int, rate: float, seconds: float, ready: Any, go: Any, sent
         wait = t0 + i / rate - time.perf_counter()
         if wait > 0.0005:  # sleep rather than spin: senders share two cores with the show
             time.sleep(wait)
-        sock.sendto(packets[i % 64], ("127.0.0.1", port))
+        sock.sendto(stamped(packets[i % 64], time.time()), ("127.0.0.1", port))
     sent.value = n
 
 

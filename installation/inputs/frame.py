@@ -92,11 +92,27 @@ class InputFrame:
         tick: the simulation tick this frame is applied at.
         events: visitor and controller actions, in arrival order.
         sound: the room's sound this tick, or None when no microphone is listening.
+        batches: the sizes of the consecutive groups in which the live show applied the
+            events as they arrived (``simulation.apply_events``); empty means one group.
+            A replay applies the same groups, so it reproduces the live state exactly.
     """
 
     tick: int = 0
     events: tuple[Event, ...] = field(default_factory=tuple)
     sound: RoomSound | None = None
+    batches: tuple[int, ...] = ()
+
+    def batched(self) -> list[tuple[Event, ...]]:
+        """The events in the groups they are applied in."""
+        if not self.batches:
+            return [self.events] if self.events else []
+        if sum(self.batches) != len(self.events) or min(self.batches) < 1:
+            raise ValueError(f"batches {self.batches} do not cover {len(self.events)} events")
+        out, start = [], 0
+        for n in self.batches:
+            out.append(self.events[start : start + n])
+            start += n
+        return out
 
 
 EMPTY_FRAME = InputFrame()

@@ -99,10 +99,14 @@ class JournalWriter:
         event: Event,
         address: str | None = None,
         args: tuple[Any, ...] | None = None,
+        batch: int | None = None,
     ) -> None:
-        """One accepted input."""
+        """One accepted input; ``batch`` numbers the groups the live show applied within
+        the tick (a replay applies the same groups)."""
         self._rotate_if_needed()
         line: dict[str, Any] = {"tick": tick, "source": source, "event": event_to_json(event)}
+        if batch is not None:
+            line["batch"] = batch
         if address is not None:
             line["address"] = address
             line["args"] = [
@@ -114,6 +118,12 @@ class JournalWriter:
         """The room's sound features of one tick (replayed exactly, not recomputed)."""
         self._rotate_if_needed()
         self._write({"tick": tick, "source": "audio", "sound": dataclasses.asdict(sound)})
+
+    def mark_snapshot(self, name: str, tick: int) -> None:
+        """Note that snapshot ``name`` (of ``tick``) holds everything recorded so far, so a
+        run resumed from it supersedes only what this run records after this line."""
+        self._rotate_if_needed()
+        self._write({"snapshot": name, "tick": tick})
 
     def end(self, tick: int) -> None:
         """Mark where the run stopped (replay runs to exactly this tick)."""
@@ -164,10 +174,14 @@ def read_journal(folder: str | Path) -> Journal:
     if not files:
         raise JournalError(f"{folder}: no journal files (journal-*.jsonl)")
     header: dict[str, Any] | None = None
-    events: dict[int, list[Event]] = defaultdict(list)
+    # Inputs in the order they were recorded: (tick, group, event); a group is one batch of
+    # one run, applied together.
+    records: list[tuple[int, tuple[int, int], Event]] = []
     sounds: dict[int, RoomSound] = {}
+    markers: dict[str, int] = {}
     end = None
     run: str | None = None
+    runs = 0
     for path in files:
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, start=1):
@@ -184,31 +198,64 @@ def read_journal(folder: str | Path) -> Journal:
                 if "format" in obj:
                     if obj.get("format") != FORMAT or obj.get("version") != VERSION:
                         raise JournalError(f"{path}: not a Canopy journal of version {VERSION}")
-                    header = header or obj
                     if obj.get("run") != run:
-                        # A later run (a resume) re-records from its start tick: what an
-                        # earlier run recorded from there on was superseded (a crash after
-                        # the snapshot it resumed from).
-                        run = obj.get("run")
-                        start = int(obj.get("start_tick", 0))
-                        for tick in [t for t in set(events) | set(sounds) if t >= start]:
-                            events.pop(tick, None)
-                            sounds.pop(tick, None)
+                        run, runs = obj.get("run"), runs + 1
+                        if header is None or "resumed_from" not in obj:
+                            # A run that did not resume starts a new story here.
+                            header, end = obj, None
+                            records.clear(), sounds.clear(), markers.clear()
+                        else:
+                            _supersede(obj, records, sounds, markers)
                 elif "end" in obj:
                     end = int(obj["end"])
+                elif "snapshot" in obj:
+                    markers[str(obj["snapshot"])] = len(records)
                 elif "event" in obj:
-                    events[int(obj["tick"])].append(event_from_json(obj["event"]))
+                    group = (runs, int(obj.get("batch", -1)))
+                    records.append((int(obj["tick"]), group, event_from_json(obj["event"])))
                 elif "sound" in obj:
                     s = dict(obj["sound"])
                     s["bands"] = tuple(s["bands"])
                     sounds[int(obj["tick"])] = RoomSound(**s)
     if header is None:
         raise JournalError(f"{folder}: journal has no header")
-    frames = {
-        t: InputFrame(tick=t, events=tuple(events.get(t, ())), sound=sounds.get(t))
-        for t in set(events) | set(sounds)
-    }
+    by_tick: dict[int, list[tuple[tuple[int, int], Event]]] = defaultdict(list)
+    for tick, group, event in records:
+        by_tick[tick].append((group, event))
+    frames = {}
+    for t in set(by_tick) | set(sounds):
+        items = by_tick.get(t, [])
+        sizes: list[int] = []
+        for i, (group, _) in enumerate(items):
+            if i and group == items[i - 1][0]:
+                sizes[-1] += 1
+            else:
+                sizes.append(1)
+        frames[t] = InputFrame(
+            tick=t,
+            events=tuple(e for _, e in items),
+            sound=sounds.get(t),
+            batches=tuple(sizes) if len(sizes) > 1 else (),
+        )
     return Journal(header, frames, end)
+
+
+def _supersede(
+    header: dict[str, Any],
+    records: list[tuple[int, tuple[int, int], Event]],
+    sounds: dict[int, RoomSound],
+    markers: dict[str, int],
+) -> None:
+    """A run that resumed from a snapshot re-records from the snapshot's tick: whatever an
+    earlier run recorded after taking that snapshot (before it crashed) never happened."""
+    start = int(header.get("start_tick", 0))
+    cut = markers.get(str(header["resumed_from"]))
+    if cut is not None:
+        del records[cut:]
+    else:  # a snapshot taken without this journal: its tick is all we know
+        records[:] = [r for r in records if r[0] < start]
+    for tick in [t for t in sounds if t >= start]:
+        del sounds[tick]
 
 
 def journal_audio(

@@ -251,6 +251,21 @@ class OscInput:
             out.append(heapq.heappop(self._heap)[2])
         return out
 
+    def wait(self, timeout: float) -> None:
+        """Sleep up to ``timeout`` seconds, waking as soon as messages arrive or a
+        scheduled bundle falls due (so the show applies inputs within a millisecond or two
+        of their arrival instead of sleeping through them)."""
+        if self._heap:
+            timeout = min(timeout, max(self._heap[0][0] - time.time(), 0.0))
+        conn = self._conn
+        if conn is None:
+            time.sleep(timeout)
+            return
+        try:
+            conn.poll(timeout)
+        except (EOFError, OSError):
+            time.sleep(timeout)
+
     def counts(self) -> dict[str, int]:
         """Received, accepted and rejected-by-reason counters."""
         return {name: int(self.counters[i]) for i, name in enumerate(COUNTERS)}

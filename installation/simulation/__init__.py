@@ -1,7 +1,15 @@
 """The Verdantia simulation: numpy only, no IO, no clock; ``step`` is deterministic."""
 
 from installation.simulation.state import ACT_NAMES, Indices, State, state_hash
-from installation.simulation.step import step
+from installation.simulation.step import apply_events, step
 from installation.simulation.world import create_world
 
-__all__ = ["ACT_NAMES", "Indices", "State", "create_world", "state_hash", "step"]
+__all__ = [
+    "ACT_NAMES",
+    "Indices",
+    "State",
+    "apply_events",
+    "create_world",
+    "state_hash",
+    "step",
+]

@@ -47,6 +47,8 @@ class Indices:
         return dataclasses.asdict(self)
 
 
+TOUCH_GRID = 64  # resolution of the field through which touches reach citizens
+
 ACT_NAMES = {1: "rally", 2: "glitches", 3: "summit and outage", 4: "mobilisation", 5: "emergence"}
 
 
@@ -61,6 +63,7 @@ class Counters:
     largest_cascade: int = 0
     inputs: int = 0
     rejected_inputs: int = 0
+    pending_inputs: int = 0  # accepted since the last tick; counted into participation by it
 
 
 @dataclass
@@ -193,6 +196,7 @@ class Derived:
         coarse_order: (N,) int32 citizens sorted by coarse cell (row-major).
         coarse_start: (coarse*coarse + 1,) int64 start of each coarse cell in coarse_order.
         members: per community, the (n_k,) int32 indices of its citizens.
+        cit_touch: (N,) int32 cell of each citizen in the TOUCH_GRID^2 touch field.
     """
 
     adjacency: sp.csr_matrix
@@ -209,6 +213,7 @@ class Derived:
     coarse_order: np.ndarray
     coarse_start: np.ndarray
     members: list[np.ndarray]
+    cit_touch: np.ndarray
     gs_buffers: object = None
 
 
@@ -253,6 +258,8 @@ def build_derived(state: State) -> Derived:
     coarse_order = np.argsort(ccell, kind="stable").astype(np.int32)
     coarse_start = np.searchsorted(ccell[coarse_order], np.arange(coarse * coarse + 1))
     members = [np.flatnonzero(state.cit_home == c).astype(np.int32) for c in range(k)]
+    tcell = np.minimum((state.cit_pos * TOUCH_GRID).astype(np.int64), TOUCH_GRID - 1)
+    cit_touch = (tcell[:, 1] * TOUCH_GRID + tcell[:, 0]).astype(np.int32)
     return Derived(
         adjacency=adjacency,
         carrier=carrier,
@@ -268,6 +275,7 @@ def build_derived(state: State) -> Derived:
         coarse_order=coarse_order,
         coarse_start=coarse_start.astype(np.int64),
         members=members,
+        cit_touch=cit_touch,
         gs_buffers=GrayScottBuffers(state.growth_u.shape, state.growth_u.dtype),
     )
 

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from installation.config import live_parameters
-from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
+from installation.inputs.frame import (
+    Event,
+    InputFrame,
+    Push,
+    Repair,
+    RoomSound,
+    SetParam,
+    Touch,
+)
 from installation.simulation.indices import access, update_indices
 from installation.simulation.models import (
     deffuant_pairs,
@@ -24,7 +33,15 @@ from installation.simulation.models import (
     put_rows,
     shortest_path_load,
 )
-from installation.simulation.state import ANGER, EMPATHY, HOPE, TRUST, State, derived
+from installation.simulation.state import (
+    ANGER,
+    EMPATHY,
+    HOPE,
+    TOUCH_GRID,
+    TRUST,
+    State,
+    derived,
+)
 
 # Pearson's (1993) diffusion constants and the two regimes growth moves between.
 GS_DU, GS_DV = 0.2097, 0.1049
@@ -37,15 +54,24 @@ PARTICIPATION_WINDOW_S = 10.0
 LOUDNESS_WINDOW_S = 2.0
 CASCADE_MIN_FAILURES = 3
 DRIFT_SLICES = 8
-TOUCH_GRID = 64  # resolution of the field through which touches reach citizens
 LIVE = live_parameters()
 
 
 def step(state: State, frame: InputFrame, dt: float) -> None:
-    """Advance ``state`` by one tick of ``dt`` simulated seconds, applying ``frame``."""
+    """Advance ``state`` by one tick of ``dt`` simulated seconds, applying ``frame``.
+
+    The frame's events are applied first, in its batches (``apply_events``); the live show
+    has already applied its events as they arrived and passes only the tick's sound.
+    """
     if not dt > 0:
         raise ValueError("dt must be positive")
-    _apply_inputs(state, frame, dt)
+    for batch in frame.batched():
+        apply_events(state, batch)
+    if frame.sound is not None:
+        _room_sound(state, frame.sound, dt)
+    a = 1.0 - math.exp(-dt / PARTICIPATION_WINDOW_S)
+    state.participation_rate += a * (state.counters.pending_inputs / dt - state.participation_rate)
+    state.counters.pending_inputs = 0
     glitches = _neural_cloud(state, dt)
     _sentiment(state, dt)
     _growth(state, dt)
@@ -104,12 +130,21 @@ def _anchor(
     state.anchor_rate[idx, dim] = np.maximum(old, pull)
 
 
-def _apply_inputs(state: State, frame: InputFrame, dt: float) -> None:
+def apply_events(state: State, events: Sequence[Event]) -> int:
+    """Apply visitors' and controllers' events to the state now; returns how many were
+    accepted (invalid ones are counted in ``counters.rejected_inputs``).
+
+    The live show calls this as soon as inputs arrive, between ticks, so an input reaches
+    the state within milliseconds instead of at the next tick boundary; the next ``step``
+    moves the city under the new anchors and counts the inputs into participation. The
+    events of one call act together (touches combine through one field), so a replay must
+    apply the same groups: the journal records them (``InputFrame.batches``).
+    """
     model = state.model
     d = derived(state)
     accepted = 0
     touches: list[tuple[float, float, float]] = []
-    for ev in frame.events:
+    for ev in events:
         if isinstance(ev, Push):
             if not (_finite(ev.value, ev.x, ev.y, ev.strength) and 0 <= ev.sentiment < 4):
                 state.counters.rejected_inputs += 1
@@ -156,11 +191,9 @@ def _apply_inputs(state: State, frame: InputFrame, dt: float) -> None:
         accepted += 1
     if touches:
         _touches(state, np.asarray(touches, dtype=np.float64))
-    if frame.sound is not None:
-        _room_sound(state, frame.sound, dt)
     state.counters.inputs += accepted
-    a = 1.0 - math.exp(-dt / PARTICIPATION_WINDOW_S)
-    state.participation_rate += a * (accepted / dt - state.participation_rate)
+    state.counters.pending_inputs += accepted
+    return accepted
 
 
 def _room_sound(state: State, sound: RoomSound, dt: float) -> None:
@@ -201,8 +234,7 @@ def _touches(state: State, touches: np.ndarray) -> None:
     np.maximum(falloff, 0.0, out=falloff)
     falloff *= strength[:, None, None].astype(np.float32)
     field = falloff.max(axis=0)
-    cells = np.minimum((state.cit_pos * TOUCH_GRID).astype(np.int64), TOUCH_GRID - 1)
-    pull = field[cells[:, 1], cells[:, 0]].astype(np.float32)
+    pull = field.ravel()[derived(state).cit_touch].astype(np.float32)
     idx = np.flatnonzero(pull > 0)
     if idx.size:
         _anchor(state, idx, HOPE, 0.9, np.float32(model.anchor_rate * 0.5) * pull[idx])

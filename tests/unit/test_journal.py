@@ -79,19 +79,35 @@ def test_a_cut_last_line_is_tolerated_other_damage_is_reported(tmp_path):
 
 def test_a_resumed_run_supersedes_what_a_crashed_run_recorded_after_its_snapshot(tmp_path):
     clock = Clock(1_795_000_000.0)
-    crashed = JournalWriter(tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0}, now=clock)
+    header = {"world": {}, "model": {}, "tick_hz": 30.0}
+    crashed = JournalWriter(tmp_path, header, now=clock)
     for tick in range(10):
-        crashed.record(tick, "osc", Touch(0.1, tick / 10))
+        crashed.record(tick, "osc", Touch(0.1, tick / 10), batch=0)
+        if tick == 6:  # a periodic snapshot, taken after tick 6's first inputs
+            crashed.mark_snapshot("snap-6", 6)
     crashed.flush()
     path = next(tmp_path.glob("*.jsonl"))
     path.write_text(path.read_text() + '{"tick": 10, "so')  # killed mid-line, no end line
     clock.t += 60
     resumed = JournalWriter(
-        tmp_path, {"world": {}, "model": {}, "tick_hz": 30.0, "start_tick": 6}, now=clock
+        tmp_path, {**header, "start_tick": 6, "resumed_from": "snap-6"}, now=clock
     )
-    resumed.record(7, "osc", Touch(0.9, 0.9))
+    resumed.record(6, "osc", Touch(0.9, 0.9), batch=0)
+    resumed.record(6, "osc", Touch(0.8, 0.8), batch=1)
+    resumed.record(7, "osc", Touch(0.7, 0.7), batch=0)
     resumed.end(12)
     resumed.close()
     j = read_journal(tmp_path)
-    assert sorted(j.frames) == [0, 1, 2, 3, 4, 5, 7] and j.end == 12
-    assert j.frames[7].events == (Touch(0.9, 0.9),)
+    assert sorted(j.frames) == [0, 1, 2, 3, 4, 5, 6, 7] and j.end == 12
+    six = j.frames[6]
+    assert six.events == (Touch(0.1, 0.6), Touch(0.9, 0.9), Touch(0.8, 0.8))
+    assert six.batches == (1, 1, 1)  # the crashed run's group, then the resumed run's two
+    assert j.frames[7].events == (Touch(0.7, 0.7),)
+    # A run that does not resume starts a new story in the same folder.
+    clock.t += 60
+    fresh = JournalWriter(tmp_path, header, now=clock)
+    fresh.record(2, "osc", Touch(0.5, 0.5))
+    fresh.end(3)
+    fresh.close()
+    j = read_journal(tmp_path)
+    assert sorted(j.frames) == [2] and j.end == 3

@@ -255,3 +255,23 @@ def test_touches_anchor_hope_near_them_and_seed_growth(small_world):
         assert s.anchor_rate[near_b, HOPE].max() < 0.75 * s.anchor_rate[near_a, HOPE].max()
     g = s.growth_v.shape[0]
     assert s.growth_v[int(0.2 * (g - 1)), int(0.2 * (g - 1))] > 0.2
+
+
+def test_inputs_applied_as_they_arrive_replay_exactly_from_their_batches(small_world):
+    """The live show applies inputs between ticks, in batches; a frame carrying the same
+    batches reproduces the state bit for bit."""
+    from installation.simulation import apply_events
+
+    events = (Touch(0.3, 0.3), Touch(0.31, 0.3, 0.5), Push(HOPE, 0.9, 0.6, 0.6), Touch(0.3, 0.3))
+    live = run(create_world(small_world), 5)
+    assert apply_events(live, events[:2]) == 2
+    assert apply_events(live, events[2:]) == 2
+    assert live.counters.pending_inputs == 4
+    step(live, InputFrame(tick=5), 1 / 30)
+    assert live.counters.pending_inputs == 0 and live.participation_rate > 0
+
+    replayed = run(create_world(small_world), 5)
+    step(replayed, InputFrame(tick=5, events=events, batches=(2, 2)), 1 / 30)
+    assert state_hash(replayed) == state_hash(live)
+    with pytest.raises(ValueError, match="batches"):
+        InputFrame(events=events, batches=(3,)).batched()
