@@ -159,23 +159,14 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
     and the latency from the send (each message carries its send time as a bundle timetag)
     to its application to the simulation's state, at 5,000 msg/s (the target's rate) and
     at the highest lossless rate."""
-    import dataclasses
     import multiprocessing as mp
-    import socket as _socket
 
     from installation.app.live import ShowOptions, run_show
-    from installation.app.osc_sender import send_paced
+    from installation.app.osc_sender import loopback_venue, send_paced
     from installation.config import load_config
 
-    with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = load_config()
-    config = dataclasses.replace(
-        base,
-        osc=dataclasses.replace(base.osc, port=port, rate_limit=1e6, burst=10**6),
-        audio=dataclasses.replace(base.audio, enabled=False),
-    )
+    config = loopback_venue(load_config(), rate_limit=1e6, burst=10**6)
+    port = config.osc.port
     ctx = mp.get_context("spawn")
     seconds = 2.0 if quick else 4.0
     rates = (1000, 5000) if quick else (1000, 2000, 5000, 10000, 20000)
@@ -250,24 +241,15 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
     Frames are paced at the tick rate headless (30 Hz), so a frame interval of 33 ms is
     the floor; ``inputs_dropped`` counts messages sent but never applied by a tick.
     """
-    import dataclasses
     import multiprocessing as mp
-    import socket as _socket
     import tempfile
 
     from installation.app.live import Show, ShowOptions
-    from installation.app.osc_sender import send_paced
+    from installation.app.osc_sender import loopback_venue, send_paced
     from installation.config import load_config
 
-    with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = load_config()
-    config = dataclasses.replace(
-        base,
-        osc=dataclasses.replace(base.osc, port=port),
-        audio=dataclasses.replace(base.audio, enabled=False),
-    )
+    config = loopback_venue(load_config())
+    port = config.osc.port
     rate, seconds = LIVE_RATE, (5.0 if quick else 20.0)
     ctx = mp.get_context("spawn")
     ready, go, sent = ctx.Value("i", 0), ctx.Value("d", 0.0), ctx.Value("q", 0)
@@ -277,7 +259,6 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
         time.sleep(0.05)
     applied = [0]
     frame_times: list[float] = []
-    window: list[float] = []
 
     def on_input(_state, received) -> None:
         applied[0] += len(received)
@@ -289,7 +270,6 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
 
     def start(_message: str) -> None:
         go.value = time.time() + 1.0
-        window.append(go.value)
 
     with tempfile.TemporaryDirectory() as tmp:
         Show(

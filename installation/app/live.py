@@ -196,6 +196,8 @@ class Show:
         self._hud_text = ""
         self._hud_at = 0.0
         self._journal_dirty = False
+        self._watcher: Any = None
+        self.frame_count = 0
         self._batch = 0  # batches of inputs applied since the last tick
         self._applied_at = 0.0
         self._stop = _StopFlag()
@@ -290,7 +292,6 @@ class Show:
     def run(self) -> ShowResult:
         """Run until the duration passes, a signal arrives or the operator quits."""
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        self._watcher = None
         result = ShowResult(self.state, resumed_from=self.resumed_from)
         try:
             self._open_journal()
@@ -452,6 +453,7 @@ class Show:
                 tap.library.error_text,
             )
         self.frames.frame(time.monotonic())
+        self.frame_count += 1
         if self.options.on_frame is not None:
             self.options.on_frame(self)
 
@@ -546,7 +548,7 @@ class Show:
         self.notifier.notify("STOPPING=1")
         if self.options.snapshots:
             result.snapshot = self.snapshot()
-        if getattr(self, "_watcher", None) is not None:
+        if self._watcher is not None:
             self._watcher.stop()
         if self.osc is not None:
             result.osc_counts = self.osc.counts()
@@ -564,8 +566,8 @@ class Show:
             self.journal.close()
         if self.status is not None:
             self.status.close()
+        result.frames = self.frame_count
         if self.tapestry is not None:
-            result.frames = self.tapestry.frame
             self.tapestry.release()
         if self.windows is not None:
             self.windows.close()

@@ -9,6 +9,8 @@ from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from installation.config import Config
+
 NTP_EPOCH = 2_208_988_800  # seconds from 1900 (OSC timetags) to 1970 (Unix)
 
 
@@ -119,3 +121,18 @@ def send_random(port: int, rate: float, stop: Any, sent: Any, seed: int = 0) -> 
         i += 1
         sent.value = i
     sock.close()
+
+
+def loopback_venue(base: Config, **osc: Any) -> Config:
+    """``base`` with OSC on a free loopback port (plus ``osc`` changes) and no microphone:
+    the venue the benchmarks and the soak drive with their own senders."""
+    import dataclasses
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return dataclasses.replace(
+        base,
+        osc=dataclasses.replace(base.osc, enabled=True, host="127.0.0.1", port=port, **osc),
+        audio=dataclasses.replace(base.audio, enabled=False),
+    )

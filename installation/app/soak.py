@@ -8,17 +8,15 @@ exceeds 100 ms.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing as mp
 import os
-import socket
 import time
 from typing import Any
 
 import numpy as np
 
 from installation.app.live import Show, ShowOptions
-from installation.app.osc_sender import send_random
+from installation.app.osc_sender import loopback_venue, send_random
 from installation.config import Config
 from installation.simulation.sanity import sanity_problems
 
@@ -32,12 +30,6 @@ def rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run_soak(
     config: Config, minutes: float, size: tuple[int, int], rate: float, data_dir: Any = None
 ) -> dict[str, Any]:
@@ -46,12 +38,8 @@ def run_soak(
 
     seconds = minutes * 60.0
     warmup = min(max(seconds * 0.2, 5.0), 300.0)
-    port = _free_udp_port()
-    config = dataclasses.replace(
-        config,
-        osc=dataclasses.replace(config.osc, enabled=True, host="127.0.0.1", port=port),
-        audio=dataclasses.replace(config.audio, enabled=False),
-    )
+    config = loopback_venue(config)
+    port = config.osc.port
     samples: list[tuple[float, int]] = []
     gaps: list[float] = []
     problems: list[str] = []

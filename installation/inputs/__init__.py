@@ -1,4 +1,5 @@
-"""Inputs: everything that reaches the simulation from outside, drained once per tick."""
+"""Inputs: everything that reaches the simulation from outside, and the processes that
+capture it."""
 
 from installation.inputs.frame import (
     EMPTY_FRAME,

@@ -1,8 +1,8 @@
 """The immutable input vocabulary: what visitors, controllers, microphones and scores can do.
 
 Capture code (OSC, audio, scores, journal replay) turns whatever it received into these events;
-once per tick everything queued is drained into one ``InputFrame``, the only input the
-simulation ever sees. Positions are canopy coordinates in [0, 1] (x to the right, y down), so
+the simulation sees them through ``InputFrame`` (one per tick, with the sound) or, in the live
+show, through ``apply_events`` as they arrive, in batches the frame records for replay. Positions are canopy coordinates in [0, 1] (x to the right, y down), so
 they do not depend on the grid's resolution.
 """
 

@@ -4,9 +4,9 @@ Measured (DESIGN.md): moderngl holds the GIL while a frame renders, and an OSC t
 render process lost a quarter of 1,000 msg/s. So the socket lives in a separate process that
 never waits on the renderer: it receives, checks the source network and the per-source rate
 (token bucket), decodes and validates, answers pings itself, and passes accepted messages
-to the show in batches over a pipe. The show drains the pipe once per tick (``OscInput.poll``);
-bundles with a future timetag wait in a heap and are released on the tick they fall in,
-never by sleeping in a handler. If the process dies, ``OscInput`` restarts it and counts it.
+to the show in batches over a pipe (every millisecond). The show drains the pipe as batches
+arrive (``OscInput.wait`` wakes it, ``OscInput.poll`` drains); bundles with a future timetag
+wait in a heap and are released when they fall due, never by sleeping in a handler. If the process dies, ``OscInput`` restarts it and counts it.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def serve(
 
 
 class OscInput:
-    """The show's side of the OSC server: start it, drain it once per tick, restart it.
+    """The show's side of the OSC server: start it, drain it, restart it.
 
     Args:
         config: the venue's OSC section.

@@ -2,7 +2,7 @@
 
 A score is a list of cues; each cue emits events at a steady rate between its start and end
 times (simulated seconds). ``Score.frame(tick, dt)`` gives the ``InputFrame`` for one tick, so
-a score is just another input source, drained once per tick like OSC or the microphone.
+a score is just another input source, read once per tick like a journal in a replay.
 """
 
 from __future__ import annotations
