@@ -440,10 +440,13 @@ class Show:
                 tap = self.tapestry
         if fade > 0.0:
             if self.state.tick != self._uploaded_tick:
-                tap.advance_audio_clock(self.dt, self.state.loudness)
+                ticks = self.state.tick - self._uploaded_tick if self._uploaded_tick >= 0 else 1
+                tap.advance_audio_clock(self.dt * max(ticks, 1), self.state.loudness)
                 tap.upload(self.state)
                 self._uploaded_tick = self.state.tick
-            tap.interpolate(1.0 - self.clock.time_until_next() / self.dt)
+            # Between the last two ticks, by how far the next one is; paused, the last.
+            alpha = 1.0 if self.paused else 1.0 - self.clock.time_until_next() / self.dt
+            tap.interpolate(alpha)
             tap.fade = fade
             tap.draw(between=self.run_due_ticks)
         if self.windows is not None:

@@ -2,8 +2,9 @@
 
 Capture code (OSC, audio, scores, journal replay) turns whatever it received into these events;
 the simulation sees them through ``InputFrame`` (one per tick, with the sound) or, in the live
-show, through ``apply_events`` as they arrive, in batches the frame records for replay. Positions are canopy coordinates in [0, 1] (x to the right, y down), so
-they do not depend on the grid's resolution.
+show, through ``apply_events`` as they arrive, in batches the frame records for replay.
+Positions are canopy coordinates in [0, 1] (x to the right, y down), so they do not depend
+on the grid's resolution.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ never waits on the renderer: it receives, checks the source network and the per-
 (token bucket), decodes and validates, answers pings itself, and passes accepted messages
 to the show in batches over a pipe (every millisecond). The show drains the pipe as batches
 arrive (``OscInput.wait`` wakes it, ``OscInput.poll`` drains); bundles with a future timetag
-wait in a heap and are released when they fall due, never by sleeping in a handler. If the process dies, ``OscInput`` restarts it and counts it.
+wait in a heap and are released when they fall due, never by sleeping in a handler. If the
+process dies, ``OscInput`` restarts it and counts it.
 """
 
 from __future__ import annotations
