@@ -298,7 +298,10 @@ class Show:
             self._open_output()
             self._start_status()
             if self.osc is not None:
-                self.osc.start()
+                try:
+                    self.osc.start()
+                except OSError as exc:  # e.g. the port is taken: retried with backoff
+                    log.error("%s; the show goes on and keeps trying", exc)
             if self.mic is not None:
                 self.mic.start()
             self.clock = FixedStepClock(self.config.world.tick_hz, WallTime())

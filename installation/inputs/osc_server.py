@@ -189,6 +189,8 @@ class OscInput:
         self._stop: Any = None
         self._heap: list[tuple[float, int, Received]] = []
         self._seq = 0
+        self._retry_at = 0.0
+        self._backoff = 1.0
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the server process and wait until its socket is bound.
@@ -221,16 +223,20 @@ class OscInput:
         return self._proc is not None and self._proc.is_alive()
 
     def ensure_running(self) -> bool:
-        """Restart a dead server process; True when a restart happened."""
-        if self._proc is None or self._proc.is_alive():
+        """Restart a dead server process (after a failed start, with backoff from 1 s to
+        30 s); True when a restart was tried."""
+        if self._proc is None or self._proc.is_alive() or time.monotonic() < self._retry_at:
             return False
-        log.warning("OSC server process died (exit code %s); restarting", self._proc.exitcode)
+        log.warning("OSC server process is down (exit code %s); restarting", self._proc.exitcode)
         self.restarts += 1
         self._close_conn()
         try:
             self.start()
+            self._backoff = 1.0
         except OSError as exc:
-            log.error("OSC server could not restart: %s", exc)
+            log.error("OSC server could not restart, next try in %g s: %s", self._backoff, exc)
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2.0, 30.0)
         return True
 
     def poll(self, now: float | None = None) -> list[Received]:

@@ -217,7 +217,7 @@ def test_closed_hours_black_watchdog_pings_and_a_killed_input_is_restarted(tmp_p
         sock.close()
     assert show.returncode == 0, stderr
     assert b"STOPPING=1" in messages
-    assert "OSC server process died" in stderr
+    assert "OSC server process is down" in stderr
     assert "restarts 1" in stdout
 
 
@@ -238,3 +238,33 @@ def test_the_systemd_unit_restarts_the_show_and_watches_it():
     assert int(service["WatchdogSec"]) > 0 and "canopy run" in service["ExecStart"]
     assert "--resume" in service["ExecStart"]
     assert unit["Install"]["WantedBy"]
+
+
+def test_a_taken_osc_port_does_not_stop_the_show(tmp_path):
+    """Another program holds the OSC port: the show runs (degraded), retries with backoff,
+    and listens as soon as the port is free."""
+    port = free_port()
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squatter.bind(("127.0.0.1", port))
+    status = free_tcp_port()
+    show = start_canopy(
+        "run", "--headless", "--no-render", "--config", str(venue(tmp_path, "")),
+        "--osc-port", str(port), "--status-port", str(status), "--data-dir", str(tmp_path),
+    )  # fmt: skip
+    try:
+        health = wait_health(status, lambda h: h["tick"] > 5)
+        assert health["status"] == "degraded" and "OSC input is down" in health["problems"]
+        squatter.close()
+        wait_health(status, lambda h: h["status"] == "ok", timeout=40)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(5)
+            s.sendto(b"/canopy/ping\0\0\0\0,\0\0\0", ("127.0.0.1", port))
+            assert s.recvfrom(256)[0].startswith(b"/canopy/pong")
+        show.send_signal(signal.SIGTERM)
+        stdout, stderr = show.communicate(timeout=30)
+    finally:
+        squatter.close()
+        if show.poll() is None:
+            show.kill()
+    assert show.returncode == 0, stderr
+    assert "cannot listen for OSC" in stderr and "keeps trying" in stderr
