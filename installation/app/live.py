@@ -196,6 +196,7 @@ class Show:
         self._hud_text = ""
         self._hud_at = 0.0
         self._journal_dirty = False
+        self.recording_error = ""
         self._watcher: Any = None
         self.frame_count = 0
         self._batch = 0  # batches of inputs applied since the last tick
@@ -395,7 +396,7 @@ class Show:
         if self.paused:
             self.ignored_paused += len(received)
             return
-        state, journal = self.state, self.journal
+        state = self.state
         events: list[Event] = []
         for r in received:
             if isinstance(r.item, Subscribe):
@@ -404,12 +405,20 @@ class Show:
                 self.feedback.unsubscribe(r.host, r.port)
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
-                if journal is not None:
-                    journal.record(state.tick, "osc", r.item, r.address, r.args, self._batch)
+                if self.journal is not None:
+                    self._record(
+                        self.journal.record,
+                        state.tick,
+                        "osc",
+                        r.item,
+                        r.address,
+                        r.args,
+                        self._batch,
+                    )
         if events:
             apply_events(state, events)
             self._batch += 1
-            self._journal_dirty = journal is not None
+            self._journal_dirty = self.journal is not None
             self.inputs_total += len(events)
             self.input_rate.add(time.monotonic(), len(events))
         if self.options.on_input is not None:
@@ -417,14 +426,14 @@ class Show:
 
     def _one_tick(self) -> None:
         self._apply_inputs()
-        state, journal = self.state, self.journal
+        state = self.state
         sound, raw = self.mic.poll() if self.mic is not None else (None, None)
         if self.paused:
             return
         if self.wav is not None and raw is not None:
-            self.wav.write(state.tick, raw)
-        if sound is not None and journal is not None:
-            journal.record_sound(state.tick, sound)
+            self._record(self.wav.write, state.tick, raw)
+        if sound is not None and self.journal is not None:
+            self._record(self.journal.record_sound, state.tick, sound)
             self._journal_dirty = True
         # The tick's events were applied as they arrived; the step brings the sound.
         step(state, InputFrame(tick=state.tick, sound=sound), self.dt)
@@ -479,7 +488,7 @@ class Show:
         if self.mic is not None:
             self.mic.ensure_running()
         if self.journal is not None and self._journal_dirty:
-            self.journal.flush()
+            self._record(self.journal.flush)
             self._journal_dirty = False
         if self.feedback is not None:
             rejected = self.osc.rejected() if self.osc is not None else 0
@@ -511,6 +520,22 @@ class Show:
 
     # ------------------------------------------------------------------ records
 
+    def _record(self, call: Callable[..., None], *args: Any) -> None:
+        """Write to the journal or its WAV; a full or failing disk stops the recording
+        (what is on disk stays), never the show."""
+        try:
+            call(*args)
+        except OSError as exc:
+            self.recording_error = f"the journal stopped: {exc.strerror or exc}"
+            log.error("%s; the show goes on without it", self.recording_error)
+            for writer in (self.journal, self.wav):
+                try:
+                    if writer is not None:
+                        writer.close()
+                except OSError:
+                    pass
+            self.journal = self.wav = None
+
     def snapshot(self) -> Path | None:
         """Write a snapshot now (atomically) and prune old ones; None if it failed."""
         folder = self.data_dir / "snapshots"
@@ -527,8 +552,8 @@ class Show:
         self.snapshots_written += 1
         self.last_snapshot = path
         if self.journal is not None:
-            self.journal.mark_snapshot(path.name, self.state.tick)
-            self.journal.flush()
+            self._record(self.journal.mark_snapshot, path.name, self.state.tick)
+            self._record(self.journal.flush)
         for old in sorted(folder.glob(SNAPSHOT_GLOB))[: -self.config.show.snapshots_kept]:
             old.unlink(missing_ok=True)
         return path
@@ -566,10 +591,10 @@ class Show:
             result.audio_state = self.mic.state
             self.mic.stop()
         if self.wav is not None:
-            self.wav.close()
+            self._record(self.wav.close)
         if self.journal is not None:
-            self.journal.end(self.state.tick)
-            self.journal.close()
+            self._record(self.journal.end, self.state.tick)
+            self._record(self.journal.close)
         if self.status is not None:
             self.status.close()
         result.frames = self.frame_count
@@ -622,7 +647,7 @@ class Show:
             "restarts": mic.restarts if mic is not None else 0,
             "level_db": round(float(sound.level_db), 1) if sound is not None else None,
         }
-        problems = []
+        problems = [self.recording_error] if self.recording_error else []
         if self.osc is not None and not self.osc.alive():
             problems.append("OSC input is down")
         if mic is not None and audio["state"] not in ("ok", "starting"):
