@@ -497,8 +497,9 @@ class Show:
         if self.options.snapshots and now - self.last_snapshot_at >= period:
             self.snapshot()
 
-    def _operator(self, actions: list[str]) -> str | None:
-        for action in actions:
+    def _operator(self, actions: list[tuple[str, int]]) -> str | None:
+        """Carry out the operator's keys; the stop reason when one of them quits."""
+        for action, window in actions:
             if action == "quit":
                 log.info("quit by the operator")
                 return "operator"
@@ -514,8 +515,8 @@ class Show:
                 log.info("shaders reloaded: %s", ", ".join(swapped) or "none compiled")
             elif action == "screenshot":
                 self.screenshot()
-            elif action.startswith("fullscreen"):
-                self.windows.toggle_fullscreen(action)
+            elif action == "fullscreen":
+                self.windows.toggle_fullscreen(window)
         return None
 
     # ------------------------------------------------------------------ records
@@ -653,6 +654,9 @@ class Show:
         if mic is not None and audio["state"] not in ("ok", "starting"):
             problems.append(f"microphone: {audio['state']}")
         displays = []
+        gl_errors = self.windows.gl_errors if self.windows is not None else 0
+        if gl_errors:
+            problems.append(f"{gl_errors} GL errors")
         if self.windows is not None:
             for item in self.windows.items:
                 if not item.found:
@@ -679,6 +683,7 @@ class Show:
             "osc_restarts": self.osc.restarts if self.osc is not None else 0,
             "audio": audio,
             "displays": displays,
+            "gl_errors": gl_errors,
             "open": self.fader.open,
             "fade": round(self.fader.level, 3),
             "paused": self.paused,

@@ -27,7 +27,7 @@ from installation.render.present import Presenter
 
 log = logging.getLogger(__name__)
 
-# Operator keys (pyglet symbol names) and what they do.
+# Operator keys (pyglet symbol names) and the actions they ask for.
 KEYS = {
     "H": "hud",
     "F": "fullscreen",
@@ -129,6 +129,10 @@ class Windows:
             import pyglet
 
             pyglet.options["vsync"] = None
+            # pyglet checks glGetError after its own calls and raises on errors that are not
+            # its own; in a gallery a stray GL error must not end the show (the GL tests
+            # check for errors after every test instead).
+            pyglet.options["debug_gl"] = False
             import pyglet.window  # connects to the display server
         except Exception as exc:
             raise WindowError(
@@ -137,8 +141,9 @@ class Windows:
         self._pyglet = pyglet
         self.gallery = gallery
         self.quit_chord = quit_chord
-        self.actions: list[str] = []
-        self.warnings: list[str] = []
+        # (action, index of the window the key was pressed in)
+        self.actions: list[tuple[str, int]] = []
+        self.gl_errors = 0
         display = pyglet.display.get_display()
         self._display = display
         screens = display.get_screens()
@@ -147,11 +152,10 @@ class Windows:
             choice = choose_screen(cfg, screens)
             if not choice.found:
                 log.warning(choice.why)
-                self.warnings.append(choice.why)
             # Only the last window waits for vertical blank: one wait per frame, not one each.
             win = self._open(cfg, choice.screen, vsync=i == len(displays) - 1)
             item = DisplayWindow(cfg, win, choice)
-            self._hook(item)
+            self._hook(item, i)
             self.items.append(item)
         self.main = self.items[0]
         self.main.window.switch_to()
@@ -195,7 +199,7 @@ class Windows:
         win.set_location(screen.x + max((screen.width - w) // 2, 0),
                          screen.y + max((screen.height - h) // 2, 0))  # fmt: skip
 
-    def _hook(self, item: DisplayWindow) -> None:
+    def _hook(self, item: DisplayWindow, index: int) -> None:
         key = self._pyglet.window.key
         gallery, chord, actions = self.gallery, self.quit_chord, self.actions
 
@@ -205,24 +209,25 @@ class Windows:
             shift = bool(modifiers & key.MOD_SHIFT)
             alt = bool(modifiers & key.MOD_ALT)
             if chord_pressed(chord, name, ctrl, shift, alt):
-                actions.append("quit")
+                actions.append(("quit", index))
             elif not gallery and name in WINDOWED_QUIT and not (ctrl or alt):
-                actions.append("quit")
+                actions.append(("quit", index))
             elif name in KEYS and not (ctrl or alt):
-                actions.append(KEYS[name] + ("" if KEYS[name] != "fullscreen" else f":{id(item)}"))
+                actions.append((KEYS[name], index))
             return True  # never let pyglet's default (Escape closes the window) run
 
         def on_close() -> bool:
             if gallery:
                 log.warning("window close ignored in gallery mode (quit with %s)", chord)
             else:
-                actions.append("quit")
+                actions.append(("quit", index))
             return True
 
         item.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
 
-    def poll(self) -> list[str]:
-        """Dispatch window events; the operator actions since the last poll."""
+    def poll(self) -> list[tuple[str, int]]:
+        """Dispatch window events; the operator actions since the last poll, each with the
+        index of the window it came from."""
         for item in self.items:
             # Events may make pyglet touch GL (its resize handler); let it use the window's
             # own context, never the show's while the tapestry's state is bound there.
@@ -233,12 +238,23 @@ class Windows:
         self.actions.clear()
         return out
 
-    def toggle_fullscreen(self, tag: str) -> None:
-        """Toggle the window the key was pressed in (``tag`` from its action)."""
-        for item in self.items:
-            if tag.endswith(f":{id(item)}"):
-                item.window.set_fullscreen(not item.window.fullscreen, screen=item.screen)
-                item.window.set_mouse_visible(not (self.gallery or item.window.fullscreen))
+    def toggle_fullscreen(self, index: int) -> None:
+        """Toggle fullscreen for window ``index`` (on its screen)."""
+        item = self.items[index]
+        self._refullscreen(item, not item.window.fullscreen, item.screen)
+        item.window.set_mouse_visible(not (self.gallery or item.window.fullscreen))
+
+    def _refullscreen(self, item: DisplayWindow, fullscreen: bool, screen: Any) -> None:
+        """pyglet re-creates the X window to change fullscreen; vertex arrays made before
+        then fail to draw (GL_INVALID_OPERATION on llvmpipe), so the window's presenter is
+        released before and made afresh after."""
+        item.window.switch_to()
+        if item.presenter is not None:
+            item.presenter.release()
+        item.window.set_fullscreen(fullscreen, screen=screen)
+        item.window.switch_to()
+        item.presenter = Presenter(item.ctx, item.config.view)
+        self.main.window.switch_to()
 
     def recheck(self) -> list[str]:
         """Look for screens that were missing; move their windows back. Returns messages."""
@@ -259,7 +275,7 @@ class Windows:
 
     def _move(self, item: DisplayWindow, screen: Any) -> None:
         if item.window.fullscreen:
-            item.window.set_fullscreen(True, screen=screen)
+            self._refullscreen(item, True, screen)
         else:
             self._place(item.window, screen, item.config)
 
@@ -273,6 +289,12 @@ class Windows:
             item.presenter.errors.set_text(errors)
             item.presenter.present(tex, item.size)
             item.window.flip()
+            error = item.ctx.error  # one glGetError per window and frame: cheap, and seen
+            if error != "GL_NO_ERROR":
+                self.gl_errors += 1
+                if self.gl_errors == 1 or self.gl_errors % 1000 == 0:
+                    log.error("GL error on display %r: %s (%d so far)", item.config.name,
+                              error, self.gl_errors)  # fmt: skip
         self.main.window.switch_to()
 
     def render_size(self, scale: float) -> tuple[int, int]:

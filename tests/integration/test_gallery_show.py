@@ -58,7 +58,8 @@ def xserver():
 
 def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(xserver, tmp_path):
     """Two displays (one whose screen is missing), gallery mode: Escape is ignored, H shows
-    the HUD, S writes a screenshot, the quit chord stops the show with a final snapshot."""
+    the HUD, S writes a screenshot, Space pauses, F goes fullscreen, the quit chord stops
+    the show with a final snapshot."""
     config = venue(
         tmp_path,
         "[[displays]]\nname = 'left'\nsize = [480, 270]\nview = [0, 0, 0.5, 1]\n"
@@ -112,6 +113,17 @@ def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(x
         # The HUD's panel sits at the bottom-left of the main (480x270, centred) window.
         region = (slice(360 + 135 - 60, 360 + 135), slice(640 - 240, 640 - 240 + 200))
         assert np.abs(hud_on[region].astype(int) - hud_off[region].astype(int)).mean() > 8
+        xserver.keys("space")  # pause
+        paused = wait_health(port, lambda h: h["paused"])
+        assert paused["status"] == "paused"
+        tick = paused["tick"]
+        time.sleep(0.5)
+        assert get_json(port)["tick"] == tick
+        xserver.keys("f")  # the main window goes fullscreen on its screen
+        time.sleep(2.0)
+        full = xserver.screenshot(tmp_path / "e.png")
+        assert (full.max(axis=2) > 12).mean() > 0.9
+        assert get_json(port)["gl_errors"] == 0
         xserver.keys("ctrl+shift+q")
         stdout, stderr = show.communicate(timeout=30)
     finally:
