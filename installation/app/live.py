@@ -167,12 +167,14 @@ class Show:
         self.config = config
         self.options = options
         self.data_dir = Path(options.data_dir or config.show.data_dir)
-        self.dt = 1.0 / config.world.tick_hz
         self.resumed_from: Path | None = None
         self.state = self._initial_state()
-        self.osc = OscInput(config.osc, config.world.communities) if config.osc.enabled else None
+        # A resumed snapshot's world wins over the venue file's (it says so when they differ).
+        world = self.state.world
+        self.dt = 1.0 / world.tick_hz
+        self.osc = OscInput(config.osc, world.communities) if config.osc.enabled else None
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
-        self.mic = MicInput(config.audio, config.world.tick_hz) if config.audio.enabled else None
+        self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
         self.journal: JournalWriter | None = None
         self.wav: WavJournal | None = None
         self.tapestry: Any = None
@@ -234,8 +236,8 @@ class Show:
             return
         header: dict[str, Any] = {
             "world": dataclasses.asdict(self.state.world),
-            "model": dataclasses.asdict(self.config.model),
-            "tick_hz": self.config.world.tick_hz,
+            "model": dataclasses.asdict(self.state.model),
+            "tick_hz": self.state.world.tick_hz,
             "start_tick": self.state.tick,
         }
         if self.resumed_from is not None:
@@ -305,7 +307,7 @@ class Show:
                     log.error("%s; the show goes on and keeps trying", exc)
             if self.mic is not None:
                 self.mic.start()
-            self.clock = FixedStepClock(self.config.world.tick_hz, WallTime())
+            self.clock = FixedStepClock(self.state.world.tick_hz, WallTime())
             self.started = self.last_snapshot_at = time.monotonic()
             self.notifier.notify("READY=1")
             if self.options.on_ready is not None:
@@ -313,7 +315,7 @@ class Show:
                 where = f"OSC on {c.host}:{c.port}" if self.osc else "no OSC"
                 status = f", status on :{self.status.port}" if self.status else ""
                 self.options.on_ready(
-                    f"ready: {where}, tick {self.config.world.tick_hz:g} Hz{status}, "
+                    f"ready: {where}, tick {self.state.world.tick_hz:g} Hz{status}, "
                     f"tick {self.state.tick}"
                 )
             result.stopped_by = self._loop()
@@ -329,7 +331,7 @@ class Show:
         # Headless there is nothing to show between ticks; windows draw up to max_fps.
         fps = self.config.show.max_fps
         if opts.headless:
-            fps = min(fps, self.config.world.tick_hz)
+            fps = min(fps, self.state.world.tick_hz)
         frame_period = 1.0 / fps
         next_frame = time.monotonic()
         next_house = 0.0
