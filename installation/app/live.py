@@ -191,6 +191,7 @@ class Show:
         self.hud = False
         self.started = time.monotonic()
         self.snapshots_written = 0
+        self.snapshot_ms_max = 0.0
         self.last_snapshot: Path | None = None
         self.last_snapshot_at = time.monotonic()
         self.clock: FixedStepClock | None = None
@@ -542,7 +543,7 @@ class Show:
     def snapshot(self) -> Path | None:
         """Write a snapshot now (atomically) and prune old ones; None if it failed."""
         folder = self.data_dir / "snapshots"
-        self.last_snapshot_at = time.monotonic()
+        self.last_snapshot_at = t0 = time.monotonic()
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # UTC time first, so names sort by when they were written, whatever run wrote them.
@@ -554,6 +555,7 @@ class Show:
             return None
         self.snapshots_written += 1
         self.last_snapshot = path
+        self.snapshot_ms_max = max(self.snapshot_ms_max, (time.monotonic() - t0) * 1e3)
         if self.journal is not None:
             self._record(self.journal.mark_snapshot, path.name, self.state.tick)
             self._record(self.journal.flush)

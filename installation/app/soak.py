@@ -8,6 +8,7 @@ exceeds 100 ms.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import time
@@ -30,6 +31,38 @@ def rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def steal_s() -> float:
+    """CPU time the hypervisor has taken from this virtual machine, summed over its CPUs
+    (/proc/stat 'steal'); a frame gap it explains is not the show's."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class _GcPauses:
+    """The longest pause of Python's garbage collector while the soak runs."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._t = 0.0
+
+    def _callback(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._t)
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+
+
 def run_soak(
     config: Config, minutes: float, size: tuple[int, int], rate: float, data_dir: Any = None
 ) -> dict[str, Any]:
@@ -42,15 +75,27 @@ def run_soak(
     port = config.osc.port
     samples: list[tuple[float, int]] = []
     gaps: list[float] = []
+    # (gap ms, at s, ticks run in the gap, CPU time the hypervisor stole meanwhile in ms)
+    worst: list[tuple[float, float, int, float]] = []
+    pauses = _GcPauses()
     problems: list[str] = []
-    last = {"frame": None, "check": 0.0}
+    last = {"frame": None, "check": 0.0, "tick": 0, "steal": 0.0}
+    steal0 = steal_s()
     t0 = time.monotonic()
 
     def on_frame(show: Show) -> None:
         now = time.monotonic()
+        steal = steal_s()
         if last["frame"] is not None and now - t0 > 2.0:  # start-up compiles shaders
-            gaps.append((now - last["frame"]) * 1e3)
-        last["frame"] = now
+            gap = (now - last["frame"]) * 1e3
+            gaps.append(gap)
+            if gap > MAX_GAP_MS / 2:
+                stolen = round((steal - last["steal"]) * 1e3, 1)
+                ticks = show.state.tick - last["tick"]
+                worst.append((round(gap, 1), round(now - t0, 1), ticks, stolen))
+                worst.sort(reverse=True)
+                del worst[5:]
+        last["frame"], last["tick"], last["steal"] = now, show.state.tick, steal
         if now - last["check"] >= 1.0:
             last["check"] = now
             samples.append((now - t0, rss_bytes()))
@@ -70,9 +115,12 @@ def run_soak(
             on_frame=on_frame,
             on_ready=lambda _m: sender.start(),
         )
+        show = Show(config, options)
         try:
-            result = Show(config, options).run()
+            pauses.start()
+            result = show.run()
         finally:
+            pauses.stop()
             stop.set()
             if sender.pid is not None:
                 sender.join(timeout=5)
@@ -96,6 +144,12 @@ def run_soak(
         "memory_growth": round(growth, 4),
         "frame_gap_ms_max": round(worst_gap, 1),
         "frame_gap_ms_p99": round(float(np.percentile(gaps, 99)), 1) if gaps else None,
+        "frame_gaps_over_100ms": sum(g > MAX_GAP_MS for g in gaps),
+        "worst_gaps_ms_at_s_ticks_stolen_ms": worst,
+        "cpu_stolen_s": round(steal_s() - steal0, 2),
+        "gc_pause_ms_max": round(pauses.longest * 1e3, 1),
+        "snapshot_ms_max": round(show.snapshot_ms_max, 1),
+        "dropped_ticks": show.clock.dropped_total if show.clock is not None else 0,
         "state_problems": problems,
     }
     report["passed"] = bool(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from installation.simulation.state import State
+from installation.simulation.state import State, derived
 from installation.simulation.step import node_load
 
 
@@ -17,17 +17,26 @@ def field_resolution(state: State) -> int:
     return int(np.clip(side, 16, min(state.world.height, state.world.width)))
 
 
+def _field_cells(state: State, res: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each citizen's texel and the citizens per texel; citizens never move, so this is
+    computed once per resolution and kept with the state's derived lookups."""
+    cache = derived(state).field_cells
+    if res not in cache:
+        pos = state.cit_pos
+        cx = np.minimum((pos[:, 0] * res).astype(np.int64), res - 1)
+        cy = np.minimum((pos[:, 1] * res).astype(np.int64), res - 1)
+        cell = cy * res + cx
+        cache[res] = (cell, np.bincount(cell, minlength=res * res).astype(np.float64))
+    return cache[res]
+
+
 def sentiment_field(state: State, res: int | None = None) -> np.ndarray:
     """(res, res, 4) float32 mean sentiment (hope, anger, empathy, trust) per texel.
 
     Texels no citizen lives in take the city's mean, so the picture has no holes.
     """
     res = res or field_resolution(state)
-    pos = state.cit_pos
-    cx = np.minimum((pos[:, 0] * res).astype(np.int64), res - 1)
-    cy = np.minimum((pos[:, 1] * res).astype(np.int64), res - 1)
-    cell = cy * res + cx
-    count = np.bincount(cell, minlength=res * res).astype(np.float64)
+    cell, count = _field_cells(state, res)
     out = np.empty((res * res, 4), dtype=np.float32)
     mean = state.sentiment.mean(axis=0, dtype=np.float64)
     for c in range(4):

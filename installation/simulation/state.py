@@ -215,6 +215,7 @@ class Derived:
     members: list[np.ndarray]
     cit_touch: np.ndarray
     gs_buffers: object = None
+    field_cells: dict = field(default_factory=dict)  # renderer's texel lookups, by size
 
 
 def build_derived(state: State) -> Derived:

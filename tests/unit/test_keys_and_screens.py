@@ -69,3 +69,12 @@ def test_missing_screen_falls_back_to_primary_and_is_found_when_it_returns():
 def test_display_view_must_fit_the_tapestry():
     with pytest.raises(ConfigError, match="view"):
         parse_config({"displays": [{"view": [0.5, 0.0, 0.75, 1.0]}]})
+
+
+def test_a_view_is_letterboxed_into_its_window_without_distortion():
+    from installation.render.present import fit
+
+    assert fit((1920, 1080), (1280, 720)) == (0, 0, 1280, 720)
+    assert fit((1000, 1000), (1280, 720)) == (280, 0, 720, 720)  # pillarbox
+    assert fit((3840, 1080), (1920, 1080)) == (0, 270, 1920, 540)  # letterbox
+    assert fit((0, 0), (640, 360)) == (0, 0, 640, 360)
