@@ -102,7 +102,6 @@ class ShowResult:
     audio_state: str = "disabled"
     stopped_by: str = "duration"
     snapshot: Path | None = None
-    resumed_from: Path | None = None
     inputs: int = 0
 
 
@@ -296,7 +295,7 @@ class Show:
     def run(self) -> ShowResult:
         """Run until the duration passes, a signal arrives or the operator quits."""
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        result = ShowResult(self.state, resumed_from=self.resumed_from)
+        result = ShowResult(self.state)
         try:
             self._open_journal()
             self._open_output()
@@ -682,6 +681,7 @@ class Show:
             "dropped_ticks": self.clock.dropped_total if self.clock is not None else 0,
             "inputs": self.inputs_total,
             "inputs_per_s": round(self.input_rate.per_s(now), 1),
+            "inputs_ignored_while_paused": self.ignored_paused,
             "osc_rejected": sum(counts.get(r, 0) for r in REASONS),
             "osc": counts,
             "osc_restarts": self.osc.restarts if self.osc is not None else 0,

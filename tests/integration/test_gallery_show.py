@@ -115,7 +115,7 @@ def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(x
         assert np.abs(hud_on[region].astype(int) - hud_off[region].astype(int)).mean() > 8
         xserver.keys("space")  # pause
         paused = wait_health(port, lambda h: h["paused"])
-        assert paused["status"] == "paused"
+        assert paused["status"] == "paused" and paused["inputs_ignored_while_paused"] == 0
         tick = paused["tick"]
         time.sleep(0.5)
         assert get_json(port)["tick"] == tick
