@@ -10,7 +10,8 @@ import numpy as np
 from installation.config import ModelConfig, WorldConfig
 from installation.inputs import EMPTY_FRAME
 from installation.simulation import create_world, step
-from installation.simulation.models import deffuant
+from installation.simulation.models import deffuant, shortest_path_load
+from installation.simulation.state import derived
 
 BIG_WORLD = WorldConfig(
     citizens=1_000_000, height=1024, width=1024, nodes=1024, growth_resolution=256
@@ -26,6 +27,18 @@ def _median_step_ms(world: WorldConfig, steps: int, warmup: int) -> float:
     for _ in range(steps):
         t0 = time.perf_counter()
         step(state, EMPTY_FRAME, dt)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def cascade_round_ms(world: WorldConfig, repeats: int) -> float:
+    """Median time of one Motter-Lai load recomputation on the world's whole grid graph: a
+    cascade pays this once per round inside one tick, so it bounds the show's stutters."""
+    adjacency = derived(create_world(world, ModelConfig())).adjacency
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        shortest_path_load(adjacency, clean=True)
         times.append(time.perf_counter() - t0)
     return float(np.median(times) * 1e3)
 
@@ -50,8 +63,10 @@ def bench_sim(quick: bool = False) -> dict[str, float | str]:
     sim_ms = _median_step_ms(default, steps=60 if quick else 600, warmup=10 if quick else 60)
     big_ms = _median_step_ms(BIG_WORLD, steps=3 if quick else 30, warmup=1 if quick else 5)
     pairs = deffuant_rate(sweeps=4 if quick else 20)
+    cascade_ms = cascade_round_ms(default, repeats=3 if quick else 50)
     return {
         "sim_step_ms": round(sim_ms, 3),
+        "cascade_round_ms": round(cascade_ms, 2),
         "sim_step_ms_1m": round(big_ms, 2),
         "steps_per_s_1m": round(1000.0 / big_ms, 1),
         "deffuant_pairs_per_s": round(pairs, -3),

@@ -10,7 +10,8 @@ output is one window per display, or an offscreen framebuffer.
 One loop does everything, in this order each pass: window events and operator keys,
 housekeeping (restarts, status, feedback, snapshots), the ticks that are due, and a frame
 when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks are applied
-between bands of it, so inputs never wait for a whole frame.
+between bands of it, so inputs never wait for a whole frame. While a frame is due or
+drawing, ticks run one at a time: the catch-up after a slow tick is spread between frames.
 """
 
 from __future__ import annotations
@@ -51,7 +52,16 @@ HUD_REFRESH_S = 0.5
 # Inputs are applied as they arrive, but at most this often (a tick always applies what is
 # waiting): one batch per OSC flush cost a fifth of the frame rate at 1,000 msg/s.
 INPUT_BATCH_S = 0.004
+# One batch applies at most this many events, and one call at most this long: a global push
+# costs 0.6 ms on the default world, so a backlog of hundreds would freeze a frame.
+MAX_BATCH = 32
+INPUT_BUDGET_S = 0.003
+INBOX_LIMIT = 65_536  # inputs waiting beyond this are dropped oldest first, and counted
 SNAPSHOT_GLOB = "snapshot-*.npz"
+# While a frame is due or drawing, at most this many ticks run before it moves on: after a
+# slow tick (a cascade) the catch-up is spread between frames instead of stacking up in
+# front of one, so the picture keeps moving. Owed ticks are run later, not dropped.
+FRAME_FIRST_TICKS = 1
 
 
 @dataclass
@@ -203,6 +213,8 @@ class Show:
         self.frame_count = 0
         self._batch = 0  # batches of inputs applied since the last tick
         self._applied_at = 0.0
+        self._inbox: deque = deque()  # arrived inputs not applied yet (see _apply_inputs)
+        self.inputs_dropped = 0
         self._stop = _StopFlag()
 
     # ------------------------------------------------------------------ start-up
@@ -355,8 +367,9 @@ class Show:
             if now >= next_house:
                 self._housekeeping(now)
                 next_house = now + HOUSEKEEPING_S
-            self.run_due_ticks()
-            if self.tapestry is not None and now >= next_frame:
+            frame_due = self.tapestry is not None and now >= next_frame
+            self.run_due_ticks(FRAME_FIRST_TICKS if frame_due else None)
+            if frame_due:
                 fade = self.fader.update(opts.now(), now - last_fade)
                 last_fade = now
                 self._frame(fade)
@@ -376,28 +389,48 @@ class Show:
             else:
                 time.sleep(max(min(wait, batch_gap), 0.0))
 
-    def run_due_ticks(self) -> None:
-        """Apply the inputs that have arrived, then every tick that is due (also called
-        between bands of a frame)."""
+    def run_due_ticks(self, limit: int | None = None) -> None:
+        """Apply the inputs that have arrived, then the ticks that are due: all of them, or
+        at most ``limit`` while a frame waits (the rest stay owed, run after the frame)."""
         assert self.clock is not None
         if time.monotonic() - self._applied_at >= INPUT_BATCH_S:
             self._apply_inputs()
-        due = self.clock.poll().ticks
+        due = self.clock.poll(limit).ticks
         if self.status is not None:
             self.status.poll()
         for _ in range(due):
             self._one_tick()
 
     def _apply_inputs(self) -> None:
-        """Apply everything the OSC process has delivered, now, as one batch (journaled
-        with its tick and batch number, so a replay applies the same batches)."""
+        """Apply what the OSC process has delivered, now, in batches of at most
+        ``MAX_BATCH`` events (each journaled with its tick and batch number, so a replay
+        applies the same batches), for at most ``INPUT_BUDGET_S``: a backlog (the OSC
+        process was starved, a controller dumped its state) is spread over the next calls
+        instead of holding up a frame. Nothing is lost unless the inbox overflows."""
         self._applied_at = time.monotonic()
-        received = self.osc.poll() if self.osc is not None else []
-        if not received:
+        if self.osc is not None:
+            arrived = self.osc.poll()
+            overflow = len(self._inbox) + len(arrived) - INBOX_LIMIT
+            if overflow > 0:
+                self.inputs_dropped += overflow
+                log.warning(
+                    "input backlog over %d: %d oldest inputs dropped", INBOX_LIMIT, overflow
+                )
+            self._inbox.extend(arrived)
+        if not self._inbox:
             return
         if self.paused:
-            self.ignored_paused += len(received)
+            self.ignored_paused += len(self._inbox)
+            self._inbox.clear()
             return
+        t0 = time.perf_counter()
+        while self._inbox:
+            n = min(len(self._inbox), MAX_BATCH)
+            self._apply_batch([self._inbox.popleft() for _ in range(n)])
+            if time.perf_counter() - t0 >= INPUT_BUDGET_S:
+                break
+
+    def _apply_batch(self, received: list) -> None:
         state = self.state
         events: list[Event] = []
         for r in received:
@@ -462,7 +495,7 @@ class Show:
             alpha = 1.0 if self.paused else 1.0 - self.clock.time_until_next() / self.dt
             tap.interpolate(alpha)
             tap.fade = fade
-            tap.draw(between=self.run_due_ticks)
+            tap.draw(between=self._between_bands)
         if self.windows is not None:
             self.windows.present(
                 tap.output.color_attachments[0] if fade > 0.0 else None,
@@ -473,6 +506,9 @@ class Show:
         self.frame_count += 1
         if self.options.on_frame is not None:
             self.options.on_frame(self)
+
+    def _between_bands(self) -> None:
+        self.run_due_ticks(FRAME_FIRST_TICKS)
 
     def _resize(self, size: tuple[int, int]) -> None:
         from installation.render.tapestry import Tapestry
@@ -682,6 +718,8 @@ class Show:
             "inputs": self.inputs_total,
             "inputs_per_s": round(self.input_rate.per_s(now), 1),
             "inputs_ignored_while_paused": self.ignored_paused,
+            "inputs_waiting": len(self._inbox),
+            "inputs_dropped": self.inputs_dropped,
             "osc_rejected": sum(counts.get(r, 0) for r in REASONS),
             "osc": counts,
             "osc_restarts": self.osc.restarts if self.osc is not None else 0,

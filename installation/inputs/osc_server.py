@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 COUNTERS = ("received", "accepted", *REASONS)
 BATCH_INTERVAL_S = 0.001
 QUEUE_LIMIT = 65_536  # accepted messages waiting for the show; oldest dropped beyond
+START_TIMEOUT_S = 20.0  # a server process that has not bound its socket by then is given up
 
 
 @dataclass(frozen=True)
@@ -191,52 +192,95 @@ class OscInput:
         self._seq = 0
         self._retry_at = 0.0
         self._backoff = 1.0
+        self._ready: Any = None
+        self._starting = False  # a restart was launched and has not bound its socket yet
+        self._deadline = 0.0
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start the server process and wait until its socket is bound.
+    def start(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Start the server process and wait until its socket is bound (the show's start).
 
         Raises:
             OSError: the address cannot be bound (in use, not an address of this machine).
         """
+        self._launch(timeout)
+        while not self._ready.wait(0.05):
+            if not self._proc.is_alive() or time.monotonic() > self._deadline:
+                self._abandon()
+                raise OSError(self._cannot_listen())
+
+    def _launch(self, timeout: float) -> None:
         parent, child = self._ctx.Pipe(duplex=False)
-        ready = self._ctx.Event()
+        self._ready = self._ctx.Event()
         self._stop = self._ctx.Event()
         self._proc = self._ctx.Process(
             target=serve,
             name="canopy-osc",
             daemon=True,
-            args=(self.config, self.communities, child, self.counters, ready, self._stop),
+            args=(self.config, self.communities, child, self.counters, self._ready, self._stop),
         )
         self._proc.start()
         child.close()
         self._conn = parent
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.05):
-            if not self._proc.is_alive() or time.monotonic() > deadline:
-                self._proc.join(timeout=1)
-                raise OSError(
-                    f"cannot listen for OSC on {self.config.host}:{self.config.port} "
-                    "(address in use or not on this machine)"
-                )
+        self._deadline = time.monotonic() + timeout
+
+    def _abandon(self) -> None:
+        """Give up on a start that failed or hangs."""
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join(timeout=1)
+        self._close_conn()
+
+    def _cannot_listen(self) -> str:
+        return (
+            f"cannot listen for OSC on {self.config.host}:{self.config.port} "
+            "(address in use or not on this machine)"
+        )
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        """The server process runs and listens."""
+        return (
+            self._proc is not None
+            and self._proc.is_alive()
+            and self._ready is not None
+            and self._ready.is_set()
+        )
 
     def ensure_running(self) -> bool:
         """Restart a dead server process (after a failed start, with backoff from 1 s to
-        30 s); True when a restart was tried."""
-        if self._proc is None or self._proc.is_alive() or time.monotonic() < self._retry_at:
+        30 s); True when a restart was launched.
+
+        Never waits: a fresh process takes about a second to import and bind, which would
+        freeze the picture if the show's loop waited for it. A launched restart is checked
+        on the next calls; until it listens, ``alive`` is False and the show says so.
+        """
+        if self._proc is None:
+            return False
+        now = time.monotonic()
+        if self._starting:
+            if self._ready.is_set():
+                self._starting = False
+                self._backoff = 1.0
+                log.warning(
+                    "OSC server listening again on %s:%d", self.config.host, self.config.port
+                )
+            elif not self._proc.is_alive() or now > self._deadline:
+                self._starting = False
+                self._abandon()
+                log.error(
+                    "OSC server could not restart, next try in %g s: %s",
+                    self._backoff,
+                    self._cannot_listen(),
+                )
+                self._retry_at = now + self._backoff
+                self._backoff = min(self._backoff * 2.0, 30.0)
+            return False
+        if self._proc.is_alive() or now < self._retry_at:
             return False
         log.warning("OSC server process is down (exit code %s); restarting", self._proc.exitcode)
         self.restarts += 1
         self._close_conn()
-        try:
-            self.start()
-            self._backoff = 1.0
-        except OSError as exc:
-            log.error("OSC server could not restart, next try in %g s: %s", self._backoff, exc)
-            self._retry_at = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2.0, 30.0)
+        self._launch(START_TIMEOUT_S)
+        self._starting = True
         return True
 
     def poll(self, now: float | None = None) -> list[Received]:

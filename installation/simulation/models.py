@@ -180,8 +180,15 @@ def shortest_path_load(adjacency: np.ndarray | sp.spmatrix, clean: bool = False)
 
     The load of node v is the number of shortest paths between other node pairs that pass
     through v, each pair's paths sharing one unit equally (Brandes 2001), which is the load
-    of Motter & Lai (2002). All sources are processed at once as dense (node x source)
-    matrices, so the cost is O(diameter x edges x nodes) in vectorised numpy.
+    of Motter & Lai (2002).
+
+    All sources at once, over (node, source) pairs: a breadth-first search expands each
+    level's pairs along the graph's edges (a padded neighbour table), keeps the edges of the
+    shortest-path DAG level by level, then accumulates dependencies back down those edges.
+    The work is proportional to edges x nodes (about 0.25 M pair-edges for the city's 256
+    nodes), not to diameter x nodes^2 as with dense level masks: a cascade recomputes this
+    once per round inside one tick, and a slow tick is a visible stutter (9 ms here against
+    24 ms for the dense version, on this 2-core machine).
 
     Args:
         adjacency: (n, n) adjacency of an undirected, unweighted graph (dense or sparse).
@@ -195,29 +202,43 @@ def shortest_path_load(adjacency: np.ndarray | sp.spmatrix, clean: bool = False)
     n = a.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.float64)
-    sigma = np.eye(n, dtype=np.float64)  # sigma[v, s]: shortest paths from s to v
-    dist = np.full((n, n), -1, dtype=np.int32)
-    np.fill_diagonal(dist, 0)
-    frontier = sigma.copy()
-    depth = 0
-    while True:
-        reach = a @ frontier
-        new = (reach > 0) & (dist < 0)
-        if not new.any():
+    # Pair (v, s) lives at flat index v * n + s: v's path count from source s. Indices
+    # n * n .. n * n + n - 1 are a sink for the padding of the neighbour table, always "seen".
+    size = n * n + n
+    indptr = np.asarray(a.indptr, dtype=np.int64)
+    degree = np.diff(indptr)
+    width = max(int(degree.max()), 1)
+    neighbours = np.full((n, width), n * n, dtype=np.int64)  # neighbour * n, padded
+    column = np.arange(len(a.indices), dtype=np.int64) - np.repeat(indptr[:-1], degree)
+    neighbours[np.repeat(np.arange(n), degree), column] = np.asarray(a.indices) * n
+    seen = np.zeros(size, dtype=bool)
+    seen[n * n :] = True
+    sigma = np.zeros(size, dtype=np.float64)
+    pairs = np.arange(n, dtype=np.int64) * (n + 1)  # (s, s): level 0
+    seen[pairs] = True
+    sigma[pairs] = 1.0
+    levels: list[tuple[np.ndarray, np.ndarray]] = []  # per level: DAG edges (from, to)
+    while pairs.size:
+        node, source = np.divmod(pairs, n)
+        dst = neighbours[node] + source[:, None]
+        onward = ~seen[dst]  # to a pair not reached before: one level further
+        src = np.broadcast_to(pairs[:, None], dst.shape)[onward]
+        dst = dst[onward]
+        if not dst.size:
             break
-        depth += 1
-        sigma[new] = reach[new]
-        dist[new] = depth
-        frontier = np.where(new, sigma, 0.0)
-    delta = np.zeros((n, n), dtype=np.float64)
-    for d in range(depth, 1, -1):
-        at_d = dist == d
-        coeff = np.zeros((n, n), dtype=np.float64)
-        np.divide(1.0 + delta, sigma, out=coeff, where=at_d)
-        contrib = a @ coeff
-        at_prev = dist == d - 1
-        delta += np.where(at_prev, sigma * contrib, 0.0)
-    return delta.sum(axis=1) / 2.0
+        sigma += np.bincount(dst, weights=sigma[src], minlength=size)
+        reached = np.zeros(size, dtype=bool)
+        reached[dst] = True
+        seen |= reached
+        pairs = np.flatnonzero(reached)
+        levels.append((src, dst))
+    delta = np.zeros(size, dtype=np.float64)
+    # Dependencies flow back down the DAG; the first level's edges leave the sources, whose
+    # own dependency is not a load.
+    for src, dst in reversed(levels[1:]):
+        share = sigma[src] / sigma[dst] * (1.0 + delta[dst])
+        delta += np.bincount(src, weights=share, minlength=size)
+    return delta[: n * n].reshape(n, n).sum(axis=1) / 2.0
 
 
 def largest_component_fraction(adjacency: sp.spmatrix, alive: np.ndarray) -> float:

@@ -94,8 +94,14 @@ class FixedStepClock:
         self._origin = source.now()
         self._skipped = 0
 
-    def poll(self) -> Advance:
-        """Ticks due since the last poll (call once per frame)."""
+    def poll(self, limit: int | None = None) -> Advance:
+        """Ticks due since the last poll (call once per frame).
+
+        Args:
+            limit: hand out at most this many now; the rest stay owed to later polls (a
+                live loop that must draw a frame first spreads its catch-up this way).
+                Only a backlog beyond ``max_catchup`` is ever dropped.
+        """
         elapsed = self.source.now() - self._origin
         due = int(elapsed / self.dt + 1e-9) - self.tick - self._skipped
         dropped = 0
@@ -104,7 +110,7 @@ class FixedStepClock:
             self._skipped += dropped
             self.dropped_total += dropped
             due = self.max_catchup
-        due = max(due, 0)
+        due = max(due, 0) if limit is None else min(max(due, 0), limit)
         self.tick += due
         behind = elapsed - (self.tick + self._skipped) * self.dt
         alpha = min(max(behind / self.dt, 0.0), 1.0 - 1e-9)

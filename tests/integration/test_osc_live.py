@@ -21,11 +21,15 @@ from installation.inputs.frame import Touch
 from installation.inputs.osc_server import OscInput
 
 
-def msg(address: str, *args) -> bytes:
+def built(address: str, *args) -> OscMessage:
     b = OscMessageBuilder(address)
     for a in args:
         b.add_arg(a)
-    return b.build().dgram
+    return b.build()
+
+
+def msg(address: str, *args) -> bytes:
+    return built(address, *args).dgram
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -106,7 +110,11 @@ def test_future_bundle_waits_for_its_time_without_sleeping(server):
 def test_dead_server_process_is_restarted(server):
     os.kill(server._proc.pid, signal.SIGKILL)
     server._proc.join(timeout=5)
-    assert server.ensure_running() and server.restarts == 1 and server.alive()
+    # The restart is launched without waiting (the show's loop must not freeze for the
+    # new process's start-up); it listens a moment later.
+    assert server.ensure_running() and server.restarts == 1
+    wait_for(server.alive)
+    assert not server.ensure_running() and server.restarts == 1
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(msg("/canopy/touch", 0.5, 0.25), ("127.0.0.1", server.config.port))
     got = []
@@ -178,6 +186,50 @@ def test_headless_show_records_a_journal_that_replays_to_the_same_hash(tmp_path)
     replay = run_canopy("replay", str(journal), timeout=300)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.strip().splitlines()[-1] == run_hash
+
+
+def test_a_burst_is_applied_in_bounded_batches_and_replays(tmp_path):
+    """600 inputs at once (a controller dumping its state): the show applies them in
+    batches of at most 32, none lost, and the journal replays to the same hash."""
+    from pythonosc.osc_bundle_builder import IMMEDIATELY
+
+    from installation.app.live import MAX_BATCH
+
+    port = free_port()
+    journal = tmp_path / "journal"
+    show = start_canopy(
+        "run", "--headless", "--no-render", "--duration", "6", "--journal", str(journal),
+        "--osc-port", str(port),
+    )  # fmt: skip
+    try:
+        assert show.stdout.readline().startswith("# ready: OSC"), show.stderr.read()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for b in range(6):  # six bundles back to back (a datagram stays under 8 KiB)
+                bundle = OscBundleBuilder(IMMEDIATELY)
+                for i in range(b * 50, b * 50 + 50):
+                    bundle.add_content(built("/canopy/push/trust", i / 300))
+                    bundle.add_content(built("/canopy/touch", i / 300, 0.5))
+                s.sendto(bundle.build().dgram, ("127.0.0.1", port))
+        stdout, stderr = show.communicate(timeout=60)
+    finally:
+        if show.poll() is None:
+            show.kill()
+    assert show.returncode == 0, stderr
+    lines = [
+        json.loads(x)
+        for f in sorted(journal.glob("journal-*.jsonl"))
+        for x in f.read_text().splitlines()
+    ]
+    sizes: dict[tuple[int, int], int] = {}
+    for x in lines:
+        if "event" in x:
+            key = (x["tick"], x["batch"])
+            sizes[key] = sizes.get(key, 0) + 1
+    assert sum(sizes.values()) == 600
+    assert max(sizes.values()) <= MAX_BATCH and len(sizes) >= 600 // MAX_BATCH
+    replay = run_canopy("replay", str(journal), timeout=300)
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout.strip().splitlines()[-1] == stdout.strip().splitlines()[-1]
 
 
 def test_sigterm_stops_the_show_cleanly(tmp_path):

@@ -78,5 +78,5 @@ def test_bench_sim_json_has_the_figures():
     r = canopy("bench", "sim", "--json", "--quick")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    for key in ("sim_step_ms", "sim_step_ms_1m", "deffuant_pairs_per_s"):
+    for key in ("sim_step_ms", "sim_step_ms_1m", "deffuant_pairs_per_s", "cascade_round_ms"):
         assert isinstance(data[key], float) and data[key] > 0

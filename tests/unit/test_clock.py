@@ -33,6 +33,18 @@ def test_catch_up_is_limited_after_a_stall_and_the_rest_is_dropped():
     assert adv.ticks == 1 and adv.dropped == 0
 
 
+def test_a_limited_poll_leaves_the_rest_owed_not_dropped():
+    t = ManualTime(0.0)
+    clock = FixedStepClock(10.0, t, max_catchup=5)
+    t.t = 0.45  # four ticks owed
+    adv = clock.poll(limit=1)
+    assert adv.ticks == 1 and adv.dropped == 0 and adv.alpha == pytest.approx(1.0)
+    assert clock.time_until_next() == 0.0  # still behind: the next poll owes the rest
+    assert clock.poll(limit=2).ticks == 2
+    assert clock.poll().ticks == 1 and clock.dropped_total == 0
+    assert clock.tick == 4
+
+
 def test_time_going_backwards_gives_no_ticks():
     t = ManualTime(5.0)
     clock = FixedStepClock(30.0, t)
