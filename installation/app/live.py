@@ -115,6 +115,28 @@ class ShowResult:
     inputs: int = 0
 
 
+class FramePhases:
+    """Milliseconds the loop spent per phase since the last frame was finished: what a long
+    gap between frames was made of (the soak reports them for its worst gaps).
+
+    ``ticks`` includes the inputs applied at each tick; ``draw`` excludes the ticks and
+    inputs run between its bands; ``tick_max`` is the longest single tick.
+    """
+
+    NAMES = ("ticks", "tick_max", "inputs", "upload", "draw", "present", "housekeeping")
+
+    def __init__(self) -> None:
+        self.ms = dict.fromkeys(self.NAMES, 0.0)
+
+    def add(self, name: str, t0: float) -> float:
+        ms = (time.perf_counter() - t0) * 1e3
+        self.ms[name] += ms
+        return ms
+
+    def reset(self) -> None:
+        self.ms = dict.fromkeys(self.NAMES, 0.0)
+
+
 class _StopFlag:
     def __init__(self) -> None:
         self.reason: str | None = None
@@ -192,6 +214,7 @@ class Show:
         self.notifier = Notifier()
         self.fader = Fader(config.schedule)
         self.frames = FrameTimes()
+        self.phases = FramePhases()
         self.tick_rate = Rate(2.0)
         self.input_rate = Rate(2.0)
         self.inputs_total = 0
@@ -365,7 +388,9 @@ class Show:
             if self.status is not None:
                 self.status.poll()
             if now >= next_house:
+                t0 = time.perf_counter()
                 self._housekeeping(now)
+                self.phases.add("housekeeping", t0)
                 next_house = now + HOUSEKEEPING_S
             frame_due = self.tapestry is not None and now >= next_frame
             self.run_due_ticks(FRAME_FIRST_TICKS if frame_due else None)
@@ -393,13 +418,19 @@ class Show:
         """Apply the inputs that have arrived, then the ticks that are due: all of them, or
         at most ``limit`` while a frame waits (the rest stay owed, run after the frame)."""
         assert self.clock is not None
+        phases = self.phases
         if time.monotonic() - self._applied_at >= INPUT_BATCH_S:
+            t0 = time.perf_counter()
             self._apply_inputs()
+            phases.add("inputs", t0)
         due = self.clock.poll(limit).ticks
         if self.status is not None:
             self.status.poll()
         for _ in range(due):
+            t0 = time.perf_counter()
             self._one_tick()
+            ms = phases.add("ticks", t0)
+            phases.ms["tick_max"] = max(phases.ms["tick_max"], ms)
 
     def _apply_inputs(self) -> None:
         """Apply what the OSC process has delivered, now, in batches of at most
@@ -489,23 +520,32 @@ class Show:
             if self.state.tick != self._uploaded_tick:
                 ticks = self.state.tick - self._uploaded_tick if self._uploaded_tick >= 0 else 1
                 tap.advance_audio_clock(self.dt * max(ticks, 1), self.state.loudness)
+                t0 = time.perf_counter()
                 tap.upload(self.state)
+                self.phases.add("upload", t0)
                 self._uploaded_tick = self.state.tick
             # Between the last two ticks, by how far the next one is; paused, the last.
             alpha = 1.0 if self.paused else 1.0 - self.clock.time_until_next() / self.dt
             tap.interpolate(alpha)
             tap.fade = fade
+            nested = self.phases.ms["ticks"] + self.phases.ms["inputs"]
+            t0 = time.perf_counter()
             tap.draw(between=self._between_bands)
+            self.phases.add("draw", t0)
+            self.phases.ms["draw"] -= self.phases.ms["ticks"] + self.phases.ms["inputs"] - nested
         if self.windows is not None:
+            t0 = time.perf_counter()
             self.windows.present(
                 tap.output.color_attachments[0] if fade > 0.0 else None,
                 self._hud(),
                 tap.library.error_text,
             )
+            self.phases.add("present", t0)
         self.frames.frame(time.monotonic())
         self.frame_count += 1
         if self.options.on_frame is not None:
             self.options.on_frame(self)
+        self.phases.reset()
 
     def _between_bands(self) -> None:
         self.run_due_ticks(FRAME_FIRST_TICKS)
@@ -617,6 +657,11 @@ class Show:
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")
+        # Inputs that arrived before the stop are applied (and journaled) before the final
+        # snapshot, however many are waiting.
+        while self._inbox and not self.paused:
+            n = min(len(self._inbox), MAX_BATCH)
+            self._apply_batch([self._inbox.popleft() for _ in range(n)])
         if self.options.snapshots:
             result.snapshot = self.snapshot()
         if self._watcher is not None:
@@ -770,6 +815,12 @@ class Show:
             ),  # fmt: skip
             Metric(
                 "canopy_inputs_total", "counter", "Inputs applied to the simulation.", h["inputs"]
+            ),  # fmt: skip
+            Metric(
+                "canopy_inputs_dropped_total",
+                "counter",
+                "Inputs dropped because too many were waiting.",
+                h["inputs_dropped"],
             ),  # fmt: skip
             Metric(
                 "canopy_paused", "gauge", "1 while the operator has paused.", float(self.paused)

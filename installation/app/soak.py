@@ -75,8 +75,9 @@ def run_soak(
     port = config.osc.port
     samples: list[tuple[float, int]] = []
     gaps: list[float] = []
-    # (gap ms, at s, ticks run in the gap, CPU time the hypervisor stole meanwhile in ms)
-    worst: list[tuple[float, float, int, float]] = []
+    # The longest gaps: when, ticks run in them, CPU the hypervisor stole meanwhile, and
+    # the milliseconds each phase of the show's loop took (``FramePhases``).
+    worst: list[dict[str, Any]] = []
     pauses = _GcPauses()
     problems: list[str] = []
     last = {"frame": None, "check": 0.0, "tick": 0, "steal": 0.0}
@@ -90,11 +91,17 @@ def run_soak(
             gap = (now - last["frame"]) * 1e3
             gaps.append(gap)
             if gap > MAX_GAP_MS / 2:
-                stolen = round((steal - last["steal"]) * 1e3, 1)
-                ticks = show.state.tick - last["tick"]
-                worst.append((round(gap, 1), round(now - t0, 1), ticks, stolen))
-                worst.sort(reverse=True)
-                del worst[5:]
+                worst.append(
+                    {
+                        "gap_ms": round(gap, 1),
+                        "at_s": round(now - t0, 1),
+                        "ticks": show.state.tick - last["tick"],
+                        "stolen_ms": round((steal - last["steal"]) * 1e3, 1),
+                        **{f"{k}_ms": round(v, 1) for k, v in show.phases.ms.items()},
+                    }
+                )
+                worst.sort(key=lambda w: -w["gap_ms"])
+                del worst[8:]
         last["frame"], last["tick"], last["steal"] = now, show.state.tick, steal
         if now - last["check"] >= 1.0:
             last["check"] = now
@@ -145,7 +152,7 @@ def run_soak(
         "frame_gap_ms_max": round(worst_gap, 1),
         "frame_gap_ms_p99": round(float(np.percentile(gaps, 99)), 1) if gaps else None,
         "frame_gaps_over_100ms": sum(g > MAX_GAP_MS for g in gaps),
-        "worst_gaps_ms_at_s_ticks_stolen_ms": worst,
+        "worst_gaps": worst,
         "cpu_stolen_s": round(steal_s() - steal0, 2),
         "gc_pause_ms_max": round(pauses.longest * 1e3, 1),
         "snapshot_ms_max": round(show.snapshot_ms_max, 1),

@@ -196,7 +196,9 @@ class Derived:
         coarse_order: (N,) int32 citizens sorted by coarse cell (row-major).
         coarse_start: (coarse*coarse + 1,) int64 start of each coarse cell in coarse_order.
         members: per community, the (n_k,) int32 indices of its citizens.
-        cit_touch: (N,) int32 cell of each citizen in the TOUCH_GRID^2 touch field.
+        touch_order: (N,) int32 citizens sorted by their cell of the TOUCH_GRID^2 touch
+            field (row-major), so a touch gathers only the citizens of the cells it reaches.
+        touch_start: (TOUCH_GRID^2 + 1,) int64 start of each touch cell in touch_order.
     """
 
     adjacency: sp.csr_matrix
@@ -213,7 +215,8 @@ class Derived:
     coarse_order: np.ndarray
     coarse_start: np.ndarray
     members: list[np.ndarray]
-    cit_touch: np.ndarray
+    touch_order: np.ndarray
+    touch_start: np.ndarray
     gs_buffers: object = None
     field_cells: dict = field(default_factory=dict)  # renderer's texel lookups, by size
 
@@ -260,7 +263,9 @@ def build_derived(state: State) -> Derived:
     coarse_start = np.searchsorted(ccell[coarse_order], np.arange(coarse * coarse + 1))
     members = [np.flatnonzero(state.cit_home == c).astype(np.int32) for c in range(k)]
     tcell = np.minimum((state.cit_pos * TOUCH_GRID).astype(np.int64), TOUCH_GRID - 1)
-    cit_touch = (tcell[:, 1] * TOUCH_GRID + tcell[:, 0]).astype(np.int32)
+    cit_touch = tcell[:, 1] * TOUCH_GRID + tcell[:, 0]
+    touch_order = np.argsort(cit_touch, kind="stable").astype(np.int32)
+    touch_start = np.searchsorted(cit_touch[touch_order], np.arange(TOUCH_GRID**2 + 1))
     return Derived(
         adjacency=adjacency,
         carrier=carrier,
@@ -276,7 +281,8 @@ def build_derived(state: State) -> Derived:
         coarse_order=coarse_order,
         coarse_start=coarse_start.astype(np.int64),
         members=members,
-        cit_touch=cit_touch,
+        touch_order=touch_order,
+        touch_start=touch_start.astype(np.int64),
         gs_buffers=GrayScottBuffers(state.growth_u.shape, state.growth_u.dtype),
     )
 

@@ -233,11 +233,22 @@ def _touches(state: State, touches: np.ndarray) -> None:
     np.subtract(1.0, falloff, out=falloff)
     np.maximum(falloff, 0.0, out=falloff)
     falloff *= strength[:, None, None].astype(np.float32)
-    field = falloff.max(axis=0)
-    pull = field.ravel()[derived(state).cit_touch].astype(np.float32)
-    idx = np.flatnonzero(pull > 0)
-    if idx.size:
-        _anchor(state, idx, HOPE, 0.9, np.float32(model.anchor_rate * 0.5) * pull[idx])
+    field = falloff.max(axis=0).ravel()
+    # Only the citizens of the cells the touches reach (a few percent of the city): the
+    # live show applies touches every few milliseconds.
+    d = derived(state)
+    cells = np.flatnonzero(field > 0)
+    starts = d.touch_start[cells]
+    counts = d.touch_start[cells + 1] - starts
+    total = int(counts.sum())
+    if total:
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        order = np.repeat(starts, counts) + np.arange(total, dtype=np.int64) - first
+        who = d.touch_order[order]
+        pull = np.repeat(field[cells], counts)
+        ascending = np.argsort(who)  # citizen order, as a whole-city pass would give
+        idx, pull = who[ascending], pull[ascending]
+        _anchor(state, idx, HOPE, 0.9, np.float32(model.anchor_rate * 0.5) * pull)
     # Growth: a small square of fresh Gray-Scott seed at each touch (later touches win).
     g = state.growth_u.shape[0]
     r = max(1, g // 64)
