@@ -126,7 +126,7 @@ class FramePhases:
     NAMES = ("ticks", "tick_max", "inputs", "upload", "draw", "present", "housekeeping")
 
     def __init__(self) -> None:
-        self.ms = dict.fromkeys(self.NAMES, 0.0)
+        self.reset()
 
     def add(self, name: str, t0: float) -> float:
         ms = (time.perf_counter() - t0) * 1e3
@@ -454,11 +454,16 @@ class Show:
             self.ignored_paused += len(self._inbox)
             self._inbox.clear()
             return
+        self._apply_inbox(INPUT_BUDGET_S)
+
+    def _apply_inbox(self, budget_s: float | None) -> None:
+        """Waiting inputs in batches of ``MAX_BATCH``, until the inbox is empty or
+        ``budget_s`` has passed (None: no limit)."""
         t0 = time.perf_counter()
         while self._inbox:
             n = min(len(self._inbox), MAX_BATCH)
             self._apply_batch([self._inbox.popleft() for _ in range(n)])
-            if time.perf_counter() - t0 >= INPUT_BUDGET_S:
+            if budget_s is not None and time.perf_counter() - t0 >= budget_s:
                 break
 
     def _apply_batch(self, received: list) -> None:
@@ -659,9 +664,8 @@ class Show:
         self.notifier.notify("STOPPING=1")
         # Inputs that arrived before the stop are applied (and journaled) before the final
         # snapshot, however many are waiting.
-        while self._inbox and not self.paused:
-            n = min(len(self._inbox), MAX_BATCH)
-            self._apply_batch([self._inbox.popleft() for _ in range(n)])
+        if not self.paused:
+            self._apply_inbox(None)
         if self.options.snapshots:
             result.snapshot = self.snapshot()
         if self._watcher is not None:
