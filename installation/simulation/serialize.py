@@ -3,10 +3,16 @@
 The arrays carry every field bit for bit, and the metadata (JSON) carries the configs,
 counters, story, indices, scalars and the random generator's state, so a restored run
 continues bit-identically.
+
+Version 2 added the state of cascades that spread over ticks (``transit_alive``,
+``cascade_carry``, ``Counters.cascade_round`` / ``cascade_size``). A version-1 state (every
+cascade finished within its tick, transit always routed on the live graph) is read and
+upgraded exactly: its hash is checked over what version 1 stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -26,7 +32,8 @@ from installation.simulation.state import (
 )
 
 FORMAT = "canopy-state"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)
 
 
 class StateFormatError(ValueError):
@@ -50,10 +57,21 @@ def state_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> St
     """Rebuild a state; checks the format, every array's presence and the stored hash."""
     if meta.get("format") != FORMAT:
         raise StateFormatError("not a Canopy state")
-    if meta.get("version") != VERSION:
+    version = meta.get("version")
+    if version not in READS:
         raise StateFormatError(
-            f"state format version {meta.get('version')!r}; this Canopy reads version {VERSION}"
+            f"state format version {version!r}; this Canopy reads versions "
+            + ", ".join(map(str, READS))
         )
+    if version == 1:
+        return _build(*_upgrade_v1(arrays, meta))
+    state = _build(arrays, meta)
+    if state_hash(state) != meta.get("state_hash"):
+        raise StateFormatError("contents do not match the recorded state hash (damaged)")
+    return state
+
+
+def _build(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> State:
     missing = [name for name in ARRAY_FIELDS if name not in arrays]
     if missing:
         raise StateFormatError(f"missing arrays: {', '.join(missing)}")
@@ -64,7 +82,7 @@ def state_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> St
         fields: dict[str, Any] = {name: np.array(arrays[name], copy=True) for name in ARRAY_FIELDS}
         for name in SCALAR_FIELDS:
             fields[name] = sc[name]
-        state = State(
+        return State(
             world=_frozen(WorldConfig, sc["world"]),
             model=_frozen(ModelConfig, sc["model"]),
             rng=rng,
@@ -75,9 +93,32 @@ def state_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> St
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateFormatError(f"damaged metadata ({exc})") from None
-    if state_hash(state) != meta.get("state_hash"):
+
+
+def _upgrade_v1(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A version-1 state, its hash checked as version 1 computed it, in version 2's terms."""
+    v1_arrays = [name for name in ARRAY_FIELDS if name != "transit_alive"]
+    missing = [name for name in v1_arrays if name not in arrays]
+    if missing:
+        raise StateFormatError(f"missing arrays: {', '.join(missing)}")
+    h = hashlib.sha256()
+    for name in v1_arrays:
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    # Version 1's scalars_json and rng_state_json, from the JSON they were written as.
+    h.update(json.dumps(meta.get("scalars"), sort_keys=True, default=repr).encode())
+    h.update(json.dumps(meta.get("rng"), sort_keys=True).encode())
+    if h.hexdigest() != meta.get("state_hash"):
         raise StateFormatError("contents do not match the recorded state hash (damaged)")
-    return state
+    if not isinstance(meta.get("scalars"), dict):
+        raise StateFormatError("damaged metadata (no scalars)")
+    # Version 1 re-routed transit after every change and finished cascades within a tick.
+    alive = np.asarray(arrays["node_alive"], dtype=bool)
+    arrays = dict(arrays, transit_alive=alive.copy())
+    return arrays, dict(meta, scalars=dict(meta["scalars"], cascade_carry=0.0))
 
 
 def _frozen(cls: type, values: dict[str, Any]) -> Any:

@@ -61,6 +61,8 @@ class Counters:
     repairs: int = 0
     cascades: int = 0
     largest_cascade: int = 0
+    cascade_round: int = 0  # rounds of the cascade under way so far (0: none under way)
+    cascade_size: int = 0  # nodes failed in the cascade under way so far
     inputs: int = 0
     rejected_inputs: int = 0
     pending_inputs: int = 0  # accepted since the last tick; counted into participation by it
@@ -94,8 +96,11 @@ class State:
 
     Neural Cloud: ``node_alive`` (M,) bool, ``node_health`` (M,) float64 glitch capacity
     factor, ``node_help`` (M,) float64 visitors' repair help, ``transit`` (M,) float64
-    transit load on the live graph, ``carried`` (nnz,) float64 load carried along each
-    directed link of the adjacency (see ``models.local_load_sharing``).
+    Motter-Lai transit load, ``transit_alive`` (M,) bool the live graph ``transit`` was
+    routed on (the next cascade round re-routes when ``node_alive`` differs),
+    ``carried`` (nnz,) float64 load carried along each directed link of the adjacency (see
+    ``models.local_load_sharing``). ``cascade_carry`` is the fraction of a cascade round
+    owed to the next tick (rounds run at ``CASCADE_ROUNDS_PER_S`` whatever the tick rate).
 
     Growth: ``growth_u``, ``growth_v`` (G, G) float32 Gray-Scott concentrations.
     """
@@ -127,6 +132,7 @@ class State:
     node_health: np.ndarray
     node_help: np.ndarray
     transit: np.ndarray
+    transit_alive: np.ndarray
     carried: np.ndarray
     growth_u: np.ndarray
     growth_v: np.ndarray
@@ -134,6 +140,7 @@ class State:
     loudness: float = 0.0  # smoothed room loudness in [0, 1]
     pair_carry: float = 0.0
     growth_carry: float = 0.0
+    cascade_carry: float = 0.0
     counters: Counters = field(default_factory=Counters)
     story: Story = field(default_factory=Story)
     indices: Indices = field(default_factory=Indices)
@@ -162,6 +169,7 @@ ARRAY_FIELDS = (
     "node_health",
     "node_help",
     "transit",
+    "transit_alive",
     "carried",
     "growth_u",
     "growth_v",
@@ -174,6 +182,7 @@ SCALAR_FIELDS = (
     "loudness",
     "pair_carry",
     "growth_carry",
+    "cascade_carry",
 )
 
 

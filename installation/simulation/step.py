@@ -52,7 +52,8 @@ REPAIR_REINFORCEMENT = 1.5  # a repaired node comes back with extra margin that 
 HELP_DECAY_S = 10.0
 PARTICIPATION_WINDOW_S = 10.0
 LOUDNESS_WINDOW_S = 2.0
-CASCADE_MIN_FAILURES = 3
+CASCADE_MIN_FAILURES = 3  # nodes, over at least two rounds, that make a cascade
+CASCADE_ROUNDS_PER_S = 30.0  # Motter-Lai rounds per simulated second
 DRIFT_SLICES = 8
 LIVE = live_parameters()
 
@@ -285,14 +286,18 @@ def node_load(state: State) -> np.ndarray:
     return np.where(state.node_alive, load, 0.0)
 
 
-def _update_transit(state: State) -> None:
-    """Motter-Lai: transit follows shortest paths on the live graph, recomputed on change."""
+def _reroute(state: State) -> None:
+    """Motter-Lai: transit follows shortest paths on the live graph. Re-routed at the start
+    of a cascade round when the graph has changed since (failures, repairs)."""
+    if np.array_equal(state.transit_alive, state.node_alive):
+        return
     d = derived(state)
     alive = np.flatnonzero(state.node_alive)
     state.transit[:] = 0.0
     if alive.size > 2:
         sub = d.adjacency[alive][:, alive]
         state.transit[alive] = shortest_path_load(sub, clean=True) * state.transit_scale
+    state.transit_alive[:] = state.node_alive
 
 
 def _neural_cloud(state: State, dt: float) -> int:
@@ -334,23 +339,33 @@ def _neural_cloud(state: State, dt: float) -> int:
             state.carried[repaired[d.adjacency.indices]] = 0.0
             state.node_health[repaired] = REPAIR_REINFORCEMENT
             state.counters.repairs += int(repaired.sum())
-            _update_transit(state)
 
-    # Cascade: fail every overloaded node at once; its demand goes to its working
-    # neighbours, transit re-routes; repeat until nothing is overloaded.
+    # Cascade rounds (Motter-Lai's iteration): route transit on the live graph, fail every
+    # overloaded node at once; its demand goes to its working neighbours. The rounds run at
+    # CASCADE_ROUNDS_PER_S, one a tick at the default rate, so a cascade spreads visibly
+    # across the canopy and no tick pays for a whole cascade (each round re-routes, ~10 ms).
+    rounds_f = dt * CASCADE_ROUNDS_PER_S + state.cascade_carry
+    rounds = int(rounds_f + 1e-9)  # 1/30 s * 30 must make one round, not 0.99999...
+    state.cascade_carry = max(rounds_f - rounds, 0.0)
     capacity = state.capacity0 * state.node_health
-    failed_now = 0
-    rounds = 0
-    while True:
+    for _ in range(rounds):
+        _reroute(state)
         demand = node_demand(state)
         carried = carried_load(state)
         load = np.where(state.node_alive, demand + state.transit + carried, 0.0)
         over = state.node_alive & (load > capacity)
         count = int(over.sum())
+        c = state.counters
         if count == 0:
+            # The cascade under way (consecutive rounds with failures) is over.
+            if c.cascade_round >= 2 and c.cascade_size >= CASCADE_MIN_FAILURES:
+                c.cascades += 1
+                c.largest_cascade = max(c.largest_cascade, c.cascade_size)
+            c.cascade_round = c.cascade_size = 0
             break
-        rounds += 1
-        failed_now += count
+        c.cascade_round += 1
+        c.cascade_size += count
+        c.failures += count
         state.node_alive &= ~over
         # A failing node sheds its own demand; what it carried for others is dropped (those
         # districts stay dark) rather than passed on, which would snowball every cascade
@@ -358,12 +373,6 @@ def _neural_cloud(state: State, dt: float) -> int:
         state.carried = local_load_sharing(
             d.adjacency, state.carried, over, demand, state.node_alive
         )
-        _update_transit(state)
-    if failed_now:
-        state.counters.failures += failed_now
-        if rounds >= 2 and failed_now >= CASCADE_MIN_FAILURES:
-            state.counters.cascades += 1
-            state.counters.largest_cascade = max(state.counters.largest_cascade, failed_now)
     return n_glitch
 
 

@@ -217,6 +217,7 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
         node_health=np.ones(m, dtype=np.float64),
         node_help=np.zeros(m, dtype=np.float64),
         transit=transit,
+        transit_alive=np.ones(m, dtype=bool),
         carried=np.zeros(2 * len(edges), dtype=np.float64),
         growth_u=growth_u,
         growth_v=growth_v,

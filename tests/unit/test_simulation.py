@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -170,6 +171,48 @@ def test_growth_is_driven_by_the_city_but_does_not_drive_it(small_world):
     for name in ("sentiment", "node_alive", "node_health", "anchor", "carried"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert not np.array_equal(a.growth_v, b.growth_v)
+
+
+def test_a_cascade_spreads_one_round_a_tick_at_the_same_pace_whatever_the_tick_rate(
+    monkeypatch,
+):
+    # A thin-margin 64-node cloud loses its busiest node; nothing else happens (no glitches,
+    # no repairs). The re-routing is counted by wrapping the real shortest-path load.
+    world = WorldConfig(
+        seed=3, height=64, width=64, communities=4, citizens=2000, nodes=64, growth_resolution=16
+    )
+    step_module = importlib.import_module("installation.simulation.step")
+    real = step_module.shortest_path_load
+    routes = []
+    monkeypatch.setattr(
+        step_module, "shortest_path_load", lambda *a, **k: routes.append(1) or real(*a, **k)
+    )
+
+    def outage(dt, seconds=1.0):
+        s = create_world(world, ModelConfig(tolerance=0.05, glitch_rate=0.0, repair_rate=0.0))
+        s.node_health[int(np.argmax(s.transit))] = 0.1
+        dead, reroutes = [], []
+        for _ in range(round(seconds / dt)):
+            routes.clear()
+            step(s, EMPTY_FRAME, dt)
+            dead.append(int(np.count_nonzero(~s.node_alive)))
+            reroutes.append(len(routes))
+        return s, dead, reroutes
+
+    s30, dead30, reroutes30 = outage(1 / 30)
+    assert max(reroutes30) == 1  # no tick pays for more than one round
+    spread = sorted(set(dead30))
+    assert len(spread) >= 5 and spread[-1] > 16  # visibly spreading, over many ticks
+    assert s30.counters.cascades == 1 and s30.counters.largest_cascade == spread[-1]
+    assert s30.counters.cascade_round == 0  # over
+    # At 60 Hz a round every other tick: the same cascade at the same simulated pace.
+    s60, dead60, _ = outage(1 / 60)
+    assert dead60[1::2] == dead30
+    assert s60.counters.cascades == 1 and s60.counters.largest_cascade == spread[-1]
+    # One-second ticks run the whole cascade within the tick, as offline studies expect.
+    s1, dead1, reroutes1 = outage(1.0)
+    assert dead1 == [spread[-1]] and reroutes1[0] == len(spread)  # one per failing round
+    assert s1.counters.cascades == 1 and s1.counters.largest_cascade == spread[-1]
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
 from installation.inputs import EMPTY_FRAME, InputFrame, Push
 from installation.simulation import create_world, state_hash, step
+from installation.simulation.sanity import sanity_problems
 
 
 def test_restored_run_continues_bit_identically(tmp_path, small_world):
@@ -86,3 +88,30 @@ def test_a_writer_killed_mid_write_never_damages_the_last_good_snapshot(tmp_path
         proc.wait()
         state = load_snapshot(target)  # must not raise
         assert state.world.citizens == 100_000
+
+
+V1_SNAPSHOT = Path(__file__).parent / "data" / "state-v1.npz"
+
+
+def test_a_version_1_snapshot_resumes_upgraded(tmp_path):
+    # Written by Canopy's format version 1 (every cascade finished within its tick) from a
+    # 16-node world at tick 7, with 3 nodes down after a cascade of 3.
+    s = load_snapshot(V1_SNAPSHOT)
+    assert s.tick == 7 and int((~s.node_alive).sum()) == 3
+    assert s.counters.cascades == 1 and s.counters.largest_cascade == 3
+    assert np.array_equal(s.transit_alive, s.node_alive)  # v1 always re-routed at once
+    assert s.cascade_carry == 0.0 and s.counters.cascade_round == 0
+    assert not sanity_problems(s)
+    again = load_snapshot(save_snapshot(s, tmp_path / "v2.npz"))  # written as version 2
+    for _ in range(60):
+        step(s, EMPTY_FRAME, 1 / 30)
+        step(again, EMPTY_FRAME, 1 / 30)
+    assert state_hash(s) == state_hash(again)
+    # Damage in a version-1 file is still caught by version 1's hash.
+    with np.load(V1_SNAPSHOT) as data:
+        arrays = {k: data[k].copy() for k in data.files}
+    arrays["sentiment"][0, 0] += 0.25
+    damaged = tmp_path / "damaged-v1.npz"
+    np.savez(damaged, **arrays)
+    with pytest.raises(SnapshotError, match="damaged"):
+        load_snapshot(damaged)
