@@ -11,7 +11,8 @@ One loop does everything, in this order each pass: window events and operator ke
 housekeeping (restarts, status, feedback, snapshots), the ticks that are due, and a frame
 when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks are applied
 between bands of it, so inputs never wait for a whole frame. While a frame is due or
-drawing, ticks run one at a time: the catch-up after a slow tick is spread between frames.
+drawing, ticks run one at a time within a budget per frame: the catch-up after a slow tick
+is spread over frames.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ MAX_BATCH = 32
 INPUT_BUDGET_S = 0.003
 INBOX_LIMIT = 65_536  # inputs waiting beyond this are dropped oldest first, and counted
 SNAPSHOT_GLOB = "snapshot-*.npz"
-# While a frame is due or drawing, at most this many ticks run before it moves on: after a
-# slow tick (a cascade) the catch-up is spread between frames instead of stacking up in
-# front of one, so the picture keeps moving. Owed ticks are run later, not dropped.
-FRAME_FIRST_TICKS = 1
+# While a frame is due or drawing, one tick runs at a time (before it, between its bands),
+# and none once the ticks since the last frame have taken FRAME_TICK_BUDGET_S: after a slow
+# tick or a stall the catch-up is spread over frames instead of stacking up in front of
+# one, so the picture keeps moving. Owed ticks run later; only a backlog beyond the clock's
+# max_catchup is dropped (the simulation then runs slower than the wall, and says so).
+FRAME_TICK_BUDGET_S = 0.030
 
 
 @dataclass
@@ -393,7 +396,9 @@ class Show:
                 self.phases.add("housekeeping", t0)
                 next_house = now + HOUSEKEEPING_S
             frame_due = self.tapestry is not None and now >= next_frame
-            self.run_due_ticks(FRAME_FIRST_TICKS if frame_due else None)
+            self.run_due_ticks(
+                frame_waiting=frame_due, until=next_frame if self.tapestry is not None else None
+            )
             if frame_due:
                 fade = self.fader.update(opts.now(), now - last_fade)
                 last_fade = now
@@ -414,23 +419,37 @@ class Show:
             else:
                 time.sleep(max(min(wait, batch_gap), 0.0))
 
-    def run_due_ticks(self, limit: int | None = None) -> None:
-        """Apply the inputs that have arrived, then the ticks that are due: all of them, or
-        at most ``limit`` while a frame waits (the rest stay owed, run after the frame)."""
+    def run_due_ticks(self, frame_waiting: bool = False, until: float | None = None) -> None:
+        """Apply the inputs that have arrived, then run the ticks that are due, one poll of
+        the clock at a time.
+
+        Args:
+            frame_waiting: a frame is due or being drawn: run at most one tick, and none
+                once the ticks since the last frame have taken ``FRAME_TICK_BUDGET_S``.
+            until: otherwise, stop when the monotonic clock reaches this (the next frame).
+        The ticks not run stay owed to later calls.
+        """
         assert self.clock is not None
         phases = self.phases
         if time.monotonic() - self._applied_at >= INPUT_BATCH_S:
             t0 = time.perf_counter()
             self._apply_inputs()
             phases.add("inputs", t0)
-        due = self.clock.poll(limit).ticks
         if self.status is not None:
             self.status.poll()
-        for _ in range(due):
+        while True:
+            if frame_waiting and phases.ms["ticks"] >= FRAME_TICK_BUDGET_S * 1e3:
+                return
+            if until is not None and time.monotonic() >= until:
+                return
+            if self.clock.poll(1).ticks == 0:
+                return
             t0 = time.perf_counter()
             self._one_tick()
             ms = phases.add("ticks", t0)
             phases.ms["tick_max"] = max(phases.ms["tick_max"], ms)
+            if frame_waiting:
+                return
 
     def _apply_inputs(self) -> None:
         """Apply what the OSC process has delivered, now, in batches of at most
@@ -553,7 +572,7 @@ class Show:
         self.phases.reset()
 
     def _between_bands(self) -> None:
-        self.run_due_ticks(FRAME_FIRST_TICKS)
+        self.run_due_ticks(frame_waiting=True)
 
     def _resize(self, size: tuple[int, int]) -> None:
         from installation.render.tapestry import Tapestry
