@@ -11,14 +11,15 @@ One loop does everything, in this order each pass: window events and operator ke
 housekeeping (restarts, status, feedback, snapshots), the ticks that are due, and a frame
 when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks are applied
 between bands of it, so inputs never wait for a whole frame. While a frame is due or
-drawing, ticks run one at a time within a budget per frame: the catch-up after a slow tick
-is spread over frames.
+drawing, ticks run one at a time within a budget per frame for ticks and inputs: the
+catch-up after a slow tick is spread over frames.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import gc
 import logging
 import signal
 import time
@@ -59,12 +60,14 @@ MAX_BATCH = 32
 INPUT_BUDGET_S = 0.003
 INBOX_LIMIT = 65_536  # inputs waiting beyond this are dropped oldest first, and counted
 SNAPSHOT_GLOB = "snapshot-*.npz"
-# While a frame is due or drawing, one tick runs at a time (before it, between its bands),
-# and none once the ticks since the last frame have taken FRAME_TICK_BUDGET_S: after a slow
-# tick or a stall the catch-up is spread over frames instead of stacking up in front of
-# one, so the picture keeps moving. Owed ticks run later; only a backlog beyond the clock's
-# max_catchup is dropped (the simulation then runs slower than the wall, and says so).
-FRAME_TICK_BUDGET_S = 0.030
+# While a frame is due or drawing, ticks run one at a time (before it, between its bands),
+# and the ticks and inputs run since the last frame may take FRAME_WORK_BUDGET_S: a tick
+# runs only if the last one's cost still fits (the first tick after a frame always runs, so
+# the simulation never stalls). After a slow tick or a stall the catch-up is spread over
+# frames instead of stacking up in front of one, so the picture keeps moving. Owed ticks
+# run later, and inputs wait in the inbox; only a backlog beyond the clock's max_catchup is
+# dropped (the simulation then runs slower than the wall clock, and counts it).
+FRAME_WORK_BUDGET_S = 0.035
 
 
 @dataclass
@@ -240,6 +243,7 @@ class Show:
         self._batch = 0  # batches of inputs applied since the last tick
         self._applied_at = 0.0
         self._inbox: deque = deque()  # arrived inputs not applied yet (see _apply_inputs)
+        self._last_tick_s = 0.0  # what the last tick cost: will the next fit the budget?
         self.inputs_dropped = 0
         self._stop = _StopFlag()
 
@@ -356,8 +360,14 @@ class Show:
                     f"ready: {where}, tick {self.state.world.tick_hz:g} Hz{status}, "
                     f"tick {self.state.tick}"
                 )
+            # What exists now (modules, the world, shaders) lives as long as the show: moved
+            # out of the collector's sight, a full collection stops walking it (its pauses
+            # were up to 15-22 ms, a visible hitch when they fell on a frame).
+            gc.collect()
+            gc.freeze()
             result.stopped_by = self._loop()
         finally:
+            gc.unfreeze()
             for s, handler in previous.items():
                 signal.signal(s, handler)
             self._shutdown(result)
@@ -424,21 +434,25 @@ class Show:
         the clock at a time.
 
         Args:
-            frame_waiting: a frame is due or being drawn: run at most one tick, and none
-                once the ticks since the last frame have taken ``FRAME_TICK_BUDGET_S``.
+            frame_waiting: a frame is due or being drawn: run at most one tick, within the
+                frame's work budget (``FRAME_WORK_BUDGET_S``).
             until: otherwise, stop when the monotonic clock reaches this (the next frame).
-        The ticks not run stay owed to later calls.
+        The ticks not run stay owed to later calls, the inputs not applied wait.
         """
         assert self.clock is not None
         phases = self.phases
         if time.monotonic() - self._applied_at >= INPUT_BATCH_S:
-            t0 = time.perf_counter()
-            self._apply_inputs()
-            phases.add("inputs", t0)
+            budget = INPUT_BUDGET_S
+            if frame_waiting:
+                budget = min(budget, self._work_left_s())
+            if budget > 0:
+                t0 = time.perf_counter()
+                self._apply_inputs(budget)
+                phases.add("inputs", t0)
         if self.status is not None:
             self.status.poll()
         while True:
-            if frame_waiting and phases.ms["ticks"] >= FRAME_TICK_BUDGET_S * 1e3:
+            if frame_waiting and phases.ms["ticks"] > 0 and self._work_left_s() < self._last_tick_s:
                 return
             if until is not None and time.monotonic() >= until:
                 return
@@ -448,13 +462,19 @@ class Show:
             self._one_tick()
             ms = phases.add("ticks", t0)
             phases.ms["tick_max"] = max(phases.ms["tick_max"], ms)
+            self._last_tick_s = ms / 1e3
             if frame_waiting:
                 return
 
-    def _apply_inputs(self) -> None:
+    def _work_left_s(self) -> float:
+        """What is left of this frame's budget for ticks and inputs (negative: overspent)."""
+        spent_ms = self.phases.ms["ticks"] + self.phases.ms["inputs"]
+        return FRAME_WORK_BUDGET_S - spent_ms / 1e3
+
+    def _apply_inputs(self, budget_s: float = INPUT_BUDGET_S) -> None:
         """Apply what the OSC process has delivered, now, in batches of at most
         ``MAX_BATCH`` events (each journaled with its tick and batch number, so a replay
-        applies the same batches), for at most ``INPUT_BUDGET_S``: a backlog (the OSC
+        applies the same batches), for at most ``budget_s``: a backlog (the OSC
         process was starved, a controller dumped its state) is spread over the next calls
         instead of holding up a frame. Nothing is lost unless the inbox overflows."""
         self._applied_at = time.monotonic()
@@ -473,7 +493,7 @@ class Show:
             self.ignored_paused += len(self._inbox)
             self._inbox.clear()
             return
-        self._apply_inbox(INPUT_BUDGET_S)
+        self._apply_inbox(budget_s)
 
     def _apply_inbox(self, budget_s: float | None) -> None:
         """Waiting inputs in batches of ``MAX_BATCH``, until the inbox is empty or

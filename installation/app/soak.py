@@ -87,6 +87,8 @@ def run_soak(
     def on_frame(show: Show) -> None:
         now = time.monotonic()
         steal = steal_s()
+        if last["frame"] is None:
+            pauses.longest = 0.0  # start-up's collections (before any frame) are not hitches
         if last["frame"] is not None and now - t0 > 2.0:  # start-up compiles shaders
             gap = (now - last["frame"]) * 1e3
             gaps.append(gap)

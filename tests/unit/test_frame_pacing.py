@@ -1,12 +1,13 @@
-"""The live loop's pacing: while a frame waits, ticks run one at a time within a budget;
-the rest stay owed (not dropped) and run when no frame is due. Time is injected (ManualTime)
-so the test decides when ticks are due; the show's own clock and ticks are real."""
+"""The live loop's pacing: while a frame waits, ticks run one at a time within the frame's
+budget for ticks and inputs; the rest stay owed (not dropped) and run when no frame is due.
+Time is injected (ManualTime) so the test decides when ticks are due; the show, its clock
+and its ticks are real."""
 
 from __future__ import annotations
 
 import time
 
-from installation.app.live import FRAME_TICK_BUDGET_S, Show, ShowOptions
+from installation.app.live import FRAME_WORK_BUDGET_S, Show, ShowOptions
 from installation.config import AudioConfig, Config, OscConfig
 from installation.timing import FixedStepClock, ManualTime
 
@@ -18,20 +19,25 @@ def test_a_waiting_frame_gets_one_tick_at_a_time_within_a_budget(small_world, tm
     show = Show(config, ShowOptions(render=False, snapshots=False, data_dir=tmp_path))
     t = ManualTime()
     show.clock = FixedStepClock(small_world.tick_hz, t, max_catchup=8)
-    t.t = 4.0 / small_world.tick_hz  # four ticks owed (after a stall, say)
+    t.t = 5.0 / small_world.tick_hz  # five ticks owed (after a stall, say)
     show.run_due_ticks(frame_waiting=True)
     show.run_due_ticks(frame_waiting=True)
     assert show.state.tick == 2  # one a call: before the frame, between its bands
-    show.phases.ms["ticks"] = FRAME_TICK_BUDGET_S * 1e3  # this frame's tick budget is spent
+    show.phases.ms["inputs"] = FRAME_WORK_BUDGET_S * 1e3  # inputs spent this frame's budget
     show.run_due_ticks(frame_waiting=True)
     assert show.state.tick == 2
-    # With the frame finished, no frame due before `until`: the owed ticks all run.
+    # The next frame's first tick always runs, whatever its inputs cost: no stall.
+    show.phases.reset()
+    show.phases.ms["inputs"] = FRAME_WORK_BUDGET_S * 1e3
+    show.run_due_ticks(frame_waiting=True)
+    assert show.state.tick == 3
+    # With that frame finished and no frame due before `until`, the owed ticks all run.
     show.phases.reset()
     show.run_due_ticks(until=time.monotonic() + 60.0)
-    assert show.state.tick == 4 and show.clock.dropped_total == 0
+    assert show.state.tick == 5 and show.clock.dropped_total == 0
     # Ticks due, but so is the next frame: it goes first.
-    t.t = 6.0 / small_world.tick_hz
+    t.t = 7.0 / small_world.tick_hz
     show.run_due_ticks(until=time.monotonic() - 1.0)
-    assert show.state.tick == 4
+    assert show.state.tick == 5
     show.run_due_ticks()
-    assert show.state.tick == 6
+    assert show.state.tick == 7
