@@ -518,11 +518,12 @@ def _journal_sketch(folder: Path):
     """A recorded show as a sketch: its world, its inputs tick by tick, and its sound."""
     import tempfile
 
-    from installation.app.live import journal_configs, journal_start
+    from installation.app.live import check_dynamics, journal_configs, journal_start
     from installation.app.sketch import Sketch
     from installation.inputs.journal import journal_audio, read_journal
 
     journal = read_journal(folder)
+    check_dynamics(journal)
     world, model = journal_configs(journal)
     start_tick = int(journal.header.get("start_tick", 0))
     seconds = ((journal.end or start_tick) - start_tick) / world.tick_hz

@@ -43,7 +43,14 @@ from installation.inputs.journal import Journal, JournalError, JournalWriter, re
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_protocol import REASONS, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput
-from installation.simulation import ACT_NAMES, State, apply_events, create_world, step
+from installation.simulation import (
+    ACT_NAMES,
+    DYNAMICS_VERSION,
+    State,
+    apply_events,
+    create_world,
+    step,
+)
 from installation.timing import FixedStepClock, WallTime
 
 log = logging.getLogger(__name__)
@@ -281,6 +288,7 @@ class Show:
             "model": dataclasses.asdict(self.state.model),
             "tick_hz": self.state.world.tick_hz,
             "start_tick": self.state.tick,
+            "dynamics": DYNAMICS_VERSION,
         }
         if self.resumed_from is not None:
             header["resumed_from"] = self.resumed_from.name
@@ -933,6 +941,22 @@ def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
     return world, model  # type: ignore[return-value]
 
 
+def check_dynamics(journal: Journal) -> bool:
+    """Whether the journal was recorded under this Canopy's dynamics (``DYNAMICS_VERSION``;
+    journals from before it was recorded are version 1); warns when not: the same inputs
+    then make another city than the one the gallery saw."""
+    recorded = journal.header.get("dynamics", 1)
+    if recorded == DYNAMICS_VERSION:
+        return True
+    log.warning(
+        "journal recorded under simulation dynamics version %s; this Canopy runs version %d: "
+        "the replay follows the same inputs but will not match the recorded run",
+        recorded,
+        DYNAMICS_VERSION,
+    )
+    return False
+
+
 def journal_start(folder: Path, journal: Journal) -> State:
     """The state a journal's run started from: a new world, or the snapshot it resumed."""
     name = journal.header.get("start_snapshot")
@@ -948,6 +972,7 @@ def journal_start(folder: Path, journal: Journal) -> State:
 def replay(folder: Path) -> State:
     """Re-run the simulation from a journal; the final state equals the recorded run's."""
     journal = read_journal(folder)
+    check_dynamics(journal)
     state = journal_start(folder, journal)
     dt = 1.0 / float(journal.header["tick_hz"])
     end = journal.end

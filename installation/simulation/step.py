@@ -52,6 +52,10 @@ REPAIR_REINFORCEMENT = 1.5  # a repaired node comes back with extra margin that 
 HELP_DECAY_S = 10.0
 PARTICIPATION_WINDOW_S = 10.0
 LOUDNESS_WINDOW_S = 2.0
+# The version of these dynamics: raised whenever a change makes the same world and inputs
+# give another city, so a journal recorded under another version is replayed with a warning
+# (2: cascades spread one round a tick).
+DYNAMICS_VERSION = 2
 CASCADE_MIN_FAILURES = 3  # nodes, over at least two rounds, that make a cascade
 CASCADE_ROUNDS_PER_S = 30.0  # Motter-Lai rounds per simulated second
 DRIFT_SLICES = 8

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 
 import pytest
 
+from installation.app.live import replay
+from installation.config import ModelConfig
 from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
 from installation.inputs.journal import JournalError, JournalWriter, read_journal
+from installation.simulation import DYNAMICS_VERSION
 
 
 class Clock:
@@ -111,3 +116,23 @@ def test_a_resumed_run_supersedes_what_a_crashed_run_recorded_after_its_snapshot
     fresh.close()
     j = read_journal(tmp_path)
     assert sorted(j.frames) == [2] and j.end == 3
+
+
+@pytest.mark.parametrize("dynamics", [None, 1, DYNAMICS_VERSION])
+def test_a_journal_from_other_dynamics_replays_with_a_warning(
+    tmp_path, small_world, caplog, dynamics
+):
+    # Journals written before the header carried "dynamics" are version 1.
+    header = {"world": dataclasses.asdict(small_world), "model": dataclasses.asdict(ModelConfig())}
+    header["tick_hz"] = small_world.tick_hz
+    if dynamics is not None:
+        header["dynamics"] = dynamics
+    w = JournalWriter(tmp_path, header)
+    w.record(3, "osc", Touch(0.5, 0.5, 1.0), "/canopy/touch", [0.5, 0.5, 1.0], 0)
+    w.end(10)
+    w.close()
+    with caplog.at_level(logging.WARNING):
+        state = replay(tmp_path)
+    assert state.tick == 10 and state.counters.inputs == 1
+    warned = "will not match the recorded run" in caplog.text
+    assert warned == (dynamics != DYNAMICS_VERSION)
