@@ -287,7 +287,7 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
         go.value = time.time() + 1.0
 
     with tempfile.TemporaryDirectory() as tmp:
-        Show(
+        show = Show(
             config,
             ShowOptions(
                 duration=seconds + 3.0,
@@ -299,7 +299,8 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
                 on_frame=on_frame,
                 on_ready=start,
             ),
-        ).run()
+        )
+        show.run()
     sender.join(timeout=30)
     intervals = np.diff(np.asarray(frame_times)) * 1e3
     return {
@@ -312,6 +313,8 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
         "inputs_sent": int(sent.value),
         "inputs_applied": applied[0],
         "inputs_dropped": int(sent.value) - applied[0],
+        # Ticks the clock gave up on (the simulation fell more than max_catchup behind).
+        "ticks_dropped": show.clock.dropped_total if show.clock is not None else 0,
     }
 
 

@@ -66,14 +66,18 @@ INPUT_BATCH_S = 0.004
 MAX_BATCH = 32
 INPUT_BUDGET_S = 0.003
 INBOX_LIMIT = 65_536  # inputs waiting beyond this are dropped oldest first, and counted
+# Inputs share a frame's work budget (below) with ticks, but once the oldest has waited this
+# long they are applied whatever the budget: a visitor's touch is never held up for frames.
+INPUT_MAX_WAIT_S = 0.010
 SNAPSHOT_GLOB = "snapshot-*.npz"
 # While a frame is due or drawing, ticks run one at a time (before it, between its bands),
 # and the ticks and inputs run since the last frame may take FRAME_WORK_BUDGET_S: a tick
 # runs only if the last one's cost still fits (the first tick after a frame always runs, so
-# the simulation never stalls). After a slow tick or a stall the catch-up is spread over
-# frames instead of stacking up in front of one, so the picture keeps moving. Owed ticks
-# run later, and inputs wait in the inbox; only a backlog beyond the clock's max_catchup is
-# dropped (the simulation then runs slower than the wall clock, and counts it).
+# the simulation never stalls), inputs while it lasts or once overdue (INPUT_MAX_WAIT_S).
+# After a slow tick or a stall the catch-up is spread over frames instead of stacking up in
+# front of one, so the picture keeps moving. Owed ticks run later; only a backlog beyond the
+# clock's max_catchup is dropped (the simulation then runs slower than the wall clock, and
+# counts it).
 FRAME_WORK_BUDGET_S = 0.035
 
 
@@ -450,13 +454,9 @@ class Show:
         assert self.clock is not None
         phases = self.phases
         if time.monotonic() - self._applied_at >= INPUT_BATCH_S:
-            budget = INPUT_BUDGET_S
-            if frame_waiting:
-                budget = min(budget, self._work_left_s())
-            if budget > 0:
-                t0 = time.perf_counter()
-                self._apply_inputs(budget)
-                phases.add("inputs", t0)
+            t0 = time.perf_counter()
+            self._apply_inputs(frame_waiting)
+            phases.add("inputs", t0)
         if self.status is not None:
             self.status.poll()
         while True:
@@ -479,10 +479,12 @@ class Show:
         spent_ms = self.phases.ms["ticks"] + self.phases.ms["inputs"]
         return FRAME_WORK_BUDGET_S - spent_ms / 1e3
 
-    def _apply_inputs(self, budget_s: float = INPUT_BUDGET_S) -> None:
+    def _apply_inputs(self, frame_waiting: bool = False) -> None:
         """Apply what the OSC process has delivered, now, in batches of at most
         ``MAX_BATCH`` events (each journaled with its tick and batch number, so a replay
-        applies the same batches), for at most ``budget_s``: a backlog (the OSC
+        applies the same batches), for at most ``INPUT_BUDGET_S``, and while a frame waits
+        only within its work budget unless the oldest input is overdue
+        (``INPUT_MAX_WAIT_S``): a backlog (the OSC
         process was starved, a controller dumped its state) is spread over the next calls
         instead of holding up a frame. Nothing is lost unless the inbox overflows."""
         self._applied_at = time.monotonic()
@@ -501,7 +503,13 @@ class Show:
             self.ignored_paused += len(self._inbox)
             self._inbox.clear()
             return
-        self._apply_inbox(budget_s)
+        budget = INPUT_BUDGET_S
+        oldest = self._inbox[0]
+        ready_since = max(oldest.due, oldest.arrived)  # a bundle's timetag may lie ahead
+        if frame_waiting and time.time() - ready_since < INPUT_MAX_WAIT_S:
+            budget = min(budget, self._work_left_s())
+        if budget > 0:
+            self._apply_inbox(budget)
 
     def _apply_inbox(self, budget_s: float | None) -> None:
         """Waiting inputs in batches of ``MAX_BATCH``, until the inbox is empty or

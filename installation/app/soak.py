@@ -159,6 +159,10 @@ def run_soak(
         "gc_pause_ms_max": round(pauses.longest * 1e3, 1),
         "snapshot_ms_max": round(show.snapshot_ms_max, 1),
         "dropped_ticks": show.clock.dropped_total if show.clock is not None else 0,
+        # What the city went through meanwhile (the slowest ticks are cascade rounds).
+        "glitches": result.state.counters.glitches,
+        "failures": result.state.counters.failures,
+        "cascades": result.state.counters.cascades,
         "state_problems": problems,
     }
     report["passed"] = bool(

@@ -241,6 +241,7 @@ def test_shortened_soak_passes():
     report = json.loads(r.stdout)
     assert report["passed"] and report["osc_accepted"] > 1000 and report["osc_rejected"] > 50
     assert report["memory_growth"] < 0.05 and report["frame_gap_ms_max"] <= 100.0
+    assert report["dropped_ticks"] == 0 and report["glitches"] >= report["cascades"] >= 0
 
 
 def test_the_systemd_unit_restarts_the_show_and_watches_it():

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import time
 
-from installation.app.live import FRAME_WORK_BUDGET_S, Show, ShowOptions
+from installation.app.live import FRAME_WORK_BUDGET_S, INPUT_MAX_WAIT_S, Show, ShowOptions
 from installation.config import AudioConfig, Config, OscConfig
+from installation.inputs import Touch
+from installation.inputs.osc_server import Received
 from installation.timing import FixedStepClock, ManualTime
 
 
@@ -41,3 +43,25 @@ def test_a_waiting_frame_gets_one_tick_at_a_time_within_a_budget(small_world, tm
     assert show.state.tick == 5
     show.run_due_ticks()
     assert show.state.tick == 7
+
+
+def test_inputs_share_the_budget_until_they_are_overdue(small_world, tmp_path):
+    config = Config(
+        world=small_world, audio=AudioConfig(enabled=False), osc=OscConfig(enabled=False)
+    )
+    show = Show(config, ShowOptions(render=False, snapshots=False, data_dir=tmp_path))
+
+    def touch(waited_s: float) -> Received:
+        t = time.time() - waited_s
+        return Received(t, t, "127.0.0.1", 9000, "/canopy/touch", (0.5, 0.5), Touch(0.5, 0.5))
+
+    show.phases.ms["ticks"] = FRAME_WORK_BUDGET_S * 1e3  # this frame's budget is spent
+    show._inbox.append(touch(0.0))
+    show._apply_inputs(frame_waiting=True)
+    assert show.inputs_total == 0 and len(show._inbox) == 1  # waits for the frame
+    show._inbox[0] = touch(INPUT_MAX_WAIT_S * 2)
+    show._apply_inputs(frame_waiting=True)
+    assert show.inputs_total == 1 and not show._inbox  # overdue: applied anyway
+    show._inbox.append(touch(0.0))
+    show._apply_inputs()  # no frame waiting (or a tick's own inputs): no frame budget
+    assert show.inputs_total == 2
