@@ -484,9 +484,9 @@ class Show:
         ``MAX_BATCH`` events (each journaled with its tick and batch number, so a replay
         applies the same batches), for at most ``INPUT_BUDGET_S``, and while a frame waits
         only within its work budget unless the oldest input is overdue
-        (``INPUT_MAX_WAIT_S``): a backlog (the OSC
-        process was starved, a controller dumped its state) is spread over the next calls
-        instead of holding up a frame. Nothing is lost unless the inbox overflows."""
+        (``INPUT_MAX_WAIT_S``): a backlog (the OSC process was starved, a controller dumped
+        its state) is spread over the next calls instead of holding up a frame. Nothing is
+        lost unless the inbox overflows."""
         self._applied_at = time.monotonic()
         if self.osc is not None:
             arrived = self.osc.poll()

@@ -12,7 +12,6 @@ upgraded exactly: its hash is checked over what version 1 stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -26,6 +25,7 @@ from installation.simulation.state import (
     Indices,
     State,
     Story,
+    hash_parts,
     rng_state_json,
     scalars_json,
     state_hash,
@@ -103,15 +103,13 @@ def _upgrade_v1(
     missing = [name for name in v1_arrays if name not in arrays]
     if missing:
         raise StateFormatError(f"missing arrays: {', '.join(missing)}")
-    h = hashlib.sha256()
-    for name in v1_arrays:
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
     # Version 1's scalars_json and rng_state_json, from the JSON they were written as.
-    h.update(json.dumps(meta.get("scalars"), sort_keys=True, default=repr).encode())
-    h.update(json.dumps(meta.get("rng"), sort_keys=True).encode())
-    if h.hexdigest() != meta.get("state_hash"):
+    v1_hash = hash_parts(
+        {name: arrays[name] for name in v1_arrays},
+        json.dumps(meta.get("scalars"), sort_keys=True, default=repr),
+        json.dumps(meta.get("rng"), sort_keys=True),
+    )
+    if v1_hash != meta.get("state_hash"):
         raise StateFormatError("contents do not match the recorded state hash (damaged)")
     if not isinstance(meta.get("scalars"), dict):
         raise StateFormatError("damaged metadata (no scalars)")

@@ -325,11 +325,19 @@ def scalars_json(state: State) -> str:
 
 def state_hash(state: State) -> str:
     """SHA-256 over every field of the state, the random generator included."""
+    arrays = {name: getattr(state, name) for name in ARRAY_FIELDS}
+    return hash_parts(arrays, scalars_json(state), rng_state_json(state.rng))
+
+
+def hash_parts(arrays: dict[str, np.ndarray], scalars: str, rng: str) -> str:
+    """The state hash's layout: each array with its name, dtype and shape (in the order
+    given), then the scalars' and the generator's JSON. Snapshots of an older format are
+    checked with it over the fields that format had."""
     h = hashlib.sha256()
-    for name in ARRAY_FIELDS:
-        a = np.ascontiguousarray(getattr(state, name))
+    for name, value in arrays.items():
+        a = np.ascontiguousarray(value)
         h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
         h.update(a.tobytes())
-    h.update(scalars_json(state).encode())
-    h.update(rng_state_json(state.rng).encode())
+    h.update(scalars.encode())
+    h.update(rng.encode())
     return h.hexdigest()
