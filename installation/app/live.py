@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from installation.app.memory import HeapTrim, heap_in_use, rss_bytes
 from installation.app.schedule import Fader
 from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
 from installation.app.status import Metric, StatusServer
@@ -241,6 +242,7 @@ class Show:
         self.started = time.monotonic()
         self.snapshots_written = 0
         self.snapshot_ms_max = 0.0
+        self.heap_trim = HeapTrim()
         self.last_snapshot: Path | None = None
         self.last_snapshot_at = time.monotonic()
         self.clock: FixedStepClock | None = None
@@ -634,6 +636,7 @@ class Show:
         period = self.config.show.snapshot_minutes * 60.0
         if self.options.snapshots and now - self.last_snapshot_at >= period:
             self.snapshot()
+        self.heap_trim(now)  # once a minute: freed pages back to the system (heap.py)
 
     def _operator(self, actions: list[tuple[str, int]]) -> str | None:
         """Carry out the operator's keys; the stop reason when one of them quits."""
@@ -783,6 +786,7 @@ class Show:
         """The figures ``GET /health`` returns (also the HUD's)."""
         now = time.monotonic()
         counts = self.osc.counts() if self.osc is not None else {}
+        in_use = heap_in_use()
         mic = self.mic
         sound = mic._last if mic is not None else None  # noqa: SLF001 - the last features
         audio = {
@@ -834,6 +838,8 @@ class Show:
             "fade": round(self.fader.level, 3),
             "paused": self.paused,
             "snapshots": self.snapshots_written,
+            "memory_mb": round(rss_bytes() / 2**20, 1),
+            "heap_in_use_mb": None if in_use is None else round(in_use / 2**20, 1),
             "last_snapshot": str(self.last_snapshot) if self.last_snapshot else None,
             "last_snapshot_age_s": snap_age,
             "indices": {
@@ -887,6 +893,12 @@ class Show:
             Metric("canopy_open", "gauge", "1 during gallery hours.", float(h["open"])),
             Metric("canopy_fade", "gauge", "Picture brightness (gallery hours).", h["fade"]),
             Metric("canopy_snapshots_total", "counter", "Snapshots written.", h["snapshots"]),
+            Metric(
+                "canopy_resident_memory_bytes",
+                "gauge",
+                "Resident memory of the show's process.",
+                h["memory_mb"] * 2**20,
+            ),  # fmt: skip
             Metric(
                 "canopy_act", "gauge", "The act of the story (1-5).", self.state.indices.act
             ),  # fmt: skip

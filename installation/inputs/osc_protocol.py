@@ -37,6 +37,7 @@ REASONS: tuple[str, ...] = (
     "refused_source",
     "rate_limited",
     "queue_full",
+    "too_far_ahead",
 )
 """Why a message was dropped; each reason has its own counter."""
 

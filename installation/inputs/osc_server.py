@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 COUNTERS = ("received", "accepted", *REASONS)
 BATCH_INTERVAL_S = 0.001
 QUEUE_LIMIT = 65_536  # accepted messages waiting for the show; oldest dropped beyond
+# A bundle may be scheduled at most this far ahead. The show holds scheduled messages until
+# they fall due, so without a horizon a sender (or a controller with a wrong clock) stamping
+# bundles with a far-future timetag would fill the show's memory for the length of a run.
+MAX_AHEAD_S = 60.0
 START_TIMEOUT_S = 20.0  # a server process that has not bound its socket by then is given up
 
 
@@ -144,6 +148,9 @@ def serve(
                     if not buckets.allow(host, now):
                         count("rate_limited")
                         continue
+                    if due - now > MAX_AHEAD_S:
+                        count("too_far_ahead")
+                        continue
                     address, args = map_controller(address, args, mappings)
                     item = interpret(address, args, communities)
                     if isinstance(item, Reject):
@@ -190,6 +197,7 @@ class OscInput:
         self._stop: Any = None
         self._heap: list[tuple[float, int, Received]] = []
         self._seq = 0
+        self.held_dropped = 0  # scheduled messages dropped because the hold was full
         self._retry_at = 0.0
         self._backoff = 1.0
         self._ready: Any = None
@@ -295,6 +303,9 @@ class OscInput:
             except (EOFError, OSError):
                 break
             for r in batch:
+                if r.due > r.arrived and len(self._heap) >= QUEUE_LIMIT:
+                    self.held_dropped += 1  # scheduled ahead with the hold full: like queue_full
+                    continue
                 self._seq += 1
                 heapq.heappush(self._heap, (max(r.due, r.arrived), self._seq, r))
         out = []
@@ -319,7 +330,9 @@ class OscInput:
 
     def counts(self) -> dict[str, int]:
         """Received, accepted and rejected-by-reason counters."""
-        return {name: int(self.counters[i]) for i, name in enumerate(COUNTERS)}
+        counts = {name: int(self.counters[i]) for i, name in enumerate(COUNTERS)}
+        counts["queue_full"] += self.held_dropped
+        return counts
 
     def rejected(self) -> int:
         c = self.counts()

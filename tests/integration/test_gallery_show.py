@@ -152,10 +152,12 @@ def test_headless_status_sigterm_snapshot_and_resume(tmp_path):
         for key in ("status", "uptime_s", "tick", "fps", "inputs", "osc_rejected", "audio"):
             assert key in health
         assert health["audio"]["state"] == "disabled" and health["status"] == "ok"
+        assert 50 < health["memory_mb"] < 2000 and 0 < health["heap_in_use_mb"] < 2000
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
             metrics = r.read().decode()
         assert "# TYPE canopy_ticks_total counter" in metrics
         assert 'canopy_osc_rejected_total{reason="malformed"} 0.0' in metrics
+        assert "# TYPE canopy_resident_memory_bytes gauge" in metrics
         t0 = time.monotonic()
         show.send_signal(signal.SIGTERM)
         stdout, stderr = show.communicate(timeout=30)
@@ -242,6 +244,7 @@ def test_shortened_soak_passes():
     assert report["passed"] and report["osc_accepted"] > 1000 and report["osc_rejected"] > 50
     assert report["memory_growth"] < 0.05 and report["frame_gap_ms_max"] <= 100.0
     assert report["dropped_ticks"] == 0 and report["glitches"] >= report["cascades"] >= 0
+    assert 0 < report["heap_mb_after_warmup"] < report["rss_mb_after_warmup"]
 
 
 def test_the_systemd_unit_restarts_the_show_and_watches_it():

@@ -107,6 +107,24 @@ def test_future_bundle_waits_for_its_time_without_sleeping(server):
     assert time.monotonic() - t0 > 0.2 and got[0].address == "/canopy/repair"
 
 
+def test_far_future_bundles_are_refused_and_the_hold_is_bounded(server, monkeypatch):
+    import installation.inputs.osc_server as osc_server
+
+    monkeypatch.setattr(osc_server, "QUEUE_LIMIT", 3)  # the show's side of the hold only
+    port = server.config.port
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for ahead in (3600.0, 30.0, 30.0, 30.0, 30.0, 30.0):
+            bundle = OscBundleBuilder(time.time() + ahead)
+            bundle.add_content(OscMessageBuilder("/canopy/repair").build())
+            s.sendto(bundle.build().dgram, ("127.0.0.1", port))
+    wait_for(lambda: server.counts()["received"] == 6)
+    wait_for(lambda: server.poll() == [] and server.counts()["queue_full"] == 2)
+    c = server.counts()
+    assert c["too_far_ahead"] == 1 and c["accepted"] == 5
+    assert len(server._heap) == 3  # held until due; nothing else kept
+    assert server.rejected() == 3
+
+
 def test_dead_server_process_is_restarted(server):
     os.kill(server._proc.pid, signal.SIGKILL)
     server._proc.join(timeout=5)
