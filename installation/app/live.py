@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from installation.app.memory import HeapTrim, heap_in_use, rss_bytes
+from installation.app.memory import HeapTrim, heap_in_use, mb, rss_bytes
 from installation.app.schedule import Fader
 from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
 from installation.app.status import Metric, StatusServer
@@ -636,7 +636,7 @@ class Show:
         period = self.config.show.snapshot_minutes * 60.0
         if self.options.snapshots and now - self.last_snapshot_at >= period:
             self.snapshot()
-        self.heap_trim(now)  # once a minute: freed pages back to the system (heap.py)
+        self.heap_trim(now)  # once a minute: freed pages back to the system (memory.py)
 
     def _operator(self, actions: list[tuple[str, int]]) -> str | None:
         """Carry out the operator's keys; the stop reason when one of them quits."""
@@ -786,7 +786,6 @@ class Show:
         """The figures ``GET /health`` returns (also the HUD's)."""
         now = time.monotonic()
         counts = self.osc.counts() if self.osc is not None else {}
-        in_use = heap_in_use()
         mic = self.mic
         sound = mic._last if mic is not None else None  # noqa: SLF001 - the last features
         audio = {
@@ -838,8 +837,8 @@ class Show:
             "fade": round(self.fader.level, 3),
             "paused": self.paused,
             "snapshots": self.snapshots_written,
-            "memory_mb": round(rss_bytes() / 2**20, 1),
-            "heap_in_use_mb": None if in_use is None else round(in_use / 2**20, 1),
+            "memory_mb": mb(rss_bytes()),
+            "heap_in_use_mb": mb(heap_in_use()),
             "last_snapshot": str(self.last_snapshot) if self.last_snapshot else None,
             "last_snapshot_age_s": snap_age,
             "indices": {

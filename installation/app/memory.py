@@ -2,8 +2,8 @@
 the heap's free pages back.
 
 Measured on the headless show (640×360, 500 random OSC msg/s, glibc 2.36): the memory
-malloc hands out stayed flat at 40.5 MB for 18 minutes, while the freed memory it kept
-inside its heap grew from 2.9 to 6.1 MB, and resident memory with it (4-11 MB an hour in
+malloc hands out stayed flat at 40.5 MB for 20 minutes, while the freed memory it kept
+inside its heap grew from 2.9 to 7.1 MB, and resident memory with it (4-11 MB an hour in
 the hour-long soaks). That is fragmentation, not a leak: the numpy temporaries of each tick
 and frame are freed between longer-lived small blocks, and malloc only returns the top of
 its heap to the system on its own. ``malloc_trim(0)`` also returns the whole free pages in
@@ -19,6 +19,11 @@ import os
 import time
 
 TRIM_EVERY_S = 60.0
+
+
+def mb(n: float | None) -> float | None:
+    """Bytes as megabytes (MiB) to 0.1, for reports; None stays None."""
+    return None if n is None else round(n / 2**20, 1)
 
 
 def rss_bytes() -> int:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from installation.app.live import Show, ShowOptions
-from installation.app.memory import heap_in_use, rss_bytes
+from installation.app.memory import heap_in_use, mb, rss_bytes
 from installation.app.osc_sender import loopback_venue, send_random
 from installation.config import Config
 from installation.simulation.sanity import sanity_problems
@@ -89,10 +89,6 @@ class _GcPauses:
             gc.callbacks.remove(self._callback)
 
 
-def _mb(n: int | None) -> float | None:
-    return None if n is None else round(n / 2**20, 1)
-
-
 def run_soak(
     config: Config, minutes: float, size: tuple[int, int], rate: float, data_dir: Any = None
 ) -> dict[str, Any]:
@@ -103,10 +99,11 @@ def run_soak(
     warmup = min(max(seconds * 0.2, 5.0), 300.0)
     config = loopback_venue(config)
     port = config.osc.port
-    # Resident memory once a second, in arrays made up front (like the gaps' histogram).
-    rss_t = np.full(int(seconds) + 120, np.nan)
-    rss_b = np.full(int(seconds) + 120, np.nan)
+    # Resident memory once a second after warm-up, in an array made up front (like the gaps'
+    # histogram), and what malloc had handed out when warm-up ended.
+    rss = np.full(int(seconds) + 120, np.nan)
     n_rss = 0
+    heap_after_warmup: int | None = None
     gaps = _Gaps()
     # The longest gaps: when, ticks run in them, CPU the hypervisor stole meanwhile, and
     # the milliseconds each phase of the show's loop took (``FramePhases``).
@@ -114,12 +111,11 @@ def run_soak(
     pauses = _GcPauses()
     problems: list[str] = []
     last = {"frame": None, "check": 0.0, "tick": 0, "steal": 0.0}
-    heap: dict[str, int | None] = {"after_warmup": None}
     steal0 = steal_s()
     t0 = time.monotonic()
 
     def on_frame(show: Show) -> None:
-        nonlocal n_rss
+        nonlocal n_rss, heap_after_warmup
         now = time.monotonic()
         steal = steal_s()
         if last["frame"] is None:
@@ -142,11 +138,11 @@ def run_soak(
         last["frame"], last["tick"], last["steal"] = now, show.state.tick, steal
         if now - last["check"] >= 1.0:
             last["check"] = now
-            if n_rss < len(rss_t):
-                rss_t[n_rss], rss_b[n_rss] = now - t0, rss_bytes()
+            if now - t0 >= warmup and n_rss < len(rss):
+                if n_rss == 0:
+                    heap_after_warmup = heap_in_use()
+                rss[n_rss] = rss_bytes()
                 n_rss += 1
-            if heap["after_warmup"] is None and now - t0 >= warmup:
-                heap["after_warmup"] = heap_in_use()
             for p in sanity_problems(show.state):
                 if p not in problems:
                     problems.append(p)
@@ -172,7 +168,7 @@ def run_soak(
             stop.set()
             if sender.pid is not None:
                 sender.join(timeout=5)
-    after = rss_b[:n_rss][rss_t[:n_rss] >= warmup]
+    after = rss[:n_rss]
     k = max(1, len(after) // 10)
     base = float(np.median(after[:k])) if len(after) else float("nan")
     end = float(np.median(after[-k:])) if len(after) else float("nan")
@@ -187,13 +183,13 @@ def run_soak(
         "osc_sent": int(sent.value),
         "osc_accepted": counts.get("accepted", 0),
         "osc_rejected": counts.get("received", 0) - counts.get("accepted", 0),
-        "rss_mb_after_warmup": round(base / 2**20, 1),
-        "rss_mb_end": round(end / 2**20, 1),
+        "rss_mb_after_warmup": mb(base),
+        "rss_mb_end": mb(end),
         "memory_growth": round(growth, 4),
         # What malloc has handed out (glibc; None elsewhere): flat when the growth above is
         # only the allocator keeping freed memory. The show trims the heap once a minute.
-        "heap_mb_after_warmup": _mb(heap["after_warmup"]),
-        "heap_mb_end": _mb(heap_in_use()),
+        "heap_mb_after_warmup": mb(heap_after_warmup),
+        "heap_mb_end": mb(heap_in_use()),
         "heap_trims": show.heap_trim.calls,
         "heap_trim_ms_max": round(show.heap_trim.longest_s * 1e3, 2),
         "frame_gap_ms_max": round(worst_gap, 1),
