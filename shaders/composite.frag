@@ -1,19 +1,48 @@
 #version 330
-// Final image: frame plus bloom, tone mapped, vignetted, with the gallery's fade.
+// The finished picture: the cloth (with its cords) billowing under the raking light, lit
+// towards the act's focal point, graded in the act's key (light, warmth, saturation), bloom
+// on what glows, tone mapped, vignetted, with the gallery's fade.
 #include "indices.glsl"
+#include "cloth.glsl"
+#ifndef QUALITY
+#define QUALITY 1
+#endif
 uniform sampler2D u_frame;
 uniform sampler2D u_bloom;
 uniform float u_bloom_strength;
 uniform float u_fade;          // 1: full picture, 0: black (gallery hours)
+uniform vec3 u_key;            // light level, warmth (-1 cold .. 1 warm), saturation
+uniform vec4 u_focus;          // focal point x, y (canopy), strength, kind
 in vec2 v_uv;
 out vec4 f_colour;
 
 void main() {
-    vec3 c = texture(u_frame, v_uv).rgb + texture(u_bloom, v_uv).rgb * u_bloom_strength;
-    c = c / (1.0 + c * 0.6);                      // gentle tone map
+    vec2 uv = vec2(v_uv.x, 1.0 - v_uv.y);   // picture position, y down
+    float aspect = u_resolution.x / u_resolution.y;
+    vec3 b = billow(uv, u_time * 0.5 + u_audio_time * 0.5);
+    // The folds shift the cloth a little and the raking light reads their slope.
+    vec2 shift = b.yz * vec2(0.0009, 0.0012);
+    vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
+    float fold = 1.0 + 0.16 * dot(normalize(LIGHT.xy), -b.yz) / 3.0 + 0.05 * b.x;
+    c *= fold;
+    // Key: the light level, the warmth of the light, the saturation of the yarns.
+    float lum = dot(c, vec3(0.2126, 0.7152, 0.0722));
+    c = mix(vec3(lum), c, u_key.z);
+    vec3 warm = vec3(1.1, 1.0, 0.86);
+    vec3 cold = vec3(0.66, 0.86, 1.22);
+    c *= u_key.x * mix(vec3(1.0), u_key.y > 0.0 ? warm : cold, abs(u_key.y));
+    // The focal point gathers the light.
+    vec2 d = (uv - canopy_to_picture(u_focus.xy)) * vec2(aspect, 1.0);
+    float pool = exp(-dot(d, d) / 0.09);
+    // A hopeful focal point gathers the light; a crisis is told by its embers, not a spotlight.
+    c *= 1.0 + u_focus.z * (0.9 * pool - 0.25) * (1.0 - step(0.5, u_focus.w));
+    if (QUALITY >= 1) {
+        c += texture(u_bloom, v_uv).rgb * u_bloom_strength;
+    }
+    c = c * 1.15 / (1.0 + c * 0.4);               // gentle tone map
     vec2 q = v_uv - 0.5;
-    c *= 1.0 - dot(q, q) * 0.9;                   // vignette
+    c *= 1.0 - dot(q, q) * 0.85;                  // vignette
     c = max(c, 0.0);
-    c = c * (1.12 - 0.12 * c);                    // lift the mid-tones (cheaper than pow)
+    c = c * (1.1 - 0.1 * c);
     f_colour = vec4(c * u_fade, 1.0);
 }

@@ -13,10 +13,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from installation.config import ConfigError, load_config
+from installation.config import QUALITIES, ConfigError, load_config
 from installation.inputs import EMPTY_FRAME
 from installation.simulation import ACT_NAMES, State, create_world, state_hash, step
 from installation.timing import FixedStepClock, WallTime
+
+QUALITY_HELP = "look of the tapestry: full (default) or draft (cheaper, for slow renderers)"
 
 
 class UsageError(Exception):
@@ -118,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("--osc-host", help="OSC listen address (overrides the config)")
     ru.add_argument("--osc-port", type=_port, help="OSC UDP port (overrides the config)")
     ru.add_argument("--size", type=_size, help="headless render size WxH (default: display 1)")
+    ru.add_argument(
+        "--quality", choices=QUALITIES, help=QUALITY_HELP + " (default: the venue's show.quality)"
+    )
     ru.add_argument("--no-render", action="store_true", help="simulate without drawing")
     ru.add_argument(
         "--status-port", type=_port, help="serve /health and /metrics on this localhost port"
@@ -198,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="x264 speed preset (.mp4)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
 
     st = sub.add_parser("still", help="render one frame of a sketch to a PNG")
     st.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")
@@ -205,11 +211,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--at", type=_nonneg_float, default=0.0, help="time in seconds")
     st.add_argument("--sketch", help="sketch name or path (default: the story)")
     st.add_argument("--seed", type=_positive_int, help="world seed (overrides the sketch)")
+    st.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
 
-    sa = sub.add_parser("stills", help="render one PNG per act of a sketch into a folder")
+    sa = sub.add_parser(
+        "stills",
+        help="render one PNG per act of a sketch, and a labelled contact sheet, into a folder",
+        description="Renders one still per act the sketch marks, and contact-sheet.png with "
+        "all of them labelled. With --seed, each story act's still is taken while that "
+        "seed's city is in the act (its acts come at other times than the sketch's marks).",
+    )
     sa.add_argument("-o", "--output", type=Path, default=Path("docs/stills"), help="folder")
     sa.add_argument("--size", type=_size, default=(1280, 720), help="WxH (default 1280x720)")
     sa.add_argument("--sketch", help="sketch name or path (default: the story)")
+    sa.add_argument("--seed", type=_positive_int, help="world seed (overrides the sketch)")
+    sa.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
 
     b = sub.add_parser("bench", help="benchmarks (figures, not tests)")
     b.add_argument("suite", choices=("sim", "render", "osc", "live"), help="what to measure")
@@ -431,6 +446,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 data_dir=data_dir,
                 status_port=args.status_port,
                 on_ready=lambda message: print(f"# {message}", flush=True),
+                quality=args.quality,
             ),
         )
         if show.resumed_from is not None:
@@ -545,6 +561,7 @@ def _journal_sketch(folder: Path):
 def cmd_render(args: argparse.Namespace) -> int:
     from installation.app.offline import render_video
     from installation.app.sketch import load_sketch
+    from installation.render.tapestry import Look
 
     audio = args.audio
     if args.journal is not None:
@@ -572,6 +589,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         audio=audio,
         preset=args.preset,
         progress=not args.quiet,
+        look=Look.tier(args.quality),
     )
     state = "interrupted after" if summary.interrupted else "wrote"
     print(
@@ -586,6 +604,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_still(args: argparse.Namespace) -> int:
     from installation.app.offline import render_stills
     from installation.app.sketch import load_sketch
+    from installation.render.tapestry import Look
 
     sketch = load_sketch(args.sketch)
     if args.seed is not None:
@@ -596,22 +615,48 @@ def cmd_still(args: argparse.Namespace) -> int:
         )
     from installation.outputs.png import write_png
 
-    ((_, frame),) = render_stills(sketch, [(args.at, "")], None, size=args.size)
+    ((_, frame),) = render_stills(
+        sketch, [(args.at, "")], None, size=args.size, look=Look.tier(args.quality)
+    )
     write_png(args.output, frame)
     print(f"wrote {args.output} ({args.size[0]}x{args.size[1]}, t={args.at:g} s)")
     return 0
 
 
 def cmd_stills(args: argparse.Namespace) -> int:
-    from installation.app.offline import render_stills
+    from installation.app.offline import act_marks, render_stills
     from installation.app.sketch import load_sketch
+    from installation.outputs.png import write_png
+    from installation.outputs.sheet import contact_sheet
+    from installation.render.tapestry import Look
 
     sketch = load_sketch(args.sketch)
     if not sketch.acts:
         raise UsageError(f"sketch {sketch.name!r} marks no acts")
+    marks = act_marks(sketch, args.seed)
+    for t, label, found in marks:
+        if not found:
+            print(f"# this city never reaches {label!r}; its still is taken at {t:g} s")
     args.output.mkdir(parents=True, exist_ok=True)
-    for path, _ in render_stills(sketch, list(sketch.acts), args.output, size=args.size):
+    shots = render_stills(
+        sketch,
+        [(t, label) for t, label, _ in marks],
+        args.output,
+        size=args.size,
+        seed=args.seed,
+        look=Look.tier(args.quality),
+    )
+    for path, _ in shots:
         print(f"wrote {path}")
+    seed = args.seed if args.seed is not None else sketch.world.seed
+    sheet = contact_sheet(
+        [
+            (f"{n + 1}. {label}  (t = {t:g} s)", frame)
+            for n, ((t, label, _), (_, frame)) in enumerate(zip(marks, shots, strict=True))
+        ],
+        title=f"{sketch.title} - seed {seed}, {args.quality}",
+    )
+    print(f"wrote {write_png(args.output / 'contact-sheet.png', sheet)}")
     return 0
 
 

@@ -101,6 +101,7 @@ class ShowOptions:
         on_ready: callable(message) once inputs listen and the loop starts.
         on_frame: callable(show) after each frame (soak and benchmarks).
         now: local wall time for gallery hours (injected in tests).
+        quality: the tapestry's quality tier (None: the venue's ``show.quality``).
     """
 
     duration: float | None = None
@@ -117,6 +118,7 @@ class ShowOptions:
     on_ready: Callable[[str], None] | None = None
     on_frame: Callable[[Show], None] | None = None
     now: Callable[[], _dt.datetime] = _dt.datetime.now
+    quality: str | None = None
 
 
 @dataclass
@@ -312,7 +314,7 @@ class Show:
         if not self.options.render:
             return
         from installation.render.shaders import ShaderWatcher
-        from installation.render.tapestry import Tapestry
+        from installation.render.tapestry import Look, Tapestry
 
         if self.options.headless:
             from installation.render.context import create_headless_context
@@ -329,7 +331,9 @@ class Show:
             )
             ctx = self.windows.ctx
             size = self.windows.render_size(self.config.show.render_scale)
-        self.tapestry = Tapestry(ctx, size)
+        self.tapestry = Tapestry(
+            ctx, size, look=Look.tier(self.options.quality or self.config.show.quality)
+        )
         self._watcher = ShaderWatcher(self.tapestry.library)
         self._watcher.start()
 
@@ -616,7 +620,7 @@ class Show:
         from installation.render.tapestry import Tapestry
 
         old = self.tapestry
-        self.tapestry = Tapestry(old.ctx, size, library=old.library)
+        self.tapestry = Tapestry(old.ctx, size, library=old.library, look=old.look)
         self.tapestry.audio_time = old.audio_time
         old.release()
         self._uploaded_tick = -1

@@ -24,8 +24,8 @@ from installation.app.sketch import Sketch
 from installation.outputs.png import OutputError, write_png
 from installation.outputs.video import VideoWriter
 from installation.render.context import create_headless_context
-from installation.render.tapestry import Tapestry
-from installation.simulation import State, create_world, step
+from installation.render.tapestry import Look, Tapestry
+from installation.simulation import ACT_NAMES, State, create_world, step
 from installation.timing import FixedStepClock, FrameTime
 
 MAX_SIZE = (7680, 4320)
@@ -57,6 +57,7 @@ def frames(
     on_state: Callable[[State], None] | None = None,
     tapestry: Tapestry | None = None,
     draw: Callable[[int], bool] | None = None,
+    look: Look | None = None,
 ) -> Iterator[np.ndarray | None]:
     """Yield ``count`` frames of ``sketch``: frame k shows the city at k / fps seconds.
 
@@ -71,6 +72,7 @@ def frames(
         tapestry: an existing tapestry to draw with (one is created otherwise).
         draw: which frames to draw (all when None); the others are simulated only and
             yielded as None.
+        look: the look (quality tier) of the tapestry created here; full when None.
     """
     world = sketch.world if seed is None else replace(sketch.world, seed=seed)
     state = sketch.start() if sketch.start is not None else create_world(world, sketch.model)
@@ -78,7 +80,7 @@ def frames(
     source = FrameTime(fps)
     clock = FixedStepClock(world.tick_hz, source, max_catchup=10**9)
     own = tapestry is None
-    tap = tapestry or Tapestry(ctx, size)
+    tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:
         for k in range(count):
             if k:
@@ -154,6 +156,7 @@ def render_video(
     progress: bool = True,
     ctx: moderngl.Context | None = None,
     threaded: bool = True,
+    look: Look | None = None,
 ) -> RenderSummary:
     """Render ``sketch`` to a video file or PNG sequence; Ctrl-C keeps what was made.
 
@@ -191,7 +194,7 @@ def render_video(
     done = 0
     interrupted = False
     try:
-        for frame in frames(sketch, size, fps, count, ctx, seed=seed):
+        for frame in frames(sketch, size, fps, count, ctx, seed=seed, look=look):
             if failure:
                 break
             digest.update(hashlib.sha256(frame.tobytes()).digest())
@@ -215,6 +218,48 @@ def render_video(
     )
 
 
+def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str, bool]]:
+    """The sketch's act marks, each moved into the act it names as this seed's city lives it.
+
+    A mark whose label is one of the story's acts (``ACT_NAMES``) stays where it is when the
+    city is in that act then; otherwise it moves to the middle of the longest stretch the
+    city spends in that act (the acts are recognised from the state, so another seed reaches
+    them at other times). Marks with other labels (the studies') stay as they are.
+
+    Returns:
+        (time, label, found) per mark; ``found`` is False for a story act this city never
+        reaches within the sketch's length (the mark is then left where it was).
+    """
+    world = sketch.world if seed is None else replace(sketch.world, seed=seed)
+    state = sketch.start() if sketch.start is not None else create_world(world, sketch.model)
+    dt = 1.0 / world.tick_hz
+    end = max([sketch.seconds, *(t for t, _ in sketch.acts)])
+    spans: list[tuple[int, float, float]] = []  # (act, start, end)
+    act, since = state.indices.act, state.time
+    for _ in range(round(end / dt)):
+        step(state, sketch.score.frame(state.tick, dt), dt)
+        if state.indices.act != act:
+            spans.append((act, since, state.time))
+            act, since = state.indices.act, state.time
+    spans.append((act, since, state.time + dt))
+    numbers = {name: n for n, name in ACT_NAMES.items()}
+    out = []
+    for t, label in sketch.acts:
+        want = numbers.get(label)
+        if want is None:
+            out.append((t, label, True))
+            continue
+        mine = [(b - a, a, b) for n, a, b in spans if n == want]
+        if any(a <= t < b for _, a, b in mine):
+            out.append((t, label, True))
+        elif mine:
+            _, a, b = max(mine)
+            out.append((round((a + b) / 2.0, 2), label, True))
+        else:
+            out.append((t, label, False))
+    return out
+
+
 def render_stills(
     sketch: Sketch,
     times: list[tuple[float, str]],
@@ -223,21 +268,21 @@ def render_stills(
     fps: float = 30.0,
     seed: int | None = None,
     ctx: moderngl.Context | None = None,
+    look: Look | None = None,
 ) -> list[tuple[Path | None, np.ndarray]]:
     """Render frames at the given times in one pass; write them as PNGs when ``folder`` is
-    given (named ``<n>-<label>.png``). Earlier frames are drawn too, so feedback trails look
-    as they do in the video."""
+    given (named ``<n>-<label>.png``). A frame depends only on the state and the clocks, so
+    only the wanted frames are drawn; the others are simulated."""
     ctx = ctx or create_headless_context()
     wanted = {round(t * fps): (i, label) for i, (t, label) in enumerate(times)}
     last = max(wanted) if wanted else 0
-    # Trails fade within about a second, so drawing the second before each still is enough.
-    warm = round(fps)
 
     def needed(k: int) -> bool:
-        return any(0 <= w - k <= warm for w in wanted)
+        return k in wanted
 
     out: list[tuple[Path | None, np.ndarray]] = []
-    for k, frame in enumerate(frames(sketch, size, fps, last + 1, ctx, seed=seed, draw=needed)):
+    shots = frames(sketch, size, fps, last + 1, ctx, seed=seed, draw=needed, look=look)
+    for k, frame in enumerate(shots):
         if k in wanted and frame is not None:
             i, label = wanted[k]
             path = None
@@ -248,4 +293,12 @@ def render_stills(
     return out
 
 
-__all__ = ["OutputError", "RenderSummary", "frames", "parse_size", "render_stills", "render_video"]
+__all__ = [
+    "OutputError",
+    "RenderSummary",
+    "act_marks",
+    "frames",
+    "parse_size",
+    "render_stills",
+    "render_video",
+]

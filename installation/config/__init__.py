@@ -2,6 +2,7 @@
 
 from installation.config.loader import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 from installation.config.schema import (
+    QUALITIES,
     AudioConfig,
     Config,
     DisplayConfig,
@@ -16,6 +17,7 @@ from installation.config.schema import (
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "QUALITIES",
     "AudioConfig",
     "Config",
     "ConfigError",

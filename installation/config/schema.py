@@ -38,6 +38,10 @@ def opt(
     return dataclasses.field(default=default, metadata=meta)
 
 
+QUALITIES = ("full", "draft")
+"""The tapestry's quality tiers (see ``installation.render.tapestry.Look.tier``)."""
+
+
 @dataclass(frozen=True)
 class WorldConfig:
     """The size and seed of the simulated city."""
@@ -356,6 +360,12 @@ class ShowConfig:
     )
     max_fps: float = opt(
         60.0, "Upper bound on frames drawn per second (vsync may hold it lower).", lo=1.0, hi=240.0
+    )
+    quality: str = opt(
+        "full",
+        "Look of the tapestry: 'full', or 'draft' for slow renderers (a coarser, cheaper weave "
+        "that costs no more than the pre-2026-12 look).",
+        choices=QUALITIES,
     )
     log_max_mb: float = opt(
         16.0, "Size at which the log file rotates, in MiB (5 old files kept).", lo=0.1, hi=4096.0

@@ -53,9 +53,11 @@ class Source:
         return out if out != message else _ERR_NV.sub(sub, message)
 
 
-def load_source(path: Path, root: Path = SHADER_DIR) -> Source:
+def load_source(
+    path: Path, root: Path = SHADER_DIR, defines: dict[str, int] | None = None
+) -> Source:
     """Read ``path`` and expand its includes (one level of nesting is enough, and cycles
-    are refused)."""
+    are refused); ``defines`` are declared right after ``#version``."""
     src = Source(text="", files=[])
 
     def expand(p: Path, stack: tuple[Path, ...]) -> list[str]:
@@ -84,17 +86,25 @@ def load_source(path: Path, root: Path = SHADER_DIR) -> Source:
     lines = expand(path, ())
     # #version must stay first; every other line keeps its number.
     if lines and lines[0].startswith("#version"):
-        lines.insert(1, "#line 2 0")
+        head = [f"#define {k} {v}" for k, v in sorted((defines or {}).items())]
+        lines[1:1] = [*head, "#line 2 0"]
     src.text = "\n".join(lines) + "\n"
     return src
 
 
 def compile_program(
-    ctx: moderngl.Context, vertex: Path, fragment: Path, root: Path = SHADER_DIR
+    ctx: moderngl.Context,
+    vertex: Path,
+    fragment: Path,
+    root: Path = SHADER_DIR,
+    defines: dict[str, int] | None = None,
 ) -> moderngl.Program:
-    """Compile and link a program from two files; raises ShaderError with file:line."""
-    vs = load_source(vertex, root)
-    fs = load_source(fragment, root)
+    """Compile and link a program from two files; raises ShaderError with file:line.
+
+    ``defines`` become ``#define NAME VALUE`` lines after ``#version`` (line numbers kept).
+    """
+    vs = load_source(vertex, root, defines)
+    fs = load_source(fragment, root, defines)
     try:
         return ctx.program(vertex_shader=vs.text, fragment_shader=fs.text)
     except Exception as exc:  # moderngl raises a generic Error carrying the driver's log
@@ -112,13 +122,19 @@ class ShaderLibrary:
         ctx: the GL context.
         programs: name -> (vertex file, fragment file), relative to ``root``.
         root: the shader folder.
+        defines: preprocessor constants for every program (the quality tier).
     """
 
     def __init__(
-        self, ctx: moderngl.Context, programs: dict[str, tuple[str, str]], root: Path = SHADER_DIR
+        self,
+        ctx: moderngl.Context,
+        programs: dict[str, tuple[str, str]],
+        root: Path = SHADER_DIR,
+        defines: dict[str, int] | None = None,
     ) -> None:
         self.ctx = ctx
         self.root = root
+        self.defines = dict(defines or {})
         self.specs = dict(programs)
         self.programs: dict[str, moderngl.Program] = {}
         self.errors: dict[str, str] = {}
@@ -129,7 +145,9 @@ class ShaderLibrary:
 
     def _compile(self, name: str) -> moderngl.Program:
         vert, frag = self.specs[name]
-        return compile_program(self.ctx, self.root / vert, self.root / frag, self.root)
+        return compile_program(
+            self.ctx, self.root / vert, self.root / frag, self.root, self.defines
+        )
 
     def __getitem__(self, name: str) -> moderngl.Program:
         return self.programs[name]

@@ -1,9 +1,14 @@
-"""The tapestry's passes: weave (with feedback trails), Neural Cloud, bloom, composite.
+"""The tapestry's passes: the woven cloth, the couched Neural Cloud, bloom, composite.
 
-The simulation reaches the GPU once per tick through ``upload`` (textures and instance
-data); ``draw`` renders one frame at the output size into ``output`` (an RGBA8 framebuffer),
-or into a window's framebuffer. The picture depends only on the state and the times given,
-never on the wall clock, so offline renders are reproducible.
+The simulation reaches the GPU once per tick through ``upload`` (textures, instance data and
+the mood's uniforms); ``draw`` renders one frame at the output size into ``output`` (an
+RGBA8 framebuffer), or into a window's framebuffer too. A frame depends only on the state
+and the times given, never on the wall clock or on earlier frames, so offline renders are
+reproducible and any frame can be rendered alone (a still, a chunk of a distributed render).
+
+Passes: ``cloth`` (full screen, HDR) -> ``cords`` (their shadows, then the cords, instanced,
+blended onto the cloth) -> bloom (``blur`` twice at half size; full quality only) ->
+``composite`` (billow, key, focal light, tone map, fade) into ``output``.
 """
 
 from __future__ import annotations
@@ -14,36 +19,65 @@ from dataclasses import dataclass
 import moderngl
 import numpy as np
 
+from installation.config import QUALITIES
+from installation.render.mood import mood, mood_uniforms
 from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
 from installation.render.uniforms import INDEX_UNIFORMS, apply, index_values
 from installation.simulation import State
 from installation.simulation.fields import (
+    cloth_field,
+    cord_table,
     grid_field,
-    growth_field,
-    link_table,
-    node_table,
+    map_field,
     sentiment_field,
 )
 
 PROGRAMS = {
-    "weave": ("fullscreen.vert", "weave.frag"),
-    "cloud": ("cloud.vert", "cloud.frag"),
+    "cloth": ("fullscreen.vert", "cloth.frag"),
+    "cords": ("cords.vert", "cords.frag"),
     "blur": ("fullscreen.vert", "blur.frag"),
     "composite": ("fullscreen.vert", "composite.frag"),
     "overlay": ("fullscreen.vert", "overlay.frag"),
 }
 
+R11F_G11F_B10F = 0x8C3A
+BLOOM_WIDTH = 320
+# Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
+# weaves the cloth at half the output's size with fewer, thicker picks, and drops the slub,
+# the embroidery's cast shade, the cords' shadows and the bloom: it costs no more than the
+# look before the woven cloth (``canopy bench render`` measures both).
+
 
 @dataclass(frozen=True)
 class Look:
-    """Artistic constants of the tapestry."""
+    """Artistic constants of the tapestry.
 
-    threads: float = 160.0
-    persistence: float = 0.82
-    bloom_threshold: float = 0.55
-    bloom_strength: float = 0.8
-    filament: float = 0.0025
+    Attributes:
+        rows: weft rows (picks) over the picture's height; ART.md asks for 120 to 400.
+        cord: half width of the heaviest Neural Cloud cord, canopy units.
+        bloom_threshold: brightness above which light blooms.
+        bloom_strength: how strongly bloom is added.
+        quality: ``full`` or ``draft`` (see ``QUALITIES``).
+        scale: size of the cloth pass relative to the output (the composite scales it up).
+        cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
+            width, height; 0..1, y down): the rest is its rod, fringe and the wall.
+    """
+
+    rows: float = 104.0
+    cord: float = 0.0068
+    bloom_threshold: float = 0.9
+    bloom_strength: float = 0.45
+    quality: str = "full"
+    scale: float = 1.0
+    cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
+
+    @classmethod
+    def tier(cls, quality: str) -> Look:
+        """The look of a quality tier (``QUALITIES``)."""
+        if quality not in QUALITIES:
+            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, not {quality!r}")
+        return cls() if quality == "full" else cls(quality="draft", scale=0.5, rows=80.0)
 
 
 class Tapestry:
@@ -63,41 +97,46 @@ class Tapestry:
         library: ShaderLibrary | None = None,
         look: Look = Look(),
     ) -> None:
+        if look.quality not in QUALITIES:
+            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}")
         self.ctx = ctx
         self.size = (int(size[0]), int(size[1]))
         self.look = look
-        self.library = library or ShaderLibrary(ctx, PROGRAMS, SHADER_DIR)
+        defines = {"QUALITY": 1 if look.quality == "full" else 0}
+        self.library = library or ShaderLibrary(ctx, PROGRAMS, SHADER_DIR, defines=defines)
         self.overlay = TextOverlay(ctx, self.library)
         self.frame = 0
         self.audio_time = 0.0
         self.fade = 1.0  # gallery hours: 1 the full picture, 0 black
         self._tex: dict[str, moderngl.Texture] = {}
         self._fullscreen: dict[int, moderngl.VertexArray] = {}
-        self._cloud_vao: moderngl.VertexArray | None = None
-        self._cloud_generation = -1
+        self._cords_vao: moderngl.VertexArray | None = None
+        self._cords_generation = -1
         self._instances: moderngl.Buffer | None = None
         self._instance_count = 0
+        self._map_source: np.ndarray | None = None
         self._static: dict[str, object] = {}
         self._uniforms: dict[str, object] = {}
         self._previous: dict | None = None
         self._current: dict | None = None
         self._alpha = 1.0
         w, h = self.size
-        hw, hh = max(w // 2, 1), max(h // 2, 1)
-        # The weave pass reads last frame's picture for its trails: ping-pong two targets.
-        self._feedback = [self._target((w, h)), self._target((w, h))]
+        # Bloom at a fixed size whatever the output's (at most 320 wide), so the glow spreads
+        # over the same share of the picture at 720p and at 8K.
+        bloom_w = min(w, BLOOM_WIDTH)
+        hw, hh = max(bloom_w, 1), max(round(h * bloom_w / w), 1)
+        cw, ch = max(round(w * look.scale), 1), max(round(h * look.scale), 1)
+        # The cloth and its cords in linear HDR light (gold and embers exceed 1 and bloom).
+        self._cloth = self._target((cw, ch))
         self._bloom = [self._target((hw, hh)), self._target((hw, hh))]
         out_tex = ctx.texture((w, h), 4, dtype="f1")
         self.output = ctx.framebuffer(color_attachments=[out_tex])
         self._corner = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
-        for fb in (self._feedback[0], self._feedback[1]):
-            # use() first: moderngl's clear() re-binds the previously bound framebuffer,
-            # which may be one a released tapestry deleted.
-            fb.use()
-            fb.clear(0.0, 0.0, 0.0, 1.0)
 
     def _target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
-        tex = self.ctx.texture(size, 4, dtype="f1")
+        # Packed floats: HDR light at 32 bits a pixel (half the bandwidth of RGBA16F, which
+        # costs llvmpipe about 15 ms a 720p frame more over the cords, bloom and composite).
+        tex = self.ctx.texture(size, 3, dtype="f4", internal_format=R11F_G11F_B10F)
         tex.repeat_x = tex.repeat_y = False
         return self.ctx.framebuffer(color_attachments=[tex])
 
@@ -124,39 +163,41 @@ class Tapestry:
     def upload(self, state: State, loudness: float | None = None) -> None:
         """Send one tick's state to the GPU (the previous tick is kept for ``interpolate``)."""
         self._previous = self._current
+        sentiment = sentiment_field(state)
+        look = mood(state, sentiment[..., 0])
         self._current = {
-            "u_sentiment": sentiment_field(state),
-            "u_growth": growth_field(state),
-            "uniforms": index_values(
-                state.indices, state.time, self.audio_time, state.loudness, self.size
-            ),
+            "u_sentiment": sentiment,
+            "u_cloth": cloth_field(state),
+            "uniforms": {
+                **index_values(
+                    state.indices, state.time, self.audio_time, state.loudness, self.size
+                ),
+                **mood_uniforms(look),
+                "u_cloth_rect": self.look.cloth_rect,
+            },
         }
         self._alpha = 1.0
-        self._texture("u_sentiment", self._current["u_sentiment"], "f4", linear=True)
-        self._texture("u_grid", grid_field(state), "f1", linear=False)
-        self._texture("u_growth", self._current["u_growth"], "f4", linear=True, repeat=True)
-        links = link_table(state)
-        nodes = node_table(state)
-        inst = np.zeros((len(links) + len(nodes), 6), dtype="f4")
-        inst[: len(links), 0:4] = links[:, 0:4]
-        inst[: len(links), 4] = links[:, 4]
-        inst[: len(links), 5] = 0.0
-        inst[len(links) :, 0:2] = nodes[:, 0:2]
-        inst[len(links) :, 2:4] = nodes[:, 0:2]
-        inst[len(links) :, 4:6] = nodes[:, 2:4]
-        data = inst.tobytes()
+        self._texture("u_sentiment", sentiment, "f4", linear=True)
+        self._texture("u_grid", grid_field(state), "f1", linear=True)
+        self._texture("u_cloth", self._current["u_cloth"], "f4", linear=True)
+        # The districts' map is fixed for a world: made once per community layout.
+        if self._map_source is not state.community:
+            self._texture("u_map", map_field(state), "f1", linear=False)
+            self._map_source = state.community
+        data = cord_table(state).tobytes()
         if self._instances is None or self._instances.size != len(data):
             if self._instances is not None:
                 self._instances.release()
             self._instances = self.ctx.buffer(data)
-            self._cloud_generation = -1
+            self._cords_generation = -1
         else:
             self._instances.write(data)
-        self._instance_count = len(inst)
+        self._instance_count = len(data) // (8 * 4)
         colours = np.zeros((16, 3), dtype="f4")
         colours[: len(state.colours)] = state.colours
         self._static = {
             "u_colours": [tuple(map(float, c)) for c in colours],
+            "u_communities": len(state.colours),
             "u_canopy": (float(state.world.width), float(state.world.height)),
         }
         self._uniforms = dict(self._current["uniforms"])
@@ -174,7 +215,7 @@ class Tapestry:
         if prev is None or cur is None or alpha == self._alpha:
             return
         self._alpha = alpha
-        for name in ("u_sentiment", "u_growth"):
+        for name in ("u_sentiment", "u_cloth"):
             a, b = prev[name], cur[name]
             if a.shape == b.shape:
                 self._tex[name].write((a + (b - a) * np.float32(alpha)).tobytes())
@@ -252,70 +293,77 @@ class Tapestry:
         """
         if "u_grid" not in self._tex:
             raise RuntimeError("upload a state before drawing")
-        ctx = self.ctx
         look = self.look
-        ctx.disable(moderngl.BLEND)
-        prev, cur = self._feedback[self.frame % 2], self._feedback[(self.frame + 1) % 2]
-        weave_inputs = {k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_growth")}
-        weave_inputs["u_previous"] = prev.color_attachments[0]
+        self.ctx.disable(moderngl.BLEND)
+        cloth_inputs = {k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_cloth", "u_map")}
         self._pass(
-            "weave",
-            cur,
-            weave_inputs,
-            {**self._static, "u_threads": look.threads, "u_persistence": look.persistence},
+            "cloth",
+            self._cloth,
+            cloth_inputs,
+            {**self._static, "u_rows": look.rows},
             between,
             bands=6,
         )
-        # Bloom at half resolution: bright pass folded into the horizontal blur.
-        self._pass(
-            "blur",
-            self._bloom[1],
-            {"u_source": cur.color_attachments[0]},
-            {"u_direction": (2.0, 0.0), "u_threshold": look.bloom_threshold},
-            between,
-        )
-        self._pass(
-            "blur",
-            self._bloom[0],
-            {"u_source": self._bloom[1].color_attachments[0]},
-            {"u_direction": (0.0, 1.0), "u_threshold": 0.0},
-            between,
-        )
+        self._draw_cords(self._cloth)
+        full = look.quality == "full"
+        if full:
+            # Bloom: bright pass folded into the horizontal blur.
+            self._pass(
+                "blur",
+                self._bloom[1],
+                {"u_source": self._cloth.color_attachments[0]},
+                {"u_direction": (1.0, 0.0), "u_threshold": look.bloom_threshold},
+                between,
+            )
+            self._pass(
+                "blur",
+                self._bloom[0],
+                {"u_source": self._bloom[1].color_attachments[0]},
+                {"u_direction": (0.0, 1.0), "u_threshold": 0.0},
+                between,
+            )
         composite = {
-            "u_frame": cur.color_attachments[0],
+            "u_frame": self._cloth.color_attachments[0],
             "u_bloom": self._bloom[0].color_attachments[0],
         }
         extra = {"u_bloom_strength": look.bloom_strength, "u_fade": self.fade}
-        # The Neural Cloud glows on top of the finished cloth (added after the trails, which
-        # would otherwise accumulate it frame after frame).
         # A shader that failed to reload is shown over the picture (the last good program
         # keeps rendering) until a fixed edit clears it.
         self.overlay.set_text(self.library.error_text)
         for target in (self.output, screen) if screen is not None else (self.output,):
             self._pass("composite", target, composite, extra, between, bands=2)
-            self._draw_cloud(target)
             self.overlay.draw(target)
         self.frame += 1
 
-    def _draw_cloud(self, target: moderngl.Framebuffer) -> None:
-        prog = self.library["cloud"]
-        if self._cloud_vao is None or self._cloud_generation != self.library.generation:
-            if self._cloud_vao is not None:
-                self._cloud_vao.release()
-            self._cloud_vao = self.ctx.vertex_array(
+    def _draw_cords(self, target: moderngl.Framebuffer) -> None:
+        """The cords' soft shadows onto the cloth, then the cords themselves over them."""
+        prog = self.library["cords"]
+        if self._cords_vao is None or self._cords_generation != self.library.generation:
+            if self._cords_vao is not None:
+                self._cords_vao.release()
+            self._cords_vao = self.ctx.vertex_array(
                 prog,
                 [
                     (self._corner, "2f", "in_corner"),
-                    (self._instances, "4f 2f/i", "in_segment", "in_state"),
+                    (self._instances, "4f 4f/i", "in_segment", "in_state"),
                 ],
             )
-            self._cloud_generation = self.library.generation
+            self._cords_generation = self.library.generation
         apply(prog, self._uniforms)
-        apply(prog, {"u_thickness": self.look.filament})
+        apply(prog, {"u_thickness": self.look.cord})
         target.use()
         self.ctx.enable(moderngl.BLEND)
-        self.ctx.blend_func = moderngl.ONE, moderngl.ONE
-        self._cloud_vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=self._instance_count)
+        for shadow in (1.0, 0.0) if self.look.quality == "full" else (0.0,):
+            apply(prog, {"u_shadow": shadow})
+            # Shadows darken (ordinary alpha); cords are premultiplied (their glow adds).
+            self.ctx.blend_func = (
+                (moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA)
+                if shadow
+                else (moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA)
+            )
+            self._cords_vao.render(
+                moderngl.TRIANGLE_STRIP, vertices=4, instances=self._instance_count
+            )
         self.ctx.disable(moderngl.BLEND)
 
     def read(self) -> np.ndarray:
@@ -331,14 +379,14 @@ class Tapestry:
         (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
         for tex in self._tex.values():
             tex.release()
-        for fb in (*self._feedback, *self._bloom, self.output):
+        for fb in (self._cloth, *self._bloom, self.output):
             for att in fb.color_attachments:
                 att.release()
             fb.release()
         for vao in self._fullscreen.values():
             vao.release()
-        if self._cloud_vao is not None:
-            self._cloud_vao.release()
+        if self._cords_vao is not None:
+            self._cords_vao.release()
         if self._instances is not None:
             self._instances.release()
         self._corner.release()

@@ -45,11 +45,26 @@ def sentiment_field(state: State, res: int | None = None) -> np.ndarray:
     return out.reshape(res, res, 4)
 
 
-def grid_field(state: State) -> np.ndarray:
-    """(H, W, 4) uint8 per canopy cell: powered, node health, node stress, community id.
+EMBER_S = 4.0
+"""A failed node's embers cool with this time constant (simulated seconds)."""
+NEEDLE_S = 6.0
+"""A repaired node's needle of light fades with this time constant."""
 
-    Health is the glitch capacity factor (255 = healthy); stress is load over capacity
-    (255 = at capacity or beyond); the community id is stored as is (0..15).
+
+def node_sparks(state: State) -> np.ndarray:
+    """(M,) float64 in [0, 1]: the glow of a fresh change at each node, an ember where it
+    failed, a needle of light where it was repaired."""
+    since = np.maximum(state.time - state.node_changed, 0.0)
+    ember = np.exp(-since / EMBER_S)
+    needle = np.exp(-since / NEEDLE_S)
+    return np.where(state.node_alive, needle, ember)
+
+
+def grid_field(state: State) -> np.ndarray:
+    """(H, W, 4) uint8 per canopy cell, every channel fit for linear filtering (the districts'
+    ids are in ``map_field``): powered, node health over 1.5 (a repair's reinforcement
+    reaches 1.5), node stress (load over capacity, 255 at capacity or beyond), and the spark
+    of a fresh change (``node_sparks``).
     """
     alive = state.node_alive
     capacity = state.capacity0 * state.node_health
@@ -57,42 +72,74 @@ def grid_field(state: State) -> np.ndarray:
     per_node = np.stack(
         [
             alive.astype(np.float64),
-            np.clip(state.node_health, 0.0, 1.0),
+            np.clip(state.node_health / 1.5, 0.0, 1.0),
             np.clip(stress, 0.0, 1.0),
+            node_sparks(state),
         ],
         axis=1,
     )
     per_node = np.round(per_node * 255.0).astype(np.uint8)
-    h, w = state.community.shape
-    out = np.empty((h, w, 4), dtype=np.uint8)
-    out[..., :3] = per_node[state.cell_node]
-    out[..., 3] = state.community
-    return out
+    return per_node[state.cell_node]
 
 
-def node_table(state: State) -> np.ndarray:
-    """(M, 4) float32 per Neural Cloud node: x, y, alive, stress (load over capacity)."""
-    capacity = state.capacity0 * state.node_health
-    stress = np.where(state.node_alive, node_load(state) / np.maximum(capacity, 1e-9), 0.0)
-    return np.stack(
-        [
-            state.node_pos[:, 0],
-            state.node_pos[:, 1],
-            state.node_alive.astype(np.float64),
-            np.clip(stress, 0.0, 2.0),
-        ],
-        axis=1,
-    ).astype(np.float32)
+def cord_table(state: State) -> np.ndarray:
+    """(E + M, 8) float32 the Neural Cloud as the renderer couches it: per link, then per
+    node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load, health, spark.
 
-
-def link_table(state: State) -> np.ndarray:
-    """(E, 4) float32 per link: x0, y0, x1, y1, and (E,) alive flags appended as a 5th column."""
+    Load is a rank in [0, 1] (by designed capacity, which follows Motter-Lai transit),
+    scaled down where the node serves a poorer district: a link takes the lesser of its
+    ends', so the trunks of rich districts are heavy cords and back lanes thin.
+    """
     e = state.edges
     p = state.node_pos
-    alive = state.node_alive[e[:, 0]] & state.node_alive[e[:, 1]]
-    return np.concatenate([p[e[:, 0]], p[e[:, 1]], alive[:, None]], axis=1).astype(np.float32)
+    order = np.argsort(np.argsort(state.capacity0, kind="stable"), kind="stable")
+    # Thicker where the cloud serves a richer district: inequality you can see in the cords.
+    served = state.shares[state.node_comm] / max(float(state.shares.max()), 1e-12)
+    weight = order / max(len(order) - 1, 1) * (0.55 + 0.45 * served)
+    health = np.clip(state.node_health, 0.0, 1.5)
+    spark = node_sparks(state)
+    alive = state.node_alive
+    links = np.empty((len(e), 8), dtype=np.float32)
+    links[:, 0:2] = p[e[:, 0]]
+    links[:, 2:4] = p[e[:, 1]]
+    links[:, 4] = alive[e[:, 0]] & alive[e[:, 1]]
+    links[:, 5] = np.minimum(weight[e[:, 0]], weight[e[:, 1]])
+    links[:, 6] = np.minimum(health[e[:, 0]], health[e[:, 1]])
+    links[:, 7] = np.maximum(spark[e[:, 0]], spark[e[:, 1]]) * (1.0 - links[:, 4])
+    knots = np.empty((len(p), 8), dtype=np.float32)
+    knots[:, 0:2] = p
+    knots[:, 2:4] = p
+    knots[:, 4] = alive
+    knots[:, 5] = weight
+    knots[:, 6] = health
+    knots[:, 7] = spark
+    return np.concatenate([links, knots])
 
 
-def growth_field(state: State) -> np.ndarray:
-    """(G, G, 2) float32 Gray-Scott (u, v)."""
-    return np.stack([state.growth_u, state.growth_v], axis=-1)
+def cloth_field(state: State) -> np.ndarray:
+    """(G, G, 4) float32 the cloth: growth v (embroidery), unravel, scar, gold."""
+    return np.stack(
+        [state.growth_v, state.cloth_unravel, state.cloth_scar, state.cloth_gold], axis=-1
+    )
+
+
+def map_field(state: State) -> np.ndarray:
+    """(H, W, 4) uint8 the districts' map for the joins, fixed for a world: community id,
+    the nearest other community's id, distance to that border (in eighths of a cell, up to
+    255), and zero."""
+    from scipy.ndimage import distance_transform_edt
+
+    comm = state.community
+    h, w = comm.shape
+    out = np.zeros((h, w, 4), dtype=np.uint8)
+    out[..., 0] = comm
+    out[..., 1] = comm
+    out[..., 2] = 255
+    for c in np.unique(comm):
+        inside = comm == c
+        if inside.all():
+            continue
+        dist, (ri, ci) = distance_transform_edt(inside, return_indices=True)
+        out[..., 1][inside] = comm[ri[inside], ci[inside]]
+        out[..., 2][inside] = np.clip(np.round((dist[inside] - 0.5) * 8.0), 0, 255)
+    return out

@@ -8,6 +8,11 @@ Version 2 added the state of cascades that spread over ticks (``transit_alive``,
 ``cascade_carry``, ``Counters.cascade_round`` / ``cascade_size``). A version-1 state (every
 cascade finished within its tick, transit always routed on the live graph) is read and
 upgraded exactly: its hash is checked over what version 1 stored.
+
+Version 3 added the cloth's memory (``cloth_unravel``, ``cloth_scar``, ``cloth_gold``,
+``node_changed``; see ``simulation.cloth``). An older state is upgraded with the cloth as its
+city stands: what is dark is unravelled (and so scarred), nothing is gilded yet, and no node
+has a recorded failure or repair time except the dark ones, which failed "now".
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from installation.config import ModelConfig, WorldConfig
+from installation.simulation.cloth import new_cloth
 from installation.simulation.state import (
     ARRAY_FIELDS,
     SCALAR_FIELDS,
@@ -32,8 +38,11 @@ from installation.simulation.state import (
 )
 
 FORMAT = "canopy-state"
-VERSION = 2
-READS = (1, 2)
+VERSION = 3
+READS = (1, 2, 3)
+CLOTH_FIELDS = ("cloth_unravel", "cloth_scar", "cloth_gold", "node_changed")
+V2_FIELDS = tuple(name for name in ARRAY_FIELDS if name not in CLOTH_FIELDS)
+V1_FIELDS = tuple(name for name in V2_FIELDS if name != "transit_alive")
 
 
 class StateFormatError(ValueError):
@@ -64,11 +73,60 @@ def state_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> St
             + ", ".join(map(str, READS))
         )
     if version == 1:
-        return _build(*_upgrade_v1(arrays, meta))
+        return _build(*_upgrade_v2(*_upgrade_v1(arrays, meta)))
+    if version == 2:
+        _check_hash(arrays, meta, V2_FIELDS)
+        return _build(*_upgrade_v2(arrays, meta))
     state = _build(arrays, meta)
     if state_hash(state) != meta.get("state_hash"):
         raise StateFormatError("contents do not match the recorded state hash (damaged)")
     return state
+
+
+def _check_hash(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any], names: tuple[str, ...]
+) -> None:
+    """Check an older version's hash as it computed it: over its own arrays, and the
+    scalars' and generator's JSON as they were written."""
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        raise StateFormatError(f"missing arrays: {', '.join(missing)}")
+    old_hash = hash_parts(
+        {name: arrays[name] for name in names},
+        json.dumps(meta.get("scalars"), sort_keys=True, default=repr),
+        json.dumps(meta.get("rng"), sort_keys=True),
+    )
+    if old_hash != meta.get("state_hash"):
+        raise StateFormatError("contents do not match the recorded state hash (damaged)")
+    if not isinstance(meta.get("scalars"), dict):
+        raise StateFormatError("damaged metadata (no scalars)")
+
+
+def _upgrade_v2(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A version-2 state (its hash already checked) with the cloth of version 3."""
+    try:
+        alive = np.asarray(arrays["node_alive"], dtype=bool)
+        cell_node = np.asarray(arrays["cell_node"])
+        g = int(np.asarray(arrays["growth_u"]).shape[0])
+        time = float(meta["scalars"]["time"])
+        h, w = cell_node.shape
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise StateFormatError(f"damaged metadata ({exc})") from None
+    # The node serving each growth cell, as build_derived finds it.
+    centres = (np.arange(g) + 0.5) / g
+    rows = np.minimum((centres * h).astype(np.int64), h - 1)
+    cols = np.minimum((centres * w).astype(np.int64), w - 1)
+    try:
+        dark = ~alive[cell_node[np.ix_(rows, cols)]]
+    except IndexError as exc:
+        raise StateFormatError(f"damaged arrays ({exc})") from None
+    cloth = new_cloth(g, len(alive))
+    cloth["cloth_unravel"][dark] = 1.0
+    cloth["cloth_scar"][dark] = 1.0
+    cloth["node_changed"][~alive] = time
+    return dict(arrays, **cloth), meta
 
 
 def _build(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> State:
@@ -99,20 +157,7 @@ def _upgrade_v1(
     arrays: dict[str, np.ndarray], meta: dict[str, Any]
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """A version-1 state, its hash checked as version 1 computed it, in version 2's terms."""
-    v1_arrays = [name for name in ARRAY_FIELDS if name != "transit_alive"]
-    missing = [name for name in v1_arrays if name not in arrays]
-    if missing:
-        raise StateFormatError(f"missing arrays: {', '.join(missing)}")
-    # Version 1's scalars_json and rng_state_json, from the JSON they were written as.
-    v1_hash = hash_parts(
-        {name: arrays[name] for name in v1_arrays},
-        json.dumps(meta.get("scalars"), sort_keys=True, default=repr),
-        json.dumps(meta.get("rng"), sort_keys=True),
-    )
-    if v1_hash != meta.get("state_hash"):
-        raise StateFormatError("contents do not match the recorded state hash (damaged)")
-    if not isinstance(meta.get("scalars"), dict):
-        raise StateFormatError("damaged metadata (no scalars)")
+    _check_hash(arrays, meta, V1_FIELDS)
     # Version 1 re-routed transit after every change and finished cascades within a tick.
     alive = np.asarray(arrays["node_alive"], dtype=bool)
     arrays = dict(arrays, transit_alive=alive.copy())

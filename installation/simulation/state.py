@@ -103,6 +103,10 @@ class State:
     owed to the next tick (rounds run at ``CASCADE_ROUNDS_PER_S`` whatever the tick rate).
 
     Growth: ``growth_u``, ``growth_v`` (G, G) float32 Gray-Scott concentrations.
+
+    The cloth's memory (see ``simulation.cloth``): ``cloth_unravel``, ``cloth_scar``,
+    ``cloth_gold`` (G, G) float32 in [0, 1] on the growth grid, and ``node_changed`` (M,)
+    float64 the simulated time of each node's last failure or repair.
     """
 
     world: WorldConfig
@@ -136,6 +140,10 @@ class State:
     carried: np.ndarray
     growth_u: np.ndarray
     growth_v: np.ndarray
+    cloth_unravel: np.ndarray
+    cloth_scar: np.ndarray
+    cloth_gold: np.ndarray
+    node_changed: np.ndarray
     participation_rate: float = 0.0  # smoothed accepted inputs per second
     loudness: float = 0.0  # smoothed room loudness in [0, 1]
     pair_carry: float = 0.0
@@ -173,6 +181,10 @@ ARRAY_FIELDS = (
     "carried",
     "growth_u",
     "growth_v",
+    "cloth_unravel",
+    "cloth_scar",
+    "cloth_gold",
+    "node_changed",
 )
 SCALAR_FIELDS = (
     "tick",

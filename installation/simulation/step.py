@@ -25,6 +25,7 @@ from installation.inputs.frame import (
     SetParam,
     Touch,
 )
+from installation.simulation.cloth import weave_cloth
 from installation.simulation.indices import access, update_indices
 from installation.simulation.models import (
     deffuant_pairs,
@@ -54,8 +55,8 @@ PARTICIPATION_WINDOW_S = 10.0
 LOUDNESS_WINDOW_S = 2.0
 # The version of these dynamics: raised whenever a change makes the same world and inputs
 # give another city, so a journal recorded under another version is replayed with a warning
-# (2: cascades spread one round a tick).
-DYNAMICS_VERSION = 2
+# (2: cascades spread one round a tick; 3: the cloth remembers outages, scars and gold).
+DYNAMICS_VERSION = 3
 CASCADE_MIN_FAILURES = 3  # nodes, over at least two rounds, that make a cascade
 CASCADE_ROUNDS_PER_S = 30.0  # Motter-Lai rounds per simulated second
 DRIFT_SLICES = 8
@@ -78,6 +79,7 @@ def step(state: State, frame: InputFrame, dt: float) -> None:
     state.participation_rate += a * (state.counters.pending_inputs / dt - state.participation_rate)
     state.counters.pending_inputs = 0
     glitches = _neural_cloud(state, dt)
+    weave_cloth(state, dt)
     _sentiment(state, dt)
     _growth(state, dt)
     state.tick += 1
@@ -342,6 +344,7 @@ def _neural_cloud(state: State, dt: float) -> int:
             # Neighbours stop carrying the load of a node that is back.
             state.carried[repaired[d.adjacency.indices]] = 0.0
             state.node_health[repaired] = REPAIR_REINFORCEMENT
+            state.node_changed[repaired] = state.time
             state.counters.repairs += int(repaired.sum())
 
     # Cascade rounds (Motter-Lai's iteration): route transit on the live graph, fail every
@@ -371,6 +374,7 @@ def _neural_cloud(state: State, dt: float) -> int:
         c.cascade_size += count
         c.failures += count
         state.node_alive &= ~over
+        state.node_changed[over] = state.time
         # A failing node sheds its own demand; what it carried for others is dropped (those
         # districts stay dark) rather than passed on, which would snowball every cascade
         # into the whole city.

@@ -12,6 +12,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from installation.config import ModelConfig, WorldConfig
+from installation.simulation.cloth import new_cloth
 from installation.simulation.indices import update_indices
 from installation.simulation.models import shortest_path_load
 from installation.simulation.state import State, build_derived
@@ -221,6 +222,7 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
         carried=np.zeros(2 * len(edges), dtype=np.float64),
         growth_u=growth_u,
         growth_v=growth_v,
+        **new_cloth(g, m),
     )
     state.derived = build_derived(state)
     # Capacity is designed for the city as it is at the start (Motter-Lai): (1 + alpha) x the

@@ -40,26 +40,26 @@ def test_every_program_compiles(ctx):
 
 
 def test_includes_keep_line_numbers_and_errors_name_the_file(ctx, shader_copy):
-    src = load_source(shader_copy / "weave.frag", shader_copy)
-    assert src.files[0] == "weave.frag" and "include/common.glsl" in src.files
-    # Break line 5 of an included file: the error must point there, not into weave.frag.
+    src = load_source(shader_copy / "cloth.frag", shader_copy)
+    assert src.files[0] == "cloth.frag" and "include/common.glsl" in src.files
+    # Break line 5 of an included file: the error must point there, not into cloth.frag.
     inc = shader_copy / "include" / "common.glsl"
     lines = inc.read_text().splitlines()
     lines[4] = "    this is not glsl;"
     inc.write_text("\n".join(lines) + "\n")
     with pytest.raises(ShaderError, match=r"include/common\.glsl:5"):
         compile_program(
-            ctx, shader_copy / "fullscreen.vert", shader_copy / "weave.frag", shader_copy
+            ctx, shader_copy / "fullscreen.vert", shader_copy / "cloth.frag", shader_copy
         )
     # And an error in the main file keeps that file's own line number.
-    weave = shader_copy / "weave.frag"
-    text = weave.read_text().splitlines()
+    cloth = shader_copy / "cloth.frag"
+    text = cloth.read_text().splitlines()
     n = next(i for i, ln in enumerate(text) if "void main()" in ln)
     text.insert(n + 1, "    undefined_function();")
-    weave.write_text("\n".join(text) + "\n")
+    cloth.write_text("\n".join(text) + "\n")
     inc.write_text("\n".join(lines[:4] + ["float ok_line;"] + lines[5:]) + "\n")
-    with pytest.raises(ShaderError, match=rf"weave\.frag:{n + 2}"):
-        compile_program(ctx, shader_copy / "fullscreen.vert", weave, shader_copy)
+    with pytest.raises(ShaderError, match=rf"cloth\.frag:{n + 2}"):
+        compile_program(ctx, shader_copy / "fullscreen.vert", cloth, shader_copy)
 
 
 def test_missing_include_is_reported(ctx, shader_copy):
@@ -76,8 +76,8 @@ def test_broken_edit_keeps_last_good_program_shows_the_error_and_fix_clears_it(c
     tap = Tapestry(ctx, (480, 270), library=lib)
     control = Tapestry(ctx, (480, 270))
     watcher = ShaderWatcher(lib)
-    weave = shader_copy / "weave.frag"
-    good = weave.read_text()
+    cloth = shader_copy / "cloth.frag"
+    good = cloth.read_text()
 
     def both() -> tuple[np.ndarray, np.ndarray]:
         for t in (tap, control):
@@ -87,11 +87,11 @@ def test_broken_edit_keeps_last_good_program_shows_the_error_and_fix_clears_it(c
 
     a, b = both()
     assert np.array_equal(a, b)
-    weave.write_text(good.replace("void main() {", "void main() { syntax error here"))
+    cloth.write_text(good.replace("void main() {", "void main() { syntax error here"))
     time.sleep(0.01)
-    assert weave in watcher.poll_once()
-    assert lib.reload_pending() == [n for n in PROGRAMS if n != "weave"]
-    assert "weave" in lib.errors and re.search(r"weave\.frag:\d+", lib.errors["weave"])
+    assert cloth in watcher.poll_once()
+    assert lib.reload_pending() == [n for n in PROGRAMS if n != "cloth"]
+    assert "cloth" in lib.errors and re.search(r"cloth\.frag:\d+", lib.errors["cloth"])
     for _ in range(3):  # frames keep coming, from the last good program...
         a, b = both()
         assert a.std() > 5
@@ -101,10 +101,10 @@ def test_broken_edit_keeps_last_good_program_shows_the_error_and_fix_clears_it(c
         assert differs.sum() > 500
         assert rows.max() < 135 and cols.min() >= 4
         assert np.array_equal(a[140:], b[140:])
-    weave.write_text(good)
+    cloth.write_text(good)
     time.sleep(0.01)
     watcher.poll_once()
-    assert "weave" in lib.reload_pending() and not lib.errors and lib.error_text == ""
+    assert "cloth" in lib.reload_pending() and not lib.errors and lib.error_text == ""
     a, b = both()
     assert np.array_equal(a, b)  # the overlay is gone with the error
     tap.release()

@@ -20,6 +20,7 @@ from installation.app.offline import frames, render_stills
 from installation.app.sketch import load_sketch
 from installation.outputs.png import decode_png, write_png
 from installation.render.context import describe
+from installation.simulation import create_world, step
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SIZE = (320, 180)
@@ -162,6 +163,85 @@ def test_drawing_in_bands_gives_the_same_picture_and_calls_back_between(ctx):
         whole.draw()
         banded.draw(between=lambda: calls.append(1))
     assert np.array_equal(whole.read(), banded.read())
-    assert len(calls) >= 2 * 8  # six weave bands, two blurs, composite bands
+    assert len(calls) >= 2 * 8  # six cloth bands, two blurs, composite bands
     whole.release()
     banded.release()
+
+
+def _box(img: np.ndarray, k: int) -> np.ndarray:
+    """Area average over k x k blocks."""
+    h, w, c = img.shape
+    img = img[: h // k * k, : w // k * k].astype(np.float64)
+    return img.reshape(h // k, k, w // k, k, c).mean(axis=(1, 3))
+
+
+def test_thread_detail_is_filtered_not_aliased(ctx):
+    # One state at 1280x720 and at 3840x2160, the second area-averaged 3x3 down to 720p.
+    # Thread detail is filtered by its footprint, so the two agree:
+    # - per pixel within 7 levels on average: what remains is the difference between a
+    #   720p pixel's single sample and the 3x3 box of 4K samples over the same thread;
+    # - over 8x8 blocks (about 1.4 picks at 720p) within 4 levels: the cloth's structure
+    #   and brightness do not change with resolution (an aliased weave would beat into
+    #   moire here, and unfiltered edges would shift the mean);
+    # - the mean of each channel within 2 levels.
+    sketch = load_sketch("verdantia")
+    ((_, small),) = render_stills(sketch, [(9.0, "")], None, size=(1280, 720), ctx=ctx)
+    ((_, large),) = render_stills(sketch, [(9.0, "")], None, size=(3840, 2160), ctx=ctx)
+    down = _box(large, 3)
+    small = small.astype(np.float64)
+    assert np.abs(down - small).mean() < 7.0
+    assert np.abs(_box(down, 8) - _box(small, 8)).mean() < 4.0
+    assert np.abs(down.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 2.0
+
+
+def test_an_unchanging_state_does_not_shimmer(ctx):
+    # Two frames a frame apart (1/30 s of the clocks) of one state: the billow and the light
+    # on the cords move, smoothly. High-frequency change (what is left after removing each
+    # 8x8 block's mean change) stays under 1 level on average and under 24 levels on all
+    # but 0.5% of pixels; shimmer or flicker of the weave would break both.
+    from installation.render.tapestry import Tapestry
+
+    sketch = load_sketch("verdantia")
+    state = create_world(sketch.world, sketch.model)
+    for tick in range(270):
+        step(state, sketch.score.frame(tick, 1 / 30), 1 / 30)
+    tap = Tapestry(ctx, (1280, 720))
+    tap.upload(state)
+    tap.draw()
+    first = tap.read().astype(np.float64)
+    tap.advance_audio_clock(1 / 30, 0.0)
+    tap.draw()
+    second = tap.read().astype(np.float64)
+    tap.release()
+    change = second - first
+    assert np.abs(change).max() > 0  # it does move
+    h, w = change.shape[0] // 8 * 8, change.shape[1] // 8 * 8
+    hf = change[:h, :w] - _box(change, 8).repeat(8, 0).repeat(8, 1)
+    assert np.abs(hf).mean() < 1.0
+    assert (np.abs(hf) > 24).mean() < 0.005
+
+
+def test_a_frame_depends_only_on_its_state_and_clocks(ctx):
+    # No frame carries anything over from the frame before (no feedback trails): a frame
+    # drawn alone equals the same frame drawn at the end of a sequence. This is what lets a
+    # still, a resumed show or a chunk of a distributed render start anywhere.
+    sketch = load_sketch("verdantia")
+    seq = list(frames(sketch, (320, 180), 30.0, 12, ctx))
+    alone = list(frames(sketch, (320, 180), 30.0, 12, ctx, draw=lambda k: k == 11))
+    assert np.array_equal(seq[-1], alone[-1])
+
+
+def test_the_draft_tier_is_the_same_picture_coarser(ctx):
+    from installation.render.tapestry import Look
+
+    sketch = load_sketch("verdantia")
+    ((_, full),) = render_stills(sketch, [(9.0, "")], None, size=(640, 360), ctx=ctx)
+    ((_, draft),) = render_stills(
+        sketch, [(9.0, "")], None, size=(640, 360), ctx=ctx, look=Look.tier("draft")
+    )
+    assert_not_blank(draft)
+    assert not np.array_equal(full, draft)
+    # Same districts, light and composition: alike over 16x16 blocks.
+    assert np.abs(_box(full, 16) - _box(draft, 16)).mean() < 18.0
+    with pytest.raises(ValueError, match="quality"):
+        Look.tier("ultra")

@@ -1,0 +1,90 @@
+#version 330
+// Metallic cords couched onto the cloth (twisted strands, couching stitches, light pulses
+// running at the pace of their load), raised knots at the nodes; failed cords dull and
+// broken with frayed ends. Premultiplied alpha over the cloth; shadows when u_shadow is 1.
+#include "indices.glsl"
+#include "common.glsl"
+#include "cloth.glsl"
+in vec2 v_local;
+in vec4 v_state;
+in float v_length;
+in float v_knot;
+uniform float u_shadow;
+uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
+out vec4 f_colour;
+
+void main() {
+    float alive = v_state.x;
+    float load = v_state.y;
+    float health = v_state.z;
+    float spark = v_state.w;
+    float aa = max(fwidth(v_local.x), 0.02);
+    if (v_knot > 0.5) {
+        float r = length(v_local / vec2(1.3, 1.0));
+        float cov = 1.0 - smoothstep(1.0 - aa * 1.5, 1.0, r);
+        if (u_shadow > 0.5) {
+            f_colour = vec4(0.0, 0.0, 0.0, cov * 0.5 * (1.0 - smoothstep(0.2, 1.0, r)));
+            return;
+        }
+        vec2 q = v_local / vec2(1.3, 1.0);
+        vec3 n = normalize(vec3(q, sqrt(max(1.0 - dot(q, q), 0.0)) + 0.1));
+        float diff = max(dot(n, LIGHT), 0.0);
+        float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
+        // A wound knot: turns of thread around the dome.
+        float turns = 0.6 + 0.4 * sin(atan(q.y, q.x) * 7.0 + r * 9.0);
+        vec3 silver = vec3(0.62, 0.66, 0.72);
+        vec3 metal = mix(silver, GOLD, u_cord_gild);
+        vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
+                             : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
+        c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6);   // ember
+        c += vec3(1.6, 1.3, 0.7) * spark * alive * (1.0 - r) * 1.5;           // needle of light
+        cov *= 0.5 + 0.5 * smoothstep(0.45, 0.8, load);
+        f_colour = vec4(c * cov, cov);
+        return;
+    }
+    float s = v_local.x;                    // across, -1..1 over the cord
+    float y = v_local.y;                    // along, in half widths
+    float cov = 1.0 - smoothstep(1.0 - aa * 1.5, 1.0, abs(s));
+    // A failed cord breaks in the middle; its ends fray into loose strands.
+    if (alive < 0.5) {
+        float gap = abs(y) - (0.9 + 2.0 * hash12(vec2(v_length, 1.3)));
+        float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
+        float frayed = smoothstep(-2.5, 0.0, -gap) * (1.0 - step(0.0, -gap));
+        cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-2.5, -0.5, gap);
+        cov *= 1.0 - frayed * 0.0;
+    }
+    if (u_shadow > 0.5) {
+        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.42 * (1.0 - abs(s)));
+        return;
+    }
+    float h = sqrt(max(1.0 - s * s, 0.0));
+    // Twisted strands: diagonal ridges along the cord.
+    float twist = 0.5 + 0.5 * sin((y * 1.6 + s * 2.4) * 3.1416);
+    vec3 n = normalize(vec3(0.0, s * 0.9, h + 0.1));
+    float diff = max(dot(n, LIGHT), 0.0) * (0.75 + 0.25 * twist);
+    float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 10.0) * twist * 0.5;
+    vec3 silver = vec3(0.55, 0.55, 0.56);
+    vec3 copper = vec3(0.85, 0.42, 0.22);
+    vec3 metal = mix(silver, copper, smoothstep(0.75, 1.0, load * 0.0 + (1.0 - health) * 3.0));
+    metal = mix(metal, GOLD * 1.1, u_cord_gild);
+    vec3 c = metal * (0.22 + 0.95 * diff) + mix(metal, vec3(1.0), 0.6) * spec * 1.2;
+    if (alive < 0.5) {
+        c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * twist);
+        c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s));
+    } else {
+        // Light travels along a live cord at the pace of its load; a glitching node makes
+        // it stutter.
+        float stutter = clamp((1.0 - health) * 6.0, 0.0, 1.0);
+        float t = mix(u_audio_time, floor(u_audio_time * 2.0) * 0.5, stutter);
+        float phase = fract((y / max(v_length, 1.0)) * 0.5 - t * (0.25 + 0.6 * load));
+        float pulse = smoothstep(0.82, 0.97, phase) * (1.0 - smoothstep(0.97, 1.0, phase));
+        c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.6 + 1.2 * load) * h;
+    }
+    // Couching: small stitches across the cord hold it down at regular intervals.
+    float period = 7.0;
+    float cy = abs(fract(y / period) - 0.5) * period;
+    float stitch = (1.0 - smoothstep(0.18, 0.18 + aa * 2.0, cy)) * step(abs(s), 0.95);
+    vec3 couch = vec3(0.32, 0.27, 0.22) * (0.4 + 0.8 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * (0.6 + 0.4 * h);
+    c = mix(c, couch, stitch * 0.6);
+    f_colour = vec4(c * cov, cov);
+}

@@ -1,0 +1,67 @@
+"""Review tools: ``canopy stills --seed S`` takes each act's still while that seed's city is
+in the act, and writes a labelled contact sheet of them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from installation.app.cli import main
+from installation.app.offline import act_marks
+from installation.app.sketch import load_sketch
+from installation.outputs.png import decode_png
+from installation.outputs.sheet import contact_sheet
+from installation.simulation import ACT_NAMES, create_world, step
+
+
+@pytest.mark.slow
+def test_act_marks_follow_the_seeds_own_acts():
+    sketch = load_sketch("verdantia")
+    seed = 12  # its glitches come and go before the sketch's mark at 26 s
+    marks = act_marks(sketch, seed)
+    assert [label for _, label, _ in marks] == [label for _, label in sketch.acts]
+    assert all(found for *_, found in marks)
+    assert any(t != mark for (t, *_), (mark, _) in zip(marks, sketch.acts, strict=True))
+    # Replay the city and check each still's moment lies in the act it is named for.
+    state = create_world(dataclasses.replace(sketch.world, seed=seed), sketch.model)
+    dt = 1.0 / sketch.world.tick_hz
+    wanted = sorted((round(t / dt), label) for t, label, _ in marks)
+    seen = {}
+    for tick in range(wanted[-1][0]):
+        step(state, sketch.score.frame(state.tick, dt), dt)
+        for w, label in wanted:
+            if state.tick == w:
+                seen[label] = ACT_NAMES[state.indices.act]
+    assert seen == {label: label for _, label in wanted}
+
+
+def test_a_contact_sheet_lays_out_labelled_stills():
+    red = np.zeros((90, 160, 3), np.uint8)
+    red[..., 0] = 200
+    blue = np.zeros((90, 160, 3), np.uint8)
+    blue[..., 2] = 200
+    sheet = contact_sheet([("one", red), ("two", blue), ("three", red)], columns=2, width=100)
+    assert sheet.dtype == np.uint8 and sheet.ndim == 3
+    assert sheet.shape[1] > 200 and sheet.shape[0] > 2 * 56  # two rows of 100x56 stills
+    assert (sheet[..., 0] == 200).any() and (sheet[..., 2] == 200).any()
+    with pytest.raises(ValueError):
+        contact_sheet([])
+
+
+@pytest.mark.slow
+def test_canopy_stills_writes_each_act_and_a_contact_sheet(tmp_path, capsys):
+    assert main(["stills", "--seed", "3", "--size", "192x108", "-o", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert names == [
+        "1-rally.png",
+        "2-glitches.png",
+        "3-summit-and-outage.png",
+        "4-mobilisation.png",
+        "5-emergence.png",
+        "contact-sheet.png",
+    ]
+    sheet = decode_png((tmp_path / "contact-sheet.png").read_bytes())
+    assert sheet.shape[1] > 3 * 192 * 0.9  # three columns at the default width
+    assert "contact-sheet.png" in capsys.readouterr().out

@@ -1,0 +1,146 @@
+"""The cloth's memory (``simulation.cloth``): unravelling spreads over seconds, re-weaving
+follows repair, scars stay, gold fills them only as the city bonds; all of it is state
+(hashed, snapshotted, upgraded from older snapshots) and independent of the tick rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
+from installation.config import ModelConfig, WorldConfig
+from installation.inputs import EMPTY_FRAME
+from installation.simulation import create_world, state_hash, step
+from installation.simulation.cloth import NEVER
+from installation.simulation.sanity import sanity_problems
+from installation.simulation.state import derived
+
+WORLD = WorldConfig(
+    seed=5, height=64, width=64, communities=4, citizens=3000, nodes=64, growth_resolution=32
+)
+# No glitches and no repairs unless a test asks: the cloth follows only what the test does.
+QUIET = ModelConfig(glitch_rate=0.0, repair_rate=0.0)
+
+
+def darken(state, nodes) -> None:
+    state.node_alive[nodes] = False
+    state.transit_alive[:] = state.node_alive  # no re-routing cascade from the test's cut
+
+
+def run(state, seconds: float, hz: float = 30.0) -> None:
+    for _ in range(round(seconds * hz)):
+        step(state, EMPTY_FRAME, 1.0 / hz)
+
+
+def cells_of(state, node: int) -> np.ndarray:
+    g = state.cloth_unravel.shape[0]
+    return (derived(state).gcell_node == node).reshape(g, g)
+
+
+def test_an_outage_unravels_over_seconds_and_its_time_is_recorded():
+    state = create_world(WORLD, QUIET)
+    node = int(np.argmax(np.bincount(derived(state).gcell_node)))
+    dark = cells_of(state, node)
+    state.capacity0[node] = 0.0  # the next cascade round fails it
+    run(state, 1.0 / 30.0)
+    assert not state.node_alive[node] and state.node_changed[node] == 0.0
+    assert state.cloth_unravel[dark].max() < 0.05  # nothing comes apart at once
+    run(state, 6.0)
+    assert state.cloth_unravel[dark].mean() > 0.8  # seconds later it has come apart
+    lit = ~state.node_alive[derived(state).gcell_node].reshape(dark.shape)
+    assert state.cloth_unravel[~lit].max() == 0.0  # lit cloth never unravels
+    assert np.array_equal(state.cloth_scar, state.cloth_unravel)
+
+
+def test_unravelled_neighbours_speed_the_fraying():
+    # The whole city dark; one row of cloth already unravelled. A cell beside it frays
+    # faster than a cell far from any damage: damage spreads from where it began.
+    state = create_world(WORLD, QUIET)
+    darken(state, np.arange(WORLD.nodes))
+    state.cloth_unravel[10, 10:13] = 1.0
+    run(state, 0.3)
+    u = state.cloth_unravel
+    assert u[11, 11] > 1.5 * u[25, 25] > 0.0
+
+
+def test_repair_reweaves_but_the_scar_stays_and_gold_needs_a_bond():
+    state = create_world(WORLD, QUIET)
+    node = int(np.argmax(np.bincount(derived(state).gcell_node)))
+    dark = cells_of(state, node)
+    darken(state, [node])
+    run(state, 6.0)
+    state.node_alive[node] = True  # repaired by hand: the test sets it back
+    state.node_changed[node] = state.time
+    # A divided, cold city: re-woven, scarred, not gilded.
+    state.sentiment[:, 2] = 0.05  # no empathy
+    run(state, 12.0)
+    assert state.cloth_unravel[dark].max() < 0.05
+    assert state.cloth_scar[dark].min() > 0.8
+    assert state.cloth_gold[dark].max() < 0.05
+    # The same cloth in a city that has come together: gold fills the scar, within it.
+    united = state
+    united.sentiment[:] = united.sentiment.mean(axis=0)
+    united.sentiment[:, 1] = 0.1  # calm
+    united.sentiment[:, 2] = 0.95  # empathic
+    united.anchor_rate[:] = 0.0
+    run(united, 30.0)
+    gold = united.cloth_gold[dark]
+    assert gold.mean() > 0.5
+    assert np.all(united.cloth_gold <= united.cloth_scar + 1e-6)
+    assert not sanity_problems(united)
+
+
+def test_the_cloth_does_not_depend_on_the_tick_rate():
+    def after(hz: float) -> np.ndarray:
+        state = create_world(WORLD, QUIET)
+        darken(state, [3, 4, 5, 11])
+        run(state, 2.0, hz)
+        return state.cloth_unravel
+
+    a, b = after(30.0), after(60.0)
+    assert np.abs(a - b).max() < 0.08  # same rates per second, sampled finer
+
+
+def test_the_cloth_is_part_of_the_hashed_snapshotted_state(tmp_path):
+    state = create_world(WORLD, QUIET)
+    darken(state, [7])
+    run(state, 1.0)
+    before = state_hash(state)
+    state.cloth_scar[0, 0] += 0.5
+    assert state_hash(state) != before
+    again = load_snapshot(save_snapshot(state, tmp_path / "s.npz"))
+    assert state_hash(again) == state_hash(state)
+    assert np.array_equal(again.node_changed, state.node_changed)
+    assert state.node_changed[0] == NEVER or state.node_changed[0] >= 0
+
+
+V2_SNAPSHOT = Path(__file__).parent / "data" / "state-v2.npz"
+
+
+def test_a_version_2_snapshot_resumes_with_its_outage_unravelled(tmp_path):
+    # Written by format version 2 (no cloth) from a 16-node world at tick 9 with 12 nodes
+    # down after a cascade.
+    s = load_snapshot(V2_SNAPSHOT)
+    assert s.tick == 9 and int((~s.node_alive).sum()) == 12
+    g = s.cloth_unravel.shape[0]
+    dark = ~s.node_alive[derived(s).gcell_node].reshape(g, g)
+    assert np.all(s.cloth_unravel[dark] == 1.0) and np.all(s.cloth_unravel[~dark] == 0.0)
+    assert np.array_equal(s.cloth_scar, s.cloth_unravel) and not s.cloth_gold.any()
+    assert np.all(s.node_changed[~s.node_alive] == s.time)
+    assert np.all(s.node_changed[s.node_alive] == NEVER)
+    assert not sanity_problems(s)
+    again = load_snapshot(save_snapshot(s, tmp_path / "v3.npz"))  # written as version 3
+    for _ in range(60):
+        step(s, EMPTY_FRAME, 1 / 30)
+        step(again, EMPTY_FRAME, 1 / 30)
+    assert state_hash(s) == state_hash(again)
+    # Damage in a version-2 file is still caught by version 2's hash.
+    with np.load(V2_SNAPSHOT) as data:
+        arrays = {k: data[k].copy() for k in data.files}
+    arrays["growth_v"][0, 0] += 0.25
+    damaged = tmp_path / "damaged-v2.npz"
+    np.savez(damaged, **arrays)
+    with pytest.raises(SnapshotError, match="damaged"):
+        load_snapshot(damaged)
