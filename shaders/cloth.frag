@@ -185,7 +185,7 @@ void main() {
     vec3 yarn_a = saturate_colour(base, 0.9 + 0.4 * trust) * (0.85 + 0.6 * hope) * (0.8 + 0.4 * wealth);
     vec3 yarn_b = mix(yarn_a, vec3(luma(yarn_a)) * vec3(1.1, 1.0, 0.85), 0.3) * 1.1;
     vec3 weft = mix(yarn_a, yarn_b, step(0.65, pick_h)) * (0.88 + 0.24 * hash12(vec2(j, seg + 0.3)));
-    weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.5 * smoothstep(0.35, 0.9, anger), pick_h));
+    weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.3 * smoothstep(0.35, 0.9, anger), pick_h));
     if (wrong > 0.5) {
         weft = mix(u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * 1.1, vec3(0.85, 0.88, 0.95), 0.25);
     }
@@ -207,9 +207,9 @@ void main() {
         over = 1.0; left = 1.0; right = 1.0;                           // a float: skipped warps
     }
     float fxp = fx;
-    if (s == 0) {                                  // weft-faced tabby: staggered oval pips
+    if (s == 0) {                 // weft-faced tabby: a continuous pick rising over each warp
         fxp = fract(p.x + 0.5 * mod(j, 2.0));
-        over = 1.0; left = 0.0; right = 0.0;
+        over = 1.0; left = 1.0; right = 1.0;
     }
 
     // Unravelling: where the cloth comes away, picks are missing to the bare warp; their ends
@@ -231,8 +231,8 @@ void main() {
     }
     // Kintsugi: the mended cloth's cracks, polygonal like broken ware, filled with gold.
     float crack = gold > 0.02 && mended > 0.5 ? crack_distance(p * vec2(0.09, 0.18)) : 1.0;
-    float vein_w = 0.015 + 0.06 * gold;
-    float vein = (1.0 - smoothstep(vein_w, vein_w + 0.03 + fw * 0.1, crack)) * step(0.03, gold) * mended;
+    float vein_w = 0.05 * smoothstep(0.15, 0.7, gold);
+    float vein = (1.0 - smoothstep(vein_w, vein_w + 0.03 + fw * 0.1, crack)) * step(0.005, vein_w) * mended;
 
     // Gold brocade: a supplementary weft in zigzags across every border as the city bonds.
     float band = 1.0 - smoothstep(0.6, 1.0, dist / (1.0 + 2.0 * u_gild));
@@ -249,7 +249,7 @@ void main() {
     vec3 colour_weft = weft;
     float metallic = 0.0;
     if (vein > 0.5 || brocade > 0.5 || rally > 0.5) {
-        colour_weft = rally > 0.5 ? mix(metal, vec3(1.6, 1.5, 1.3), 0.45) : metal;
+        colour_weft = rally > 0.5 ? GOLD * 1.15 : metal;
         metallic = 1.0; over = 1.0;
     }
 
@@ -266,9 +266,11 @@ void main() {
     // footprint keeps each thread's coverage (and the cloth's mean brightness) unchanged.
     float weft_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
     weft_cov *= 1.0 - snapped * (1.0 - smoothstep(0.1, 0.45, abs(fxp - 0.5)));
-    float dip_l = left > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.35, fxp);
-    float dip_r = right > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.35, 1.0 - fxp);
-    float ends = max(dip_l, dip_r);
+    // Where a float ends the weft dips under a warp; a packed pick also swells and sinks
+    // gently over each warp it crosses (the over-and-under you see in the light).
+    float dip_l = left > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, fxp);
+    float dip_r = right > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, 1.0 - fxp);
+    float ends = max(dip_l, dip_r) * 0.6 + 0.12 * (0.5 + 0.5 * cos(6.2832 * fxp));
     float hy = thread_height(sy);
     vec3 n_weft = normalize(vec3((dip_r - dip_l) * 0.9, sy * 0.95, hy + 0.15));
     float wx = (fx - 0.5) / 0.3;
@@ -283,7 +285,7 @@ void main() {
     float sheen_w = (0.08 + 0.5 * trust * wealth + 1.5 * metallic) * ply;
     float dw = max(dot(n_weft, LIGHT), 0.0);
     float spw = pow(max(dot(n_weft, half_v), 0.0), gloss_exp);
-    vec3 lit_weft = colour_weft * (0.45 + 0.7 * dw) * (1.0 - 0.4 * ends)
+    vec3 lit_weft = colour_weft * (0.45 + 0.7 * dw) * (1.0 - 0.45 * ends)
                   + mix(colour_weft, vec3(1.0), 0.45 - 0.3 * metallic) * spw * sheen_w;
     float dwp = max(dot(n_warp, LIGHT), 0.0);
     vec3 lit_warp = warp_yarn * (0.25 + 0.75 * dwp);
@@ -302,6 +304,19 @@ void main() {
     float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.12, hash12(vec2(i, floor(p.y / 9.0))));
     vec3 bare = mix(WALL, LINEN * (0.35 + 0.5 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(i, 7.0))), bare_cov);
     cloth = mix(cloth, bare, gone);
+    // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
+    // memory is smooth at this scale, so this pixel's unravelling stands for the rows above;
+    // their own thresholds decide which of them still hold).
+    if (gone > 0.5 && QUALITY >= 1) {
+        float j1 = j - 1.0 - step(0.5, hash12(vec2(floor(p.x * 2.0), j)));
+        float thr1 = 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j1 * 1.31));
+        float strand_x = (hash12(vec2(floor(p.x * 2.0), j1)) - 0.5) * 0.6;
+        float wave = 0.12 * sin((p.y - j1) * 3.0 + hash12(vec2(i, j1)) * 6.0);
+        float sx = abs(fract(p.x * 2.0) - 0.5 - strand_x - wave) / 0.09;
+        float hang = step(unravel, thr1) * step(hash12(vec2(floor(p.x * 2.0) + 0.5, j1)), 0.45);
+        float cov = (1.0 - smoothstep(1.0 - aa * 3.0, 1.0 + aa * 3.0, sx)) * hang;
+        cloth = mix(cloth, weft * (0.3 + 0.5 * thread_height(min(sx, 1.0))), cov);
+    }
     vec3 burnt = vec3(0.08, 0.035, 0.015);
     float scorch = loose * (1.0 - gone) * smoothstep(0.05, 0.4, spark) * (1.0 - powered);
     cloth = mix(cloth, burnt * (0.5 + 0.5 * hy), scorch * 0.8);
@@ -309,8 +324,9 @@ void main() {
     ember *= 0.65 + 0.35 * sin(u_audio_time * 1.3 + j * 0.7 + p.x * 0.2);
 
     // The yarns' mean, for footprints too large to show single threads.
-    float mean_cov = mix(0.55, 0.85, wealth);
-    vec3 mean_cloth = mix(backing, mix(colour_weft, warp_yarn, s == 0 ? 0.05 : 0.3) * (0.3 + 0.85 * 0.6), mean_cov);
+    // (Calibrated against the area average of the detailed cloth at 4x the size.)
+    float mean_cov = mix(0.72, 0.92, wealth);
+    vec3 mean_cloth = mix(backing, mix(colour_weft, warp_yarn, s == 0 ? 0.05 : 0.25) * 0.9, mean_cov);
     mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.3, 0.3), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
@@ -342,11 +358,12 @@ void main() {
     // Embroidery: growth worked in raised French knots, denser where the canopy thrives,
     // each with its shade down-light.
     float v = cl.r;
-    float density = smoothstep(0.2, 0.36, v) * 0.35 * powered;
+    float density = smoothstep(0.22, 0.36, v) * 0.45 * powered;
+    vec2 kcell = floor(vec2(p.x, p.y * 0.5));
     float kx = fract(p.x) - 0.5;
-    float ky = (fract(p.y) - 0.5) * 0.5;
+    float ky = (fract(p.y * 0.5) - 0.5);
     float kr = length(vec2(kx, ky)) / 0.42;
-    float has_knot = step(hash12(vec2(i * 1.7, j * 0.9) + 3.0), density);
+    float has_knot = step(hash12(kcell * vec2(1.7, 0.9) + 3.0), density);
     if (has_knot > 0.5) {
         vec3 floss = mix(yarn_a * 1.15 + vec3(0.05, 0.03, 0.0), vec3(0.95, 0.55, 0.5), clamp(empathy * 1.2 - 0.4, 0.0, 0.6));
         floss = mix(floss, GOLD, u_gild * 0.4) * (0.5 + 0.5 * hope);

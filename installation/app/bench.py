@@ -84,13 +84,15 @@ SIM_TARGETS = {
 }
 
 
-def _render_fps(size: tuple[int, int], frames: int, ctx) -> tuple[float, float]:
+def _render_fps(
+    size: tuple[int, int], frames: int, ctx, quality: str = "full"
+) -> tuple[float, float]:
     """Frames per second of simulate+upload+draw+readback, and of the GL part alone."""
     from installation.inputs import EMPTY_FRAME as empty
-    from installation.render.tapestry import Tapestry
+    from installation.render.tapestry import Look, Tapestry
 
     state = create_world(WorldConfig(), ModelConfig())
-    tap = Tapestry(ctx, size)
+    tap = Tapestry(ctx, size, look=Look.tier(quality))
     tap.upload(state)
     tap.draw()
     tap.read()
@@ -142,7 +144,8 @@ def _pipeline_fps(size: tuple[int, int], frames: int, ctx, tmp: str, threaded: b
 
 
 def bench_render(quick: bool = False) -> dict[str, float | str]:
-    """Render, encode and whole-pipeline frames per second at 1280x720 and 1920x1080."""
+    """Render, encode and whole-pipeline frames per second at 1280x720 and 1920x1080 (the
+    full look), and the draft tier's GL-only frames per second at 1280x720."""
     import tempfile
 
     from installation.render.context import create_headless_context, describe
@@ -157,6 +160,9 @@ def bench_render(quick: bool = False) -> dict[str, float | str]:
             render_fps, gl_fps = _render_fps(size, n, ctx)
             out[f"render_fps{label}"] = round(render_fps, 2)
             out[f"gl_only_fps{label}"] = round(gl_fps, 2)
+            if not label:
+                # The draft tier, for slow renderers (its cost is what the tier promises).
+                out["gl_only_fps_draft"] = round(_render_fps(size, n, ctx, "draft")[1], 2)
             out[f"encode_fps{label}"] = round(_encode_fps(size, n * 2, ctx, tmp), 2)
             out[f"pipeline_fps{label}"] = round(_pipeline_fps(size, n, ctx, tmp, True), 2)
             out[f"pipeline_serial_fps{label}"] = round(_pipeline_fps(size, n, ctx, tmp, False), 2)

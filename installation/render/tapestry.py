@@ -54,7 +54,9 @@ class Look:
     """Artistic constants of the tapestry.
 
     Attributes:
-        rows: weft rows (picks) over the picture's height; ART.md asks for 120 to 400.
+        rows: weft rows (picks) over the cloth's height: 104 over 0.855 of the picture is
+            about 122 over its height, the coarse end of ART.md's 120 to 400, so threads
+            read from across a dark room and at 960x540.
         cord: half width of the heaviest Neural Cloud cord, canopy units.
         bloom_threshold: brightness above which light blooms.
         bloom_strength: how strongly bloom is added.

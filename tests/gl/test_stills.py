@@ -29,7 +29,7 @@ def test_act_marks_follow_the_seeds_own_acts():
     dt = 1.0 / sketch.world.tick_hz
     wanted = sorted((round(t / dt), label) for t, label, _ in marks)
     seen = {}
-    for tick in range(wanted[-1][0]):
+    for _ in range(wanted[-1][0]):
         step(state, sketch.score.frame(state.tick, dt), dt)
         for w, label in wanted:
             if state.tick == w:

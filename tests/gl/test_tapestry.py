@@ -87,11 +87,24 @@ def test_calm_city_and_city_in_outage_differ_at_a_glance(story_stills):
     # An outage darkens the cloth markedly.
     assert dark.mean() < 0.8 * calm.mean()
 
-    # Unity binds the districts in gold: more warm (red > blue) highlights than at the rally.
-    def gold(img):
-        return float(((img[..., 0] > 150) & (img[..., 0] > img[..., 2] + 60)).mean())
+    # The emergence is high key: brighter than the rally.
+    assert united.mean() > 1.1 * calm.mean()
 
-    assert gold(united) > gold(calm) * 1.5
+
+def test_unity_gilds_the_cloth(ctx):
+    # Unity binds the districts in gold (kintsugi veins, brocade, gilded cords): at 640x360,
+    # where the veins are drawn, many more bright gold pixels than at the rally, whose
+    # yellow district is gold-coloured too (hence a ratio, not an absence).
+    sketch = load_sketch("verdantia")
+    (_, calm), (_, united) = render_stills(
+        sketch, [(9.0, "rally"), (70.0, "emergence")], None, size=(640, 360), ctx=ctx
+    )
+
+    def gold(img: np.ndarray) -> float:
+        r, g, b = (img[..., c].astype(np.float64) for c in range(3))
+        return float(((r > 200) & (g > 160) & (b < 140)).mean())
+
+    assert gold(united) > gold(calm) * 1.4
 
 
 def test_two_renders_give_identical_frames(ctx):
@@ -110,9 +123,12 @@ def test_resolution_independence(ctx):
     sketch = load_sketch("verdantia")
     ((_, small),) = render_stills(sketch, [(2.0, "")], None, size=(320, 180), ctx=ctx)
     ((_, large),) = render_stills(sketch, [(2.0, "")], None, size=(1280, 720), ctx=ctx)
-    # The same picture at four times the size: compare after averaging 4x4 blocks.
-    down = large.reshape(180, 4, 320, 4, 3).mean(axis=(1, 3))
-    assert np.abs(down - small.astype(np.float64)).mean() < 20.0
+    # The same picture at four times the size. At 320x180 a pick is under a pixel, so the
+    # cloth shows its yarns' mean colour; at 1280x720 the threads are drawn. Over blocks of
+    # about 2.7 picks (4x4 small pixels, 16x16 large) the two agree within 14 levels (the
+    # weave's own texture at that scale), and their mean brightness within 4.
+    assert np.abs(_box(large, 16) - _box(small, 4)).mean() < 14.0
+    assert np.abs(large.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 4.0
 
 
 def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):

@@ -101,7 +101,8 @@ def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(x
         second = xserver.screenshot(tmp_path / "b.png")
         for shot in (first, second):
             lit = shot[shot.max(axis=2) > 12]
-            assert len(lit) > 480 * 270 * 0.8, "the windows show nothing"
+            # The cloth covers about 80% of each picture; its rod, fringe and the wall are dark.
+            assert len(lit) > 480 * 270 * 0.6, "the windows show nothing"
             assert len(np.unique(lit[::5], axis=0)) > 200, "the picture is flat"
         assert np.abs(first.astype(int) - second.astype(int)).mean() > 0.05, "frozen picture"
         xserver.keys("Escape")  # gallery mode: no effect
