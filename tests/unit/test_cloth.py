@@ -4,12 +4,9 @@ follows repair, scars stay, gold fills them only as the city bonds; all of it is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
-from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
+from installation.app.snapshots import load_snapshot, save_snapshot
 from installation.config import ModelConfig, WorldConfig
 from installation.inputs import EMPTY_FRAME
 from installation.simulation import create_world, state_hash, step
@@ -114,33 +111,3 @@ def test_the_cloth_is_part_of_the_hashed_snapshotted_state(tmp_path):
     assert state_hash(again) == state_hash(state)
     assert np.array_equal(again.node_changed, state.node_changed)
     assert state.node_changed[0] == NEVER or state.node_changed[0] >= 0
-
-
-V2_SNAPSHOT = Path(__file__).parent / "data" / "state-v2.npz"
-
-
-def test_a_version_2_snapshot_resumes_with_its_outage_unravelled(tmp_path):
-    # Written by format version 2 (no cloth) from a 16-node world at tick 9 with 12 nodes
-    # down after a cascade.
-    s = load_snapshot(V2_SNAPSHOT)
-    assert s.tick == 9 and int((~s.node_alive).sum()) == 12
-    g = s.cloth_unravel.shape[0]
-    dark = ~s.node_alive[derived(s).gcell_node].reshape(g, g)
-    assert np.all(s.cloth_unravel[dark] == 1.0) and np.all(s.cloth_unravel[~dark] == 0.0)
-    assert np.array_equal(s.cloth_scar, s.cloth_unravel) and not s.cloth_gold.any()
-    assert np.all(s.node_changed[~s.node_alive] == s.time)
-    assert np.all(s.node_changed[s.node_alive] == NEVER)
-    assert not sanity_problems(s)
-    again = load_snapshot(save_snapshot(s, tmp_path / "v3.npz"))  # written as version 3
-    for _ in range(60):
-        step(s, EMPTY_FRAME, 1 / 30)
-        step(again, EMPTY_FRAME, 1 / 30)
-    assert state_hash(s) == state_hash(again)
-    # Damage in a version-2 file is still caught by version 2's hash.
-    with np.load(V2_SNAPSHOT) as data:
-        arrays = {k: data[k].copy() for k in data.files}
-    arrays["growth_v"][0, 0] += 0.25
-    damaged = tmp_path / "damaged-v2.npz"
-    np.savez(damaged, **arrays)
-    with pytest.raises(SnapshotError, match="damaged"):
-        load_snapshot(damaged)

@@ -102,16 +102,42 @@ def test_a_version_1_snapshot_resumes_upgraded(tmp_path):
     assert np.array_equal(s.transit_alive, s.node_alive)  # v1 always re-routed at once
     assert s.cascade_carry == 0.0 and s.counters.cascade_round == 0
     assert not sanity_problems(s)
-    again = load_snapshot(save_snapshot(s, tmp_path / "v2.npz"))  # written as version 2
+    _resumes_exactly_and_catches_damage(s, V1_SNAPSHOT, "sentiment", tmp_path)
+
+
+V2_SNAPSHOT = Path(__file__).parent / "data" / "state-v2.npz"
+
+
+def test_a_version_2_snapshot_resumes_with_its_outage_unravelled(tmp_path):
+    # Written by format version 2 (no cloth) from a 16-node world at tick 9 with 12 nodes
+    # down after a cascade.
+    from installation.simulation.cloth import NEVER
+    from installation.simulation.state import derived
+
+    s = load_snapshot(V2_SNAPSHOT)
+    assert s.tick == 9 and int((~s.node_alive).sum()) == 12
+    g = s.cloth_unravel.shape[0]
+    dark = ~s.node_alive[derived(s).gcell_node].reshape(g, g)
+    assert np.all(s.cloth_unravel[dark] == 1.0) and np.all(s.cloth_unravel[~dark] == 0.0)
+    assert np.array_equal(s.cloth_scar, s.cloth_unravel) and not s.cloth_gold.any()
+    assert np.all(s.node_changed[~s.node_alive] == s.time)
+    assert np.all(s.node_changed[s.node_alive] == NEVER)
+    assert not sanity_problems(s)
+    _resumes_exactly_and_catches_damage(s, V2_SNAPSHOT, "growth_v", tmp_path)
+
+
+def _resumes_exactly_and_catches_damage(state, path: Path, field: str, tmp_path) -> None:
+    """An upgraded old snapshot, re-saved in today's format, continues bit-identically; and
+    damage to ``field`` in the old file is still caught by the old format's own hash."""
+    again = load_snapshot(save_snapshot(state, tmp_path / "resaved.npz"))
     for _ in range(60):
-        step(s, EMPTY_FRAME, 1 / 30)
+        step(state, EMPTY_FRAME, 1 / 30)
         step(again, EMPTY_FRAME, 1 / 30)
-    assert state_hash(s) == state_hash(again)
-    # Damage in a version-1 file is still caught by version 1's hash.
-    with np.load(V1_SNAPSHOT) as data:
+    assert state_hash(state) == state_hash(again)
+    with np.load(path) as data:
         arrays = {k: data[k].copy() for k in data.files}
-    arrays["sentiment"][0, 0] += 0.25
-    damaged = tmp_path / "damaged-v1.npz"
+    arrays[field].flat[0] += 0.25
+    damaged = tmp_path / f"damaged-{path.name}"
     np.savez(damaged, **arrays)
     with pytest.raises(SnapshotError, match="damaged"):
         load_snapshot(damaged)
