@@ -184,14 +184,18 @@ void main() {
     float pick_h = hash12(vec2(j * 0.71, float(comm) + floor(p.x / 5.0) * 0.13));
     vec3 yarn_a = saturate_colour(base, 0.9 + 0.4 * trust) * (0.85 + 0.6 * hope) * (0.8 + 0.4 * wealth);
     vec3 yarn_b = mix(yarn_a, vec3(luma(yarn_a)) * vec3(1.1, 1.0, 0.85), 0.3) * 1.1;
-    vec3 weft = mix(yarn_a, yarn_b, step(0.65, pick_h)) * (0.88 + 0.24 * hash12(vec2(j, seg + 0.3)));
+    // Hand-dyed, hand-spun: each stitch of the pick a little lighter or darker, thicker or
+    // thinner than the next (no two alike, so the cloth never reads as tiles).
+    float pip_h = hash12(vec2(i * 0.73, j * 1.13));
+    vec3 weft = mix(yarn_a, yarn_b, step(0.65, pick_h)) * (0.88 + 0.24 * hash12(vec2(j, seg + 0.3)))
+              * (0.9 + 0.2 * pip_h);
     weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.3 * smoothstep(0.35, 0.9, anger), pick_h));
     if (wrong > 0.5) {
         weft = mix(u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * 1.1, vec3(0.85, 0.88, 0.95), 0.25);
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
-    if (hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.45) {
+    if (hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.3) {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
@@ -208,7 +212,7 @@ void main() {
     }
     float fxp = fx;
     if (s == 0) {                 // weft-faced tabby: a continuous pick rising over each warp
-        fxp = fract(p.x + 0.5 * mod(j, 2.0));
+        fxp = fract(p.x + 0.5 * mod(j, 2.0) + (pip_h - 0.5) * 0.25);
         over = 1.0; left = 1.0; right = 1.0;
     }
 
@@ -231,7 +235,7 @@ void main() {
     }
     // Kintsugi: the mended cloth's cracks, polygonal like broken ware, filled with gold.
     float crack = gold > 0.02 && mended > 0.5 ? crack_distance(p * vec2(0.09, 0.18)) : 1.0;
-    float vein_w = 0.05 * smoothstep(0.15, 0.7, gold);
+    float vein_w = 0.035 * smoothstep(0.15, 0.7, gold);
     float vein = (1.0 - smoothstep(vein_w, vein_w + 0.03 + fw * 0.1, crack)) * step(0.005, vein_w) * mended;
 
     // Gold brocade: a supplementary weft in zigzags across every border as the city bonds.
@@ -254,7 +258,7 @@ void main() {
     }
 
     // Density: rich districts pack full, plump picks; poor ones thin, with the warp between.
-    float half_w = mix(0.4, 0.56, wealth) * (0.88 + 0.24 * hash12(vec2(j * 3.1, seg)));
+    float half_w = mix(0.4, 0.56, wealth) * (0.88 + 0.24 * hash12(vec2(j * 3.1, seg))) * (0.9 + 0.2 * pip_h);
     if (rally > 0.5) half_w = 0.56;
     half_w *= 1.0 - 0.55 * loose;
     half_w *= 1.0 - 0.3 * shear;              // a sheared band is pulled thin: gaps open
@@ -282,7 +286,7 @@ void main() {
     vec3 half_v = normalize(LIGHT + vec3(0.0, 0.0, 1.0));
     float gloss_exp = mix(10.0, 4.0, clamp(fw * 2.5, 0.0, 1.0));
     float ply = 0.7 + 0.3 * sin(6.2832 * (fxp * 2.2 + sy * 0.45 + j * 0.37));
-    float sheen_w = (0.08 + 0.5 * trust * wealth + 1.5 * metallic) * ply;
+    float sheen_w = (0.08 + 0.5 * trust * wealth * (0.4 + 1.2 * pip_h) + 1.5 * metallic) * ply;
     float dw = max(dot(n_weft, LIGHT), 0.0);
     float spw = pow(max(dot(n_weft, half_v), 0.0), gloss_exp);
     vec3 lit_weft = colour_weft * (0.45 + 0.7 * dw) * (1.0 - 0.45 * ends)
@@ -336,7 +340,7 @@ void main() {
         cloth *= slub * mix(1.0, fuzz, detail);
     }
     // Where the power has failed the cloth falls dark at once, before it comes apart.
-    vec3 colour = mix(mean_cloth, cloth, detail) * mix(0.3, 1.0, powered);
+    vec3 colour = mix(mean_cloth, cloth, detail) * mix(0.38, 1.0, powered);
 
     // Darning: while damage is mended, the neighbours' yarns fill it as darned patches, a
     // plain weave in another district's colour (every district lends a hand); gold takes
