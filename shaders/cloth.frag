@@ -132,7 +132,7 @@ void main() {
 
     // The cloth's memory follows the nodes' districts; a gentle domain warp lets its edges
     // wander like torn and mended cloth instead of following the grid.
-    vec2 warp = vec2(sin(c.y * 23.0 + 2.0 * sin(c.x * 17.0)), sin(c.x * 19.0 + 2.0 * sin(c.y * 13.0))) * 0.012
+    vec2 warp = vec2(sin(c.y * 23.0 + c.x * 7.0), sin(c.x * 19.0 - c.y * 5.0)) * 0.014
               + vec2(sin(c.y * 61.0 + c.x * 9.0), sin(c.x * 57.0 - c.y * 7.0)) * 0.005;
     vec4 cl = texture(u_cloth, c + warp);     // growth v, unravel, scar, gold
     vec4 sent = texture(u_sentiment, c);
@@ -145,7 +145,8 @@ void main() {
 
     // The beaten weft undulates, more where anger pulls the threads tight; each pick sits a
     // little off its neighbours (hand work).
-    p.y += (noise2(vec2(p.x * 0.09, p.y * 0.06)) - 0.5) * (0.6 + 0.9 * anger + 1.6 * u_glitch);
+    float wave = sin(p.x * 0.11 + p.y * 0.031) * sin(p.x * 0.043 - p.y * 0.071);
+    p.y += wave * 0.5 * (0.6 + 0.9 * anger + 1.6 * u_glitch);
     float j = floor(p.y);
     float fy = fract(p.y);
     p.x += (hash12(vec2(j, 1.9)) - 0.5) * 0.3;
@@ -155,13 +156,16 @@ void main() {
     float band_j = floor(j / 3.0);
     float seg = floor(p.x / 7.0 + hash12(vec2(band_j, 3.7)) * 3.0);
     float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered;
-    float shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-    p.x += shear * (1.0 + floor(hash12(vec2(seg, band_j)) * 2.0));
+    float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0;
+    if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
+        shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
+        p.x += shear * (1.0 + floor(hash12(vec2(seg, band_j)) * 2.0));
+        e_hash = hash12(vec2(seg * 1.7, j + 0.5));
+        wrong = step(1.0 - 0.15 * unease, e_hash);
+        snapped = step(1.0 - 0.18 * unease, hash12(vec2(floor(p.x) * 0.5, j * 2.1))) * step(0.5, unease);
+    }
     float i = floor(p.x);
     float fx = fract(p.x);
-    float e_hash = hash12(vec2(seg * 1.7, j + 0.5));
-    float wrong = step(1.0 - 0.15 * unease, e_hash);
-    float snapped = step(1.0 - 0.18 * unease, hash12(vec2(i * 0.5, j * 2.1))) * step(0.5, unease);
 
     // The pip (stitch) this pixel belongs to, and the community whose yarn it carries:
     // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
@@ -195,7 +199,7 @@ void main() {
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
-    if (hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.3) {
+    if (u_mix > 0.0 && hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.3) {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
@@ -264,7 +268,7 @@ void main() {
     half_w *= 1.0 - 0.3 * shear;              // a sheared band is pulled thin: gaps open
     float aa = max(fw * 1.5, 0.14);   // soft edges: the yarn's fuzz
     // Loose ends sag below their row.
-    float sag = loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j));
+    float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
     float sy = (fy - 0.5 - sag) / half_w;
     // Edge transitions are centred on the thread's edge, so widening them to filter a large
     // footprint keeps each thread's coverage (and the cloth's mean brightness) unchanged.
@@ -334,10 +338,9 @@ void main() {
     mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.3, 0.3), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
-        // Slub and fibre: the hand-spun yarn thickens, thins and fuzzes along its length.
+        // Slub: the hand-spun yarn thickens and thins along its length.
         float slub = 0.86 + 0.14 * (1.0 + sin(p.x * 3.1 + j * 2.3) * sin(p.x * 1.3 - j * 0.7));
-        float fuzz = 0.9 + 0.2 * hash12(vec2(floor(p.x * 7.0), floor(p.y * 3.0)));
-        cloth *= slub * mix(1.0, fuzz, detail);
+        cloth *= slub;
     }
     // Where the power has failed the cloth falls dark at once, before it comes apart.
     vec3 colour = mix(mean_cloth, cloth, detail) * mix(0.38, 1.0, powered);
