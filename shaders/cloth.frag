@@ -119,8 +119,10 @@ void main() {
 
     // The selvedges wander a little where the weft turns; outside them, the wall.
     float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / (u_rows * cloth_aspect * 0.5);
+    // (Derivatives are taken before any branch that differs between pixels.)
+    float fw_x = max(fwidth(c.x * u_rows * cloth_aspect * 0.5), 1e-4);
     if (c.y < 0.0 || c.y > 1.0 || c.x < selv || c.x > 1.0 + selv) {
-        vec4 o = outside(q, c, fwidth(c.x * u_rows * cloth_aspect * 0.5));
+        vec4 o = outside(q, c, fw_x);
         // The cloth's soft shadow on the wall, down-light of it.
         vec2 sc = picture_to_canopy(q - vec2(0.012, 0.016));
         vec2 inside = step(vec2(0.0), sc) * step(sc, vec2(1.0));
@@ -351,15 +353,15 @@ void main() {
     float front = smoothstep(0.1, 0.2, scar - unravel) * (1.0 - smoothstep(0.35, 0.5, scar - unravel));
     float darn_area = max(smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone), front) * (1.0 - smoothstep(0.15, 0.5, gold));
     if (darn_area > 0.01) {
-        vec2 patch = floor(c * vec2(11.0, 7.0) + warp * 40.0);
-        int helper = (own + 1 + int(hash12(patch) * 5.0)) % max(u_communities, 1);
+        vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
+        int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
         float dx_ = abs(fract(p.x * 2.0) - 0.5) / 0.32;
         float dy_ = abs(fract(p.y * 1.0) - 0.5) / 0.4;
         bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
         vec3 yarn = u_colours[helper] * (0.7 + 0.5 * hope) * (0.35 + 0.75 * sh);
-        colour = mix(colour, mix(yarn * 0.3, yarn, cov), darn_area * step(0.35, hash12(patch + 0.5)) * mix(0.7, 1.0, detail));
+        colour = mix(colour, mix(yarn * 0.3, yarn, cov), darn_area * step(0.35, hash12(patch_cell + 0.5)) * mix(0.7, 1.0, detail));
     }
 
     // Embroidery: growth worked in raised French knots, denser where the canopy thrives,
@@ -375,7 +377,7 @@ void main() {
         vec3 floss = mix(yarn_a * 1.15 + vec3(0.05, 0.03, 0.0), vec3(0.95, 0.55, 0.5), clamp(empathy * 1.2 - 0.4, 0.0, 0.6));
         floss = mix(floss, GOLD, u_gild * 0.4) * (0.5 + 0.5 * hope);
         vec3 kn = normalize(vec3(kx / 0.42, ky / 0.42, thread_height(min(kr, 1.0)) + 0.05));
-        float turns = 0.8 + 0.2 * sin(atan(ky, kx) * 5.0 + kr * 8.0);
+        float turns = 0.8 + 0.2 * sin(atan(ky, kx + 1e-6) * 5.0 + kr * 8.0);
         vec3 knot = floss * (0.25 + 0.95 * max(dot(kn, LIGHT), 0.0)) * turns;
         float cov = 1.0 - smoothstep(0.85, 1.0, kr);
         float shade = (1.0 - smoothstep(0.6, 1.3, length(vec2(kx - 0.12, ky - 0.1)) / 0.42)) * 0.5;

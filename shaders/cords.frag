@@ -6,9 +6,9 @@
 #include "common.glsl"
 #include "cloth.glsl"
 in vec2 v_local;
-in vec4 v_state;
-in float v_length;
-in float v_knot;
+flat in vec4 v_state;
+flat in float v_length;
+flat in float v_knot;
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
 out vec4 f_colour;
@@ -31,7 +31,7 @@ void main() {
         float diff = max(dot(n, LIGHT), 0.0);
         float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
         // A wound knot: turns of thread around the dome.
-        float turns = 0.6 + 0.4 * sin(atan(q.y, q.x) * 7.0 + r * 9.0);
+        float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
         vec3 silver = vec3(0.62, 0.66, 0.72);
         vec3 metal = mix(silver, GOLD, u_cord_gild);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5

@@ -9,9 +9,9 @@ in vec4 in_state;           // alive, load, health, spark
 uniform float u_thickness;  // half width of the heaviest cord, canopy units
 uniform float u_shadow;     // 0: the cords, 1: their shadows
 out vec2 v_local;           // across (x, in half widths) and along (y, in half widths)
-out vec4 v_state;
-out float v_length;         // half the cord's length, in half widths
-out float v_knot;
+flat out vec4 v_state;
+flat out float v_length;    // half the cord's length, in half widths
+flat out float v_knot;
 
 void main() {
     vec2 a = in_segment.xy;

@@ -272,25 +272,34 @@ def render_stills(
 ) -> list[tuple[Path | None, np.ndarray]]:
     """Render frames at the given times in one pass; write them as PNGs when ``folder`` is
     given (named ``<n>-<label>.png``). A frame depends only on the state and the clocks, so
-    only the wanted frames are drawn; the others are simulated."""
+    only the wanted frames are drawn; the others are simulated.
+
+    Returns:
+        (path or None, frame) per entry of ``times``, in the order given (two times on the
+        same frame give that frame twice).
+    """
     ctx = ctx or create_headless_context()
-    wanted = {round(t * fps): (i, label) for i, (t, label) in enumerate(times)}
+    wanted: dict[int, list[int]] = {}
+    for i, (t, _) in enumerate(times):
+        wanted.setdefault(round(t * fps), []).append(i)
     last = max(wanted) if wanted else 0
 
     def needed(k: int) -> bool:
         return k in wanted
 
-    out: list[tuple[Path | None, np.ndarray]] = []
+    out: list[tuple[Path | None, np.ndarray] | None] = [None] * len(times)
     shots = frames(sketch, size, fps, last + 1, ctx, seed=seed, draw=needed, look=look)
     for k, frame in enumerate(shots):
-        if k in wanted and frame is not None:
-            i, label = wanted[k]
+        if frame is None:
+            continue
+        for i in wanted.get(k, ()):
+            label = times[i][1]
             path = None
             if folder is not None:
                 name = f"{i + 1}-{label.replace(' ', '-')}.png" if label else f"{i + 1}.png"
                 path = write_png(Path(folder) / name, frame)
-            out.append((path, frame))
-    return out
+            out[i] = (path, frame)
+    return [shot for shot in out if shot is not None]
 
 
 __all__ = [

@@ -105,6 +105,9 @@ class Tapestry:
         self.size = (int(size[0]), int(size[1]))
         self.look = look
         defines = {"QUALITY": 1 if look.quality == "full" else 0}
+        # (A library without the define compiles the full tier: the shaders default to it.)
+        if library is not None and library.defines.get("QUALITY", 1) != defines["QUALITY"]:
+            raise ValueError("the shader library was compiled for another quality tier")
         self.library = library or ShaderLibrary(ctx, PROGRAMS, SHADER_DIR, defines=defines)
         self.overlay = TextOverlay(ctx, self.library)
         self.frame = 0

@@ -6,7 +6,15 @@ import numpy as np
 
 from installation.simulation.state import State
 
-_UNIT_ARRAYS = ("sentiment", "anchor", "growth_u", "growth_v")
+_UNIT_ARRAYS = (
+    "sentiment",
+    "anchor",
+    "growth_u",
+    "growth_v",
+    "cloth_unravel",
+    "cloth_scar",
+    "cloth_gold",
+)
 
 
 def sanity_problems(state: State) -> list[str]:

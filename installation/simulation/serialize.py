@@ -109,19 +109,21 @@ def _upgrade_v2(
     try:
         alive = np.asarray(arrays["node_alive"], dtype=bool)
         cell_node = np.asarray(arrays["cell_node"])
-        g = int(np.asarray(arrays["growth_u"]).shape[0])
+        growth = np.asarray(arrays["growth_u"])
         time = float(meta["scalars"]["time"])
+        if alive.ndim != 1 or cell_node.ndim != 2 or growth.ndim != 2:
+            raise ValueError("arrays of the wrong shape")
+        if growth.shape[0] != growth.shape[1]:
+            raise ValueError("a growth grid that is not square")
+        g = int(growth.shape[0])
         h, w = cell_node.shape
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise StateFormatError(f"damaged metadata ({exc})") from None
-    # The node serving each growth cell, as build_derived finds it.
-    centres = (np.arange(g) + 0.5) / g
-    rows = np.minimum((centres * h).astype(np.int64), h - 1)
-    cols = np.minimum((centres * w).astype(np.int64), w - 1)
-    try:
+        # The node serving each growth cell, as build_derived finds it.
+        centres = (np.arange(g) + 0.5) / g
+        rows = np.minimum((centres * h).astype(np.int64), h - 1)
+        cols = np.minimum((centres * w).astype(np.int64), w - 1)
         dark = ~alive[cell_node[np.ix_(rows, cols)]]
-    except IndexError as exc:
-        raise StateFormatError(f"damaged arrays ({exc})") from None
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise StateFormatError(f"damaged metadata or arrays ({exc})") from None
     cloth = new_cloth(g, len(alive))
     cloth["cloth_unravel"][dark] = 1.0
     cloth["cloth_scar"][dark] = 1.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from installation.app.cli import main
-from installation.app.offline import act_marks
+from installation.app.offline import act_marks, render_stills
 from installation.app.sketch import load_sketch
 from installation.outputs.png import decode_png
 from installation.outputs.sheet import contact_sheet
@@ -65,3 +65,14 @@ def test_canopy_stills_writes_each_act_and_a_contact_sheet(tmp_path, capsys):
     sheet = decode_png((tmp_path / "contact-sheet.png").read_bytes())
     assert sheet.shape[1] > 3 * 192 * 0.9  # three columns at the default width
     assert "contact-sheet.png" in capsys.readouterr().out
+
+
+def test_stills_come_back_in_the_order_asked_even_on_one_frame(ctx):
+    sketch = load_sketch("verdantia")
+    shots = render_stills(
+        sketch, [(1.0, "late"), (0.5, "early"), (0.51, "again")], None, size=(64, 36), ctx=ctx
+    )
+    assert len(shots) == 3
+    late, early, again = (frame for _, frame in shots)
+    assert np.array_equal(early, again)  # 0.5 s and 0.51 s are one frame at 30 fps
+    assert not np.array_equal(late, early)

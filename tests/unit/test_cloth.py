@@ -46,8 +46,8 @@ def test_an_outage_unravels_over_seconds_and_its_time_is_recorded():
     assert state.cloth_unravel[dark].max() < 0.05  # nothing comes apart at once
     run(state, 6.0)
     assert state.cloth_unravel[dark].mean() > 0.8  # seconds later it has come apart
-    lit = ~state.node_alive[derived(state).gcell_node].reshape(dark.shape)
-    assert state.cloth_unravel[~lit].max() == 0.0  # lit cloth never unravels
+    lit = state.node_alive[derived(state).gcell_node].reshape(dark.shape)
+    assert state.cloth_unravel[lit].max() == 0.0  # lit cloth never unravels
     assert np.array_equal(state.cloth_scar, state.cloth_unravel)
 
 
@@ -110,4 +110,4 @@ def test_the_cloth_is_part_of_the_hashed_snapshotted_state(tmp_path):
     again = load_snapshot(save_snapshot(state, tmp_path / "s.npz"))
     assert state_hash(again) == state_hash(state)
     assert np.array_equal(again.node_changed, state.node_changed)
-    assert state.node_changed[0] == NEVER or state.node_changed[0] >= 0
+    assert state.node_changed[7] == NEVER  # darkened by hand: no failure was recorded
