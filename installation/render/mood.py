@@ -14,8 +14,8 @@ import numpy as np
 
 from installation.simulation import State
 from installation.simulation.fields import sentiment_field
-from installation.simulation.indices import access
-from installation.simulation.state import EMPATHY, HOPE, TRUST, derived
+from installation.simulation.indices import access, community_mean
+from installation.simulation.state import EMPATHY, HOPE, TRUST
 
 
 def _smooth(lo: float, hi: float, x: float) -> float:
@@ -87,19 +87,8 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
             first channel), to find the focal point without recomputing it.
     """
     ix = state.indices
-    d = derived(state)
-    k = len(d.members)
-    means = (
-        np.stack(
-            [
-                np.bincount(state.cit_home, weights=state.sentiment[:, c], minlength=k)
-                for c in range(4)
-            ]
-        )
-        / d.comm_citizens
-    )
-    empathy = float(means[EMPATHY].mean())
-    trust = float(means[TRUST].mean())
+    empathy = float(community_mean(state, EMPATHY).mean())
+    trust = float(community_mean(state, TRUST).mean())
     outage = ix.outage
     alive = state.node_alive
     weak = alive & (state.node_health < 0.97)
@@ -125,6 +114,8 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
         * (1.0 - gild)
         * (1.0 - _smooth(0.0, 0.08, outage))
     )
+    # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
+    trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     focus, kind = _focus(state, hope_field)
     strength = 0.75 if kind == 1 else 0.3 + 0.5 * rally + 0.2 * gild
     shares = state.shares / max(float(state.shares.max()), 1e-12)
@@ -134,8 +125,8 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
         warmth=float(np.clip(warmth, -1.0, 1.0)),
         saturation=float(saturation),
         gild=float(gild),
-        gilded_cords=float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark)),
-        mix=float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark)),
+        gilded_cords=trusting_bond,
+        mix=trusting_bond,
         glitch=float(glitch),
         rally=float(rally),
         focus=focus,

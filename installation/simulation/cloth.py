@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from installation.simulation.indices import community_mean
 from installation.simulation.state import EMPATHY, State, derived
 
 UNRAVEL_RATE = 0.9
@@ -74,9 +75,7 @@ def weave_cloth(state: State, dt: float) -> None:
     fade = np.float32(math.exp(-dt / SCAR_MEMORY_S))
     np.maximum(state.cloth_scar * fade, u, out=state.cloth_scar)
     # Gold: the bond of a united, empathic city, and hands helping, fill what was re-woven.
-    k = len(d.members)
-    emp = np.bincount(state.cit_home, weights=state.sentiment[:, EMPATHY], minlength=k)
-    empathy = float((emp / d.comm_citizens).mean())
+    empathy = float(community_mean(state, EMPATHY).mean())
     bond = state.indices.unity * empathy
     room = np.maximum(state.cloth_scar - u, 0.0)
     gold = state.cloth_gold

@@ -31,6 +31,15 @@ def access(state: State) -> np.ndarray:
     return (state.cells_kn @ state.node_alive.astype(np.float64)) / d.comm_cells
 
 
+def community_mean(state: State, dim: int) -> np.ndarray:
+    """(K,) float64 each community's mean of one sentiment dimension (``HOPE`` .. ``TRUST``)."""
+    d = derived(state)
+    k = len(d.members)
+    return (
+        np.bincount(state.cit_home, weights=state.sentiment[:, dim], minlength=k) / d.comm_citizens
+    )
+
+
 def outage_share(state: State) -> float:
     """Share of canopy cells whose node has failed."""
     d = derived(state)

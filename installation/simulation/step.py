@@ -26,7 +26,7 @@ from installation.inputs.frame import (
     Touch,
 )
 from installation.simulation.cloth import weave_cloth
-from installation.simulation.indices import access, update_indices
+from installation.simulation.indices import access, community_mean, update_indices
 from installation.simulation.models import (
     deffuant_pairs,
     gray_scott_step,
@@ -331,9 +331,7 @@ def _neural_cloud(state: State, dt: float) -> int:
     # Repairs: faster with unity and with visitors' help.
     dead = ~state.node_alive
     if dead.any():
-        k = len(d.members)
-        emp = np.bincount(state.cit_home, weights=state.sentiment[:, EMPATHY], minlength=k)
-        emp = (emp / d.comm_citizens)[state.node_comm]
+        emp = community_mean(state, EMPATHY)[state.node_comm]
         rate = model.repair_rate * (
             1.0 + model.repair_unity * state.indices.unity + model.repair_empathy * emp
         )
@@ -393,8 +391,7 @@ def _sentiment(state: State, dt: float) -> None:
     x = state.sentiment
     n = len(x)
     # Community empathy widens each community's confidence bound.
-    k = len(d.members)
-    emp = np.bincount(state.cit_home, weights=x[:, EMPATHY], minlength=k) / d.comm_citizens
+    emp = community_mean(state, EMPATHY)
     eps_comm = (model.confidence_min + model.confidence_gain * emp).astype(np.float32)
 
     # Drift: darkness drains hope and trust and feeds anger; light lets a community return to
