@@ -604,19 +604,17 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_still(args: argparse.Namespace) -> int:
     from installation.app.offline import render_stills
     from installation.app.sketch import load_sketch
+    from installation.outputs.png import write_png
     from installation.render.tapestry import Look
 
     sketch = load_sketch(args.sketch)
-    if args.seed is not None:
-        import dataclasses
-
-        sketch = dataclasses.replace(
-            sketch, world=dataclasses.replace(sketch.world, seed=args.seed)
-        )
-    from installation.outputs.png import write_png
-
     ((_, frame),) = render_stills(
-        sketch, [(args.at, "")], None, size=args.size, look=Look.tier(args.quality)
+        sketch,
+        [(args.at, "")],
+        None,
+        size=args.size,
+        seed=args.seed,
+        look=Look.tier(args.quality),
     )
     write_png(args.output, frame)
     print(f"wrote {args.output} ({args.size[0]}x{args.size[1]}, t={args.at:g} s)")

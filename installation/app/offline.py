@@ -47,6 +47,14 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _start(sketch: Sketch, seed: int | None) -> State:
+    """The state a sketch starts from (its recorded start, or a new world, ``seed`` given)."""
+    if sketch.start is not None:
+        return sketch.start()
+    world = sketch.world if seed is None else replace(sketch.world, seed=seed)
+    return create_world(world, sketch.model)
+
+
 def frames(
     sketch: Sketch,
     size: tuple[int, int],
@@ -74,11 +82,10 @@ def frames(
             yielded as None.
         look: the look (quality tier) of the tapestry created here; full when None.
     """
-    world = sketch.world if seed is None else replace(sketch.world, seed=seed)
-    state = sketch.start() if sketch.start is not None else create_world(world, sketch.model)
-    dt = 1.0 / world.tick_hz
+    state = _start(sketch, seed)
+    dt = 1.0 / sketch.world.tick_hz
     source = FrameTime(fps)
-    clock = FixedStepClock(world.tick_hz, source, max_catchup=10**9)
+    clock = FixedStepClock(sketch.world.tick_hz, source, max_catchup=10**9)
     own = tapestry is None
     tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:
@@ -230,9 +237,8 @@ def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str,
         (time, label, found) per mark; ``found`` is False for a story act this city never
         reaches within the sketch's length (the mark is then left where it was).
     """
-    world = sketch.world if seed is None else replace(sketch.world, seed=seed)
-    state = sketch.start() if sketch.start is not None else create_world(world, sketch.model)
-    dt = 1.0 / world.tick_hz
+    state = _start(sketch, seed)
+    dt = 1.0 / sketch.world.tick_hz
     end = max([sketch.seconds, *(t for t, _ in sketch.acts)])
     spans: list[tuple[int, float, float]] = []  # (act, start, end)
     act, since = state.indices.act, state.time

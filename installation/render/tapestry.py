@@ -74,12 +74,14 @@ class Look:
     scale: float = 1.0
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
+    def __post_init__(self) -> None:
+        if self.quality not in QUALITIES:
+            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, not {self.quality!r}")
+
     @classmethod
     def tier(cls, quality: str) -> Look:
         """The look of a quality tier (``QUALITIES``)."""
-        if quality not in QUALITIES:
-            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, not {quality!r}")
-        return cls() if quality == "full" else cls(quality="draft", scale=0.5, rows=80.0)
+        return cls() if quality == "full" else cls(quality=quality, scale=0.5, rows=80.0)
 
 
 class Tapestry:
@@ -99,8 +101,6 @@ class Tapestry:
         library: ShaderLibrary | None = None,
         look: Look = Look(),
     ) -> None:
-        if look.quality not in QUALITIES:
-            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}")
         self.ctx = ctx
         self.size = (int(size[0]), int(size[1]))
         self.look = look
