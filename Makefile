@@ -1,7 +1,11 @@
 # Canopy: two commands on a fresh Debian machine.
 #   make run   set-up, then the gallery show on the built-in default config
 #   make test  set-up, then the whole test suite
-.PHONY: run test setup setup-test lint validate bench soak soak-show stills demo clean
+# On a gallery machine, as the kiosk user (README: "Installing on a gallery machine"):
+#   make install-gallery VENUE=hardware_config/gallery-example.toml
+#   make uninstall-gallery
+.PHONY: run test setup setup-test lint validate bench soak soak-show stills demo clean \
+	install-gallery uninstall-gallery
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -43,6 +47,13 @@ soak: setup
 
 soak-show: setup
 	$(CANOPY) soak --minutes 60
+
+# The installer runs the set-up itself (and checks the venue with the installed canopy).
+install-gallery:
+	bash scripts/install_gallery.sh "$(VENUE)"
+
+uninstall-gallery:
+	bash scripts/install_gallery.sh --uninstall
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 runtime_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libportaudio2 libasound2-plugins)
-test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps xdotool ffmpeg liblo-tools sox)
+# systemd: its systemd-analyze checks the gallery unit that scripts/install_gallery.sh writes.
+test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps xdotool ffmpeg liblo-tools sox systemd)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 
@@ -41,13 +42,31 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 1
 fi
 
-stamp=.venv/.installed-$mode
-if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && [ "$stamp" -nt constraints.txt ]; then
-    exit 0
+# The stamp records what was installed: a hash of the two files that decide it. When it
+# matches, pip is not run at all, so `make run` works offline on a gallery machine once set
+# up (pip would reach for the index even with everything installed). A test set-up installs
+# everything a run needs, so its stamp serves a run too.
+key="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+stamp=".venv/.installed-$mode"
+current() {  # $1: a stamp file
+    [ -f "$1" ] || return 1
+    [ "$(cat "$1")" = "$key" ] && return 0
+    # A stamp from before stamps held the hash is empty: trust it as the old rule did (newer
+    # than both files) and upgrade it, rather than reinstalling on every machine once.
+    if [ ! -s "$1" ] && [ "$1" -nt pyproject.toml ] && [ "$1" -nt constraints.txt ]; then
+        echo "$key" >"$1"
+        return 0
+    fi
+    return 1
+}
+if [ -x .venv/bin/python ]; then
+    if current "$stamp" || { [ "$mode" = run ] && current .venv/.installed-test; }; then
+        exit 0
+    fi
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 extra=""
 [ "$mode" = test ] && extra="[test]"
 echo "setup: installing Python dependencies into .venv/ (locked by constraints.txt)"
 .venv/bin/python -m pip install -q -c constraints.txt -e ".$extra"
-touch "$stamp"
+echo "$key" >"$stamp"

@@ -104,3 +104,36 @@ class Xvfb:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+def free_tcp_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(port: int, path: str = "/health") -> dict:
+    """GET a JSON document from the show's status endpoint on loopback."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def wait_health(port: int, predicate, timeout: float = 30.0) -> dict:
+    """Poll ``/health`` until ``predicate(health)`` holds; fail the test after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            last = get_json(port)
+            if predicate(last):
+                return last
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"health never satisfied the test: {last}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from installation.config import QUALITIES, ConfigError, load_config
 from installation.inputs import EMPTY_FRAME
+from installation.outputs.presets import DEFAULT_PRESET, X264_PRESETS
 from installation.simulation import ACT_NAMES, State, create_world, state_hash, step
 from installation.timing import FixedStepClock, WallTime
 
@@ -188,19 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--audio", type=Path, help="a sound file to mux in (e.g. a journal's WAV)")
     r.add_argument(
         "--preset",
-        default="veryfast",
-        choices=(
-            "ultrafast",
-            "superfast",
-            "veryfast",
-            "faster",
-            "fast",
-            "medium",
-            "slow",
-            "slower",
-            "veryslow",
-        ),
-        help="x264 speed preset (.mp4)",
+        default=DEFAULT_PRESET,
+        choices=X264_PRESETS,
+        help=f"x264 speed preset (.mp4; default {DEFAULT_PRESET}: cheap encoding keeps the "
+        "renderer busy on a small machine; slower presets make smaller files)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
@@ -398,12 +390,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    import dataclasses
+    from installation.app.venue_check import check_venue
 
     config = load_config(args.file)
-    print(f"# {args.file or 'built-in default'}: valid")
-    for f in dataclasses.fields(config):
-        print(f"{f.name} = {getattr(config, f.name)}")
+    # Warnings about this machine (a missing screen or microphone) leave the status at 0:
+    # the venue is valid, and the show falls back and says so.
+    print(check_venue(config, str(args.file or "built-in default")), flush=True)
     return 0
 
 
@@ -411,9 +403,14 @@ def _venue(args: argparse.Namespace):
     """The venue file with the command line's overrides."""
     import dataclasses
 
+    from installation.config.schema import host_problem
+
     config = load_config(args.config)
     osc = config.osc
     if getattr(args, "osc_host", None) is not None:
+        why = host_problem(args.osc_host)
+        if why:
+            raise UsageError(f"--osc-host: {why}")
         osc = dataclasses.replace(osc, host=args.osc_host)
     if getattr(args, "osc_port", None) is not None:
         osc = dataclasses.replace(osc, port=args.osc_port)
@@ -425,13 +422,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from installation.app.live import Show, ShowOptions
     from installation.app.logs import setup_logging, stop_logging
+    from installation.config.paths import ensure_data_dir, resolve_data_dir
 
     config = _venue(args)
     headless = args.headless
     if not headless and not args.no_render and not os.environ.get("DISPLAY"):
         print("# no display server ($DISPLAY is not set): running headless", flush=True)
         headless = True
-    data_dir = args.data_dir or Path(config.show.data_dir)
+    # Created and tried here, before anything starts, so a bad folder is one line naming it
+    # (DataDirError is an OSError: main prints it) instead of an errno from deep inside.
+    data_dir = ensure_data_dir(resolve_data_dir(args.data_dir, config.show))
     handlers = setup_logging(data_dir / "logs", config.show.log_max_mb)
     try:
         show = Show(
@@ -460,13 +460,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         stop_logging(handlers)
     counts = result.osc_counts
     if counts:
+        # Every counter but these two counts messages dropped for one reason (a bundle is
+        # one datagram received but may hold several messages accepted, so the difference
+        # of the two is no count of anything).
+        reasons = {k: v for k, v in counts.items() if k not in ("received", "accepted") and v}
+        detail = ", ".join(
+            f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         print(
-            f"# osc: received {counts['received']}, accepted {counts['accepted']}, "
-            f"rejected {counts['received'] - counts['accepted']}, "
-            f"restarts {result.osc_restarts}"
+            f"# osc: received {counts.get('received', 0)}, accepted "
+            f"{counts.get('accepted', 0)}, rejected {sum(reasons.values())}"
+            + (f" ({detail})" if detail else "")
+            + f", restarts {result.osc_restarts}"
         )
     if result.snapshot is not None:
         print(f"# snapshot: {result.snapshot}")
+    elif show.snapshot_error:
+        print(f"# snapshot: none written at the stop ({show.snapshot_error})")
     print(
         f"# stopped by {result.stopped_by} at tick {result.state.tick}, "
         f"{result.frames} frames drawn, microphone {result.audio_state}"
@@ -511,7 +521,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     try:
         import pyglet
 
-        screens = pyglet.display.get_display().get_screens()
+        from installation.outputs.window import desktop_screens  # Xinerama's heads too
+
+        screens = desktop_screens(pyglet.display.get_display())
     except Exception as exc:
         print(f"  cannot reach the display server ({exc})")
         return 0
@@ -530,10 +542,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _journal_sketch(folder: Path):
-    """A recorded show as a sketch: its world, its inputs tick by tick, and its sound."""
-    import tempfile
-
+def _journal_sketch(folder: Path, scratch: Path):
+    """A recorded show as a sketch: its world, its inputs tick by tick, and its sound (joined
+    into one WAV in ``scratch``, a folder the caller removes)."""
     from installation.app.live import check_dynamics, journal_configs, journal_start
     from installation.app.sketch import Sketch
     from installation.inputs.journal import journal_audio, read_journal
@@ -543,9 +554,7 @@ def _journal_sketch(folder: Path):
     world, model = journal_configs(journal)
     start_tick = int(journal.header.get("start_tick", 0))
     seconds = ((journal.end or start_tick) - start_tick) / world.tick_hz
-    sound = journal_audio(
-        folder, world.tick_hz, Path(tempfile.mkdtemp()) / "sound.wav", start_tick=start_tick
-    )
+    sound = journal_audio(folder, world.tick_hz, scratch / "sound.wav", start_tick=start_tick)
     sketch = Sketch(
         name="journal",
         title=f"recorded show {folder}",
@@ -559,15 +568,31 @@ def _journal_sketch(folder: Path):
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="canopy-render-") as scratch:
+        return _render(args, Path(scratch))
+
+
+def _render(args: argparse.Namespace, scratch: Path) -> int:
+    """``canopy render``, with ``scratch`` for a journal's joined sound (removed after)."""
     from installation.app.offline import render_video
     from installation.app.sketch import load_sketch
     from installation.render.tapestry import Look
 
     audio = args.audio
+    if audio is not None:
+        from installation.outputs.png import OutputError
+        from installation.outputs.video import open_sound
+
+        try:  # before any frame is rendered: a wrong file is the operator's, name the option
+            open_sound(audio).close()
+        except OutputError as exc:
+            raise UsageError(f"--audio {exc}") from None
     if args.journal is not None:
         if args.sketch is not None:
             raise UsageError("--journal and --sketch are alternatives")
-        sketch, journal_sound = _journal_sketch(args.journal)
+        sketch, journal_sound = _journal_sketch(args.journal, scratch)
         audio = audio or journal_sound
     else:
         sketch = load_sketch(args.sketch)

@@ -33,11 +33,19 @@ import numpy as np
 
 from installation.app.memory import HeapTrim, heap_in_use, mb, rss_bytes
 from installation.app.schedule import Fader
-from installation.app.snapshots import SnapshotError, load_snapshot, save_snapshot
+from installation.app.snapshots import (
+    SnapshotError,
+    load_snapshot,
+    prune_snapshots,
+    remove_stale_temporaries,
+    save_snapshot,
+    snapshot_name,
+)
 from installation.app.status import Metric, StatusServer
 from installation.app.watchdog import Notifier
 from installation.config import Config, ModelConfig, WorldConfig
 from installation.config.keys import parse_chord
+from installation.config.paths import resolve_data_dir
 from installation.inputs.audio import MicInput, WavJournal
 from installation.inputs.frame import Event, InputFrame
 from installation.inputs.journal import Journal, JournalError, JournalWriter, read_journal
@@ -217,7 +225,7 @@ class Show:
     def __init__(self, config: Config, options: ShowOptions) -> None:
         self.config = config
         self.options = options
-        self.data_dir = Path(options.data_dir or config.show.data_dir)
+        self.data_dir = resolve_data_dir(options.data_dir, config.show)
         self.resumed_from: Path | None = None
         self.state = self._initial_state()
         # A resumed snapshot's world wins over the venue file's (it says so when they differ).
@@ -232,7 +240,7 @@ class Show:
         self.windows: Any = None
         self.status: StatusServer | None = None
         self.notifier = Notifier()
-        self.fader = Fader(config.schedule)
+        self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level
         self.frames = FrameTimes()
         self.phases = FramePhases()
         self.tick_rate = Rate(2.0)
@@ -261,16 +269,27 @@ class Show:
         self._last_tick_s = 0.0  # what the last tick cost: will the next fit the budget?
         self.inputs_dropped = 0
         self._stop = _StopFlag()
+        # Snapshots' health (snapshot, health, metrics): the cause while they fail (empty
+        # when the last one was written), and when the last good one was written.
+        self.snapshot_error = ""
+        self.last_good_snapshot_at: float | None = None
 
     # ------------------------------------------------------------------ start-up
 
     def _initial_state(self) -> State:
         """A new world, or with ``resume`` the newest snapshot that loads (an older one if
         the newest is damaged; a new world, with a warning, when there is none)."""
+        folder = self.data_dir / "snapshots"
+        # Temporaries of writes killed outright (SIGKILL, a power cut): 1-2 MB each.
+        for path in remove_stale_temporaries(folder):
+            log.info("removed %s, left by an interrupted snapshot write", path.name)
         if not self.options.resume:
             return create_world(self.config.world, self.config.model)
-        folder = self.data_dir / "snapshots"
+        # Newest first; a folder or link that happens to match is no snapshot.
         for path in sorted(folder.glob(SNAPSHOT_GLOB), reverse=True):
+            if not path.is_file():
+                log.warning("ignoring %s: not a snapshot file", path)
+                continue
             try:
                 state = load_snapshot(path)
             except SnapshotError as exc:
@@ -313,9 +332,16 @@ class Show:
     def _open_output(self) -> None:
         if not self.options.render:
             return
-        from installation.render.shaders import ShaderWatcher
+        from installation.render.shaders import ShaderWatcher, shader_dir_problem
         from installation.render.tapestry import Look, Tapestry
 
+        shader_dir = None
+        if self.config.show.shader_dir:
+            shader_dir = Path(self.config.show.shader_dir).expanduser().absolute()
+            problem = shader_dir_problem(shader_dir)
+            if problem:
+                # Still watched: files put there later (a mounted drive) are picked up.
+                log.error("%s; the show starts with the built-in shaders", problem)
         if self.options.headless:
             from installation.render.context import create_headless_context
 
@@ -328,13 +354,20 @@ class Show:
                 self.config.displays,
                 gallery=self.config.show.mode == "gallery",
                 quit_chord=parse_chord(self.config.show.quit_chord),
+                shader_dir=shader_dir,
             )
             ctx = self.windows.ctx
             size = self.windows.render_size(self.config.show.render_scale)
+        # The tapestry compiles (and at the end releases) its own shaders; resizes hand
+        # them on (``Tapestry.resized``).
         self.tapestry = Tapestry(
-            ctx, size, look=Look.tier(self.options.quality or self.config.show.quality)
+            ctx,
+            size,
+            look=Look.tier(self.options.quality or self.config.show.quality),
+            shader_dir=shader_dir,
         )
-        self._watcher = ShaderWatcher(self.tapestry.library)
+        presenters = self.windows.libraries() if self.windows is not None else []
+        self._watcher = ShaderWatcher(self.tapestry.library, *presenters)
         self._watcher.start()
 
     def _start_status(self) -> None:
@@ -343,7 +376,10 @@ class Show:
             port = self.config.show.status_port
         if not port:
             return
-        self.status = StatusServer(port, self.health, self.metrics)
+        show = self.config.show
+        self.status = StatusServer(
+            port, self.health, self.metrics, host=show.status_host, allowed=show.status_allowed
+        )
         try:
             self.status.start()
         except OSError as exc:
@@ -386,9 +422,11 @@ class Show:
             result.stopped_by = self._loop()
         finally:
             gc.unfreeze()
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-            self._shutdown(result)
+            try:
+                self._shutdown(result)  # a second Ctrl-C or SIGTERM does not cut it short
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
         return result
 
     def _loop(self) -> str:
@@ -534,7 +572,7 @@ class Show:
             if isinstance(r.item, Subscribe):
                 self.feedback.subscribe(r.host, r.item.port or r.port)
             elif isinstance(r.item, Unsubscribe):
-                self.feedback.unsubscribe(r.host, r.port)
+                self.feedback.unsubscribe(r.host, r.item.port)
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
                 if self.journal is not None:
@@ -617,12 +655,8 @@ class Show:
         self.run_due_ticks(frame_waiting=True)
 
     def _resize(self, size: tuple[int, int]) -> None:
-        from installation.render.tapestry import Tapestry
-
-        old = self.tapestry
-        self.tapestry = Tapestry(old.ctx, size, library=old.library, look=old.look)
-        self.tapestry.audio_time = old.audio_time
-        old.release()
+        # The new tapestry takes over the shaders (the watcher's library) and audio clock.
+        self.tapestry = self.tapestry.resized(size)
         self._uploaded_tick = -1
         log.info("rendering at %dx%d", *size)
 
@@ -657,6 +691,8 @@ class Show:
                 self._hud_at = 0.0
             elif action == "reload" and self.tapestry is not None:
                 swapped = self.tapestry.library.reload_all()
+                if self.windows is not None:
+                    swapped += self.windows.reload_shaders()
                 log.info("shaders reloaded: %s", ", ".join(swapped) or "none compiled")
             elif action == "screenshot":
                 self.screenshot()
@@ -683,26 +719,39 @@ class Show:
             self.journal = self.wav = None
 
     def snapshot(self) -> Path | None:
-        """Write a snapshot now (atomically) and prune old ones; None if it failed."""
+        """Write a snapshot now (atomically) and prune old ones; None if it failed.
+
+        Neither a failed write (a full disk: logged, and ``/health`` says so until a write
+        succeeds) nor pruning ever stops the show; pruning removes only the show's own
+        snapshot files, never the one just written, and stale temporaries of writes that
+        were killed.
+        """
         folder = self.data_dir / "snapshots"
         self.last_snapshot_at = t0 = time.monotonic()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            # UTC time first, so names sort by when they were written, whatever run wrote them.
-            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-            name = f"snapshot-{stamp}-tick{self.state.tick:010d}.npz"
-            path = save_snapshot(self.state, folder / name)
+            remove_stale_temporaries(folder)
+            path = save_snapshot(self.state, folder / snapshot_name(self.state.tick))
         except (SnapshotError, OSError) as exc:
-            log.error("snapshot failed, the show goes on: %s", exc)
+            # For /health, the cause alone: "[Errno 28] No space left on device".
+            self.snapshot_error = (
+                exc.reason
+                if isinstance(exc, SnapshotError)
+                else f"[Errno {exc.errno}] {exc.strerror or exc}"
+            )
+            log.error("snapshot failed: %s", exc)
             return None
+        if self.snapshot_error:
+            log.info("snapshots are written again (%s)", path.name)
+        self.snapshot_error = ""
         self.snapshots_written += 1
         self.last_snapshot = path
+        self.last_good_snapshot_at = time.monotonic()
         self.snapshot_ms_max = max(self.snapshot_ms_max, (time.monotonic() - t0) * 1e3)
         if self.journal is not None:
             self._record(self.journal.mark_snapshot, path.name, self.state.tick)
             self._record(self.journal.flush)
-        for old in sorted(folder.glob(SNAPSHOT_GLOB))[: -self.config.show.snapshots_kept]:
-            old.unlink(missing_ok=True)
+        prune_snapshots(folder, self.config.show.snapshots_kept, current=path)
         return path
 
     def screenshot(self) -> Path | None:
@@ -724,23 +773,27 @@ class Show:
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")
-        # Inputs that arrived before the stop are applied (and journaled) before the final
-        # snapshot, however many are waiting.
-        if not self.paused:
+        # The input processes stop first (each within a deadline, whatever state it is in),
+        # so that every input accepted before the stop is applied (and journaled) before the
+        # final snapshot, however many are waiting.
+        if self.osc is not None:
+            self._inbox.extend(self.osc.stop())
+            result.osc_counts = self.osc.counts()
+            result.osc_restarts = self.osc.restarts
+        if self.mic is not None:
+            result.audio_state = self.mic.state
+            self.mic.stop()
+        if self.paused:
+            self.ignored_paused += len(self._inbox)
+            self._inbox.clear()
+        else:
             self._apply_inbox(None)
         if self.options.snapshots:
             result.snapshot = self.snapshot()
         if self._watcher is not None:
             self._watcher.stop()
-        if self.osc is not None:
-            result.osc_counts = self.osc.counts()
-            result.osc_restarts = self.osc.restarts
-            self.osc.stop()
         if self.feedback is not None:
             self.feedback.close()
-        if self.mic is not None:
-            result.audio_state = self.mic.state
-            self.mic.stop()
         if self.wav is not None:
             self._record(self.wav.close)
         if self.journal is not None:
@@ -788,6 +841,9 @@ class Show:
 
     def health(self) -> dict[str, Any]:
         """The figures ``GET /health`` returns (also the HUD's)."""
+        from installation.app.logs import file_logging_problem
+        from installation.config import live_parameters
+
         now = time.monotonic()
         counts = self.osc.counts() if self.osc is not None else {}
         mic = self.mic
@@ -799,6 +855,11 @@ class Show:
             "level_db": round(float(sound.level_db), 1) if sound is not None else None,
         }
         problems = [self.recording_error] if self.recording_error else []
+        if self.snapshot_error:
+            problems.append(f"snapshots failing: {self.snapshot_error}")
+        logging_problem = file_logging_problem()
+        if logging_problem:
+            problems.append(logging_problem)
         if self.osc is not None and not self.osc.alive():
             problems.append("OSC input is down")
         if mic is not None and audio["state"] not in ("ok", "starting"):
@@ -815,7 +876,8 @@ class Show:
                     {"name": item.config.name, "found": item.found, "size": list(item.size)}
                 )
         status = "paused" if self.paused else ("degraded" if problems else "ok")
-        snap_age = None if self.last_snapshot is None else round(now - self.last_snapshot_at, 1)
+        good = self.last_good_snapshot_at
+        snap_age = None if good is None else round(now - good, 1)
         return {
             "status": status,
             "problems": problems,
@@ -829,7 +891,8 @@ class Show:
             "inputs": self.inputs_total,
             "inputs_per_s": round(self.input_rate.per_s(now), 1),
             "inputs_ignored_while_paused": self.ignored_paused,
-            "inputs_waiting": len(self._inbox),
+            # Arrived and not applied yet: the inbox, and bundles held for a future timetag.
+            "inputs_waiting": len(self._inbox) + (self.osc.waiting() if self.osc else 0),
             "inputs_dropped": self.inputs_dropped,
             "osc_rejected": sum(counts.get(r, 0) for r in REASONS),
             "osc": counts,
@@ -845,6 +908,11 @@ class Show:
             "heap_in_use_mb": mb(heap_in_use()),
             "last_snapshot": str(self.last_snapshot) if self.last_snapshot else None,
             "last_snapshot_age_s": snap_age,
+            "snapshot_error": self.snapshot_error or None,
+            # What controllers have tuned: the model's live keys as the city runs them now.
+            "live_parameters": {
+                name: getattr(self.state.model, name) for name in live_parameters()
+            },
             "indices": {
                 k: round(float(v), 4) if k != "act" else int(v)
                 for k, v in self.state.indices.as_dict().items()
@@ -861,12 +929,8 @@ class Show:
                 "canopy_uptime_seconds", "gauge", "Seconds since the show started.", h["uptime_s"]
             ),  # fmt: skip
             Metric("canopy_ticks_total", "counter", "Simulation ticks run.", h["tick"]),
-            Metric(
-                "canopy_frames_total",
-                "counter",
-                "Frames drawn.",
-                self.tapestry.frame if self.tapestry is not None else 0,
-            ),  # fmt: skip
+            # The show's own count: a resize's new tapestry restarts its frame counter.
+            Metric("canopy_frames_total", "counter", "Frames drawn.", self.frame_count),
             Metric("canopy_fps", "gauge", "Frames per second (last 2 s).", h["fps"]),
             Metric(
                 "canopy_frame_ms_p99",
@@ -896,6 +960,25 @@ class Show:
             Metric("canopy_open", "gauge", "1 during gallery hours.", float(h["open"])),
             Metric("canopy_fade", "gauge", "Picture brightness (gallery hours).", h["fade"]),
             Metric("canopy_snapshots_total", "counter", "Snapshots written.", h["snapshots"]),
+            Metric(
+                "canopy_last_snapshot_age_seconds",
+                "gauge",
+                "Seconds since the last good snapshot (since the start when none yet).",
+                round(time.monotonic() - (self.last_good_snapshot_at or self.started), 1),
+            ),
+            Metric(
+                "canopy_degraded",
+                "gauge",
+                "1 while /health lists problems.",
+                float(bool(h["problems"])),
+            ),
+            Metric(
+                "canopy_displays_found",
+                "gauge",
+                "Displays on their configured screen.",
+                sum(bool(d["found"]) for d in h["displays"]),
+            ),
+            Metric("canopy_gl_errors_total", "counter", "GL errors reported.", h["gl_errors"]),
             Metric(
                 "canopy_resident_memory_bytes",
                 "gauge",
@@ -951,17 +1034,21 @@ def run_show(config: Config, options: ShowOptions) -> ShowResult:
 
 
 def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
-    """The world and model a journal was recorded with."""
+    """The world and model a journal was recorded with, checked as a venue file's are.
 
-    def frozen(cls: type, values: dict) -> object:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    Raises:
+        JournalError: a header whose world or model the config schema refuses.
+    """
+    from installation.config import ConfigError, parse_config
 
+    header = journal.header
     try:
-        world = frozen(WorldConfig, journal.header["world"])
-        model = frozen(ModelConfig, journal.header["model"])
-    except (KeyError, TypeError) as exc:
-        raise JournalError(f"journal header is damaged ({exc})") from None
-    return world, model  # type: ignore[return-value]
+        config = parse_config(
+            {"world": header.get("world"), "model": header.get("model")}, "journal header"
+        )
+    except ConfigError as exc:
+        raise JournalError(f"damaged: {exc}") from None
+    return config.world, config.model
 
 
 def check_dynamics(journal: Journal) -> bool:
@@ -985,9 +1072,17 @@ def journal_start(folder: Path, journal: Journal) -> State:
     name = journal.header.get("start_snapshot")
     if name:
         try:
-            return load_snapshot(Path(folder) / name)
+            state = load_snapshot(Path(folder) / name)
         except SnapshotError as exc:
-            raise JournalError(f"the journal resumed from a snapshot that is gone: {exc}") from None
+            raise JournalError(
+                f"the journal resumed from a snapshot that is gone or damaged: {exc}"
+            ) from None
+        start = journal.header.get("start_tick", 0)
+        if state.tick != start:  # the journal's tick bounds were checked from its start
+            raise JournalError(
+                f"{Path(folder) / name} is of tick {state.tick}; the journal starts at {start}"
+            )
+        return state
     world, model = journal_configs(journal)
     return create_world(world, model)
 

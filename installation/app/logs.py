@@ -3,6 +3,10 @@
 The file (``<data_dir>/logs/canopy.log``, rotated by size, five old files kept) is what an
 operator or a log shipper reads after a week unattended; each line is one JSON object with
 the time, level, logger and message, plus any ``extra`` fields the call passed.
+
+A file that cannot be written (a full disk, a removed drive) never disturbs the show: the
+first failure prints one line on stderr, file logging stops, and the console carries on
+alone; ``file_logging_problem`` says so for ``/health``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,73 @@ import time
 from pathlib import Path
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_file_problem = ""  # why file logging stopped, for /health; empty while it works
+
+
+def file_logging_problem() -> str:
+    """Why the log file stopped being written (empty while it works)."""
+    return _file_problem
+
+
+class SafeFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating JSON log file, which gives up quietly when it cannot write.
+
+    Python's ``Handler.handleError`` prints a "Logging error" traceback to stderr for every
+    record that fails, which on a full disk is every record. This one prints one line the
+    first time, closes the file and drops every later record (the console handler still has
+    them); flushing and closing never raise.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopped = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.stopped:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)  # a formatting bug: logging's own report
+            return
+        self._stop(exc)
+
+    def flush(self) -> None:
+        if self.stopped:
+            return
+        try:
+            super().flush()
+        except OSError as exc:
+            self._stop(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            # Closing flushes what is buffered; the file is closed all the same.
+            self._stop(exc)
+            self.stream = None
+
+    def _stop(self, exc: OSError) -> None:
+        global _file_problem
+        if self.stopped:
+            return
+        self.stopped = True
+        why = exc.strerror or str(exc)
+        _file_problem = f"file logging stopped: {why}"
+        print(
+            f"canopy ERROR: cannot write {self.baseFilename} ({why}): file logging stopped; "
+            "logging to the console only",
+            file=sys.stderr,
+            flush=True,
+        )
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            try:
+                stream.close()  # what is buffered cannot be written; the descriptor is freed
+            except OSError:
+                pass
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +110,8 @@ class JsonFormatter(logging.Formatter):
 def setup_logging(log_dir: Path | None, max_mb: float = 16.0) -> list[logging.Handler]:
     """Route the ``installation`` loggers to stderr and, when ``log_dir`` is given, to the
     rotating JSON file; returns the handlers so ``stop_logging`` can remove them."""
+    global _file_problem
+    _file_problem = ""
     root = logging.getLogger("installation")
     root.setLevel(logging.INFO)
     handlers: list[logging.Handler] = []
@@ -47,7 +120,7 @@ def setup_logging(log_dir: Path | None, max_mb: float = 16.0) -> list[logging.Ha
     handlers.append(err)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.handlers.RotatingFileHandler(
+        fh = SafeFileHandler(
             log_dir / "canopy.log",
             maxBytes=int(max_mb * (1 << 20)),
             backupCount=5,
@@ -61,9 +134,17 @@ def setup_logging(log_dir: Path | None, max_mb: float = 16.0) -> list[logging.Ha
 
 
 def stop_logging(handlers: list[logging.Handler]) -> None:
-    """Flush, close and detach handlers from ``setup_logging``."""
+    """Detach, flush and close handlers from ``setup_logging``; never raises for a file
+    that cannot be written."""
     root = logging.getLogger("installation")
     for h in handlers:
-        h.flush()
         root.removeHandler(h)
-        h.close()
+        # A failing file (a full disk) must not turn a clean stop into an error.
+        try:
+            h.flush()
+        except OSError:
+            pass
+        try:
+            h.close()
+        except OSError:
+            pass

@@ -22,6 +22,7 @@ import numpy as np
 
 from installation.app.sketch import Sketch
 from installation.outputs.png import OutputError, write_png
+from installation.outputs.presets import DEFAULT_PRESET
 from installation.outputs.video import VideoWriter
 from installation.render.context import create_headless_context
 from installation.render.tapestry import Look, Tapestry
@@ -29,11 +30,6 @@ from installation.simulation import ACT_NAMES, State, create_world, step
 from installation.timing import FixedStepClock, FrameTime
 
 MAX_SIZE = (7680, 4320)
-DEFAULT_PRESET = "ultrafast"
-"""x264 preset for .mp4. On two cores llvmpipe and x264 share the CPU, so the pipeline can
-only approach the slower stage when encoding is cheap: ultrafast encodes tapestry frames at
-~72 fps at 1280x720 (veryfast ~27 fps) at a larger file size; pass --preset for smaller files
-or use .mov (ProRes) for masters."""
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -103,20 +103,26 @@ def random_packets(seed: int, count: int = 512) -> list[bytes]:
     return out
 
 
-def send_random(port: int, rate: float, stop: Any, sent: Any, seed: int = 0) -> None:
-    """Send ``random_packets`` at ``rate`` per second until ``stop`` is set (soak input).
+def send_random(
+    port: int, rate: float, lifeline: Any, sent: Any, parent_pid: int, seed: int = 0
+) -> None:
+    """Send ``random_packets`` at ``rate`` per second until its parent closes ``lifeline``
+    or dies (soak input; see ``inputs.processes``); ``sent`` is a lock-free shared count.
 
     In a gallery the controllers are other machines; here the sender shares the show's two
     cores, so it yields to everything else (nice 19) and the soak measures the show.
     """
     import os
 
+    from installation.inputs.processes import become_child, stop_requested
+
+    become_child(parent_pid)
     os.nice(19)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     packets = random_packets(seed)
     t0 = time.perf_counter()
     i = 0
-    while not stop.is_set():
+    while not (i % 64 == 0 and stop_requested(lifeline)):
         wait = t0 + i / rate - time.perf_counter()
         if wait > 0.0005:
             time.sleep(min(wait, 0.05))

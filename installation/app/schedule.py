@@ -47,20 +47,30 @@ def closed_level(schedule: ScheduleConfig) -> float:
 class Fader:
     """The picture's brightness, moving linearly towards open (1) or closed over ``fade_s``.
 
+    The fade is for the moments the hours change while the show runs. A show that starts
+    (or restarts, after a crash or a reboot) starts at the level the hours call for: during
+    closed hours it must not flash the full picture and then dim over ``fade_s``.
+
     Args:
         schedule: the venue's hours.
-        start_open: start at full brightness (True) or at the closed level.
+        when: local time the show starts at; the level is the scheduled one then. None: the
+            first ``update`` sets it from the time it is given (no fade).
     """
 
-    def __init__(self, schedule: ScheduleConfig, start_open: bool = True) -> None:
+    def __init__(self, schedule: ScheduleConfig, when: _dt.datetime | None = None) -> None:
         self.schedule = schedule
-        self.level = 1.0 if start_open else closed_level(schedule)
-        self.open = start_open
+        self._started = when is not None
+        self.open = True if when is None else is_open(schedule, when)
+        self.level = 1.0 if self.open else closed_level(schedule)
 
     def update(self, when: _dt.datetime, elapsed: float) -> float:
         """Advance by ``elapsed`` seconds at local time ``when``; returns the brightness."""
         self.open = is_open(self.schedule, when)
         target = 1.0 if self.open else closed_level(self.schedule)
+        if not self._started:  # the first look at the clock: start where the hours say
+            self._started = True
+            self.level = target
+            return self.level
         fade = self.schedule.fade_s
         step = 1.0 if fade <= 0 else max(elapsed, 0.0) / fade
         if self.level < target:

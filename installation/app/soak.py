@@ -1,7 +1,7 @@
 """``canopy soak``: the headless show at full speed under random OSC input, watched for the
 ways a gallery piece dies slowly — memory creeping up, NaN in the state, frames stalling.
 
-Checks (DESIGN.md, issue #5): resident memory grows less than 5% from the end of warm-up to
+Checks (docs/design.md, issue #5): resident memory grows less than 5% from the end of warm-up to
 the end; the state stays sane every second (``sanity_problems``); no gap between frames
 exceeds 100 ms.
 """
@@ -20,6 +20,7 @@ from installation.app.live import Show, ShowOptions
 from installation.app.memory import heap_in_use, mb, rss_bytes
 from installation.app.osc_sender import loopback_venue, send_random
 from installation.config import Config
+from installation.inputs.processes import stop_process
 from installation.simulation.sanity import sanity_problems
 
 MAX_GROWTH = 0.05
@@ -148,8 +149,11 @@ def run_soak(
                     problems.append(p)
 
     ctx = mp.get_context("spawn")
-    stop, sent = ctx.Event(), ctx.Value("q", 0)
-    sender = ctx.Process(target=send_random, args=(port, rate, stop, sent), daemon=True)
+    life_r, life_w = ctx.Pipe(duplex=False)
+    sent = ctx.RawValue("q", 0)
+    sender = ctx.Process(
+        target=send_random, args=(port, rate, life_r, sent, os.getpid()), daemon=True
+    )
     with tempfile.TemporaryDirectory() as tmp:
         options = ShowOptions(
             duration=seconds,
@@ -165,9 +169,7 @@ def run_soak(
             result = show.run()
         finally:
             pauses.stop()
-            stop.set()
-            if sender.pid is not None:
-                sender.join(timeout=5)
+            stop_process(sender if sender.pid is not None else None, life_w, None, grace=5.0)
     after = rss[:n_rss]
     k = max(1, len(after) // 10)
     base = float(np.median(after[:k])) if len(after) else float("nan")

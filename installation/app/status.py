@@ -1,19 +1,27 @@
 """The status endpoint: ``GET /health`` (JSON) and ``GET /metrics`` (Prometheus text).
 
-A tiny HTTP/1.0 server on a localhost port, polled by the show's loop (non-blocking
-sockets, no thread): it answers with the loop's own figures, so a show whose loop has frozen
-stops answering, which is what a monitor should see. Slow or broken clients are cut off
-after a short timeout and can never stall the show.
+A tiny HTTP/1.0 server, polled by the show's loop (non-blocking sockets, no thread): it
+answers with the loop's own figures, so a show whose loop has frozen stops answering, which
+is what a monitor should see. Slow or broken clients are cut off after a short timeout and
+can never stall the show.
+
+It listens on 127.0.0.1 unless the venue names another address (``[show] status_host``, e.g.
+``0.0.0.0`` so that the venue's Prometheus can scrape it). It is read-only, but a show's
+figures are still nobody else's business: a connection from outside the allowed networks
+(``[show] status_allowed``, loopback by default) is closed at once, unread, and counted
+(``canopy_status_refused_total`` in ``/metrics``; the first refusal from each address is
+logged).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -21,6 +29,10 @@ log = logging.getLogger(__name__)
 MAX_CLIENTS = 32
 MAX_REQUEST = 8192
 CLIENT_TIMEOUT_S = 2.0
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+# Refusals are logged once per address; this many addresses are remembered (a scan from
+# many addresses must not grow the show's memory or flood its log).
+MAX_REFUSED_LOGGED = 256
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,32 @@ class _Client:
         self.outbox = b""
 
 
+def allows(networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network], peer: str) -> bool:
+    """Whether the address ``peer`` is in one of ``networks`` (an IPv4 client of an IPv6
+    socket, ``::ffff:a.b.c.d``, is judged by its IPv4 address)."""
+    try:
+        addr = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return any(addr.version == net.version and addr in net for net in networks)
+
+
 class StatusServer:
     """Serves ``/health`` and ``/metrics`` from callbacks, one ``poll`` per loop iteration.
 
     Args:
-        port: the TCP port on 127.0.0.1.
+        port: the TCP port (0: any free one; ``port`` says which after ``start``).
         health: returns the JSON-ready health dict.
         metrics: returns the metrics.
+        host: the address to listen on (IPv4 or IPv6; '0.0.0.0' or '::' for every
+            interface).
+        allowed: CIDR networks whose connections are served; others are closed unread and
+            counted in ``refused``.
+
+    Raises:
+        ValueError: ``allowed`` holds something that is not a CIDR network.
     """
 
     def __init__(
@@ -79,10 +110,14 @@ class StatusServer:
         health: Callable[[], dict],
         metrics: Callable[[], list[Metric]],
         host: str = "127.0.0.1",
+        allowed: Sequence[str] = LOOPBACK,
     ) -> None:
         self.host, self.port = host, port
         self.health, self.metrics = health, metrics
+        self.allowed = [ipaddress.ip_network(n, strict=False) for n in allowed]
         self.requests = 0
+        self.refused = 0
+        self._refused_from: set[str] = set()
         self._listener: socket.socket | None = None
         self._clients: list[_Client] = []
 
@@ -92,9 +127,18 @@ class StatusServer:
         Raises:
             OSError: the port is in use or not allowed.
         """
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        try:
+            s = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:  # e.g. IPv6 disabled on this machine
+            raise OSError(
+                f"cannot serve status on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
+            if family == socket.AF_INET6:
+                # '::' takes IPv4 clients too (as ::ffff:a.b.c.d, judged by their IPv4).
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             s.bind((self.host, self.port))
             s.listen(16)
         except OSError as exc:
@@ -113,17 +157,34 @@ class StatusServer:
         now = time.monotonic()
         while len(self._clients) < MAX_CLIENTS:
             try:
-                conn, _ = self._listener.accept()
+                conn, peer = self._listener.accept()
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
                 break
+            if not allows(self.allowed, peer[0]):
+                self._refuse(conn, peer[0])
+                continue
             conn.setblocking(False)
             self._clients.append(_Client(conn, now))
         for c in list(self._clients):
             if not self._serve(c) or now - c.started > CLIENT_TIMEOUT_S:
                 c.sock.close()
                 self._clients.remove(c)
+
+    def _refuse(self, conn: socket.socket, peer: str) -> None:
+        """Close a connection from outside the allowed networks, unread; count it."""
+        self.refused += 1
+        conn.close()
+        if peer not in self._refused_from and len(self._refused_from) < MAX_REFUSED_LOGGED:
+            self._refused_from.add(peer)
+            allowed = ", ".join(str(n) for n in self.allowed)
+            log.warning(
+                "status endpoint: refused a connection from %s (not in show.status_allowed: "
+                "%s); further ones from it are only counted",
+                peer,
+                allowed,
+            )
 
     def _serve(self, c: _Client) -> bool:
         """Advance one client; False when it is finished."""
@@ -160,10 +221,16 @@ class StatusServer:
             body = json.dumps(self.health(), allow_nan=False, default=str) + "\n"
             return self._response(200, "application/json", body, head=method == "HEAD")
         if target == "/metrics":
+            own = Metric(
+                "canopy_status_refused_total",
+                "counter",
+                "Connections to the status endpoint from outside show.status_allowed, closed.",
+                self.refused,
+            )
             return self._response(
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",
-                prometheus_text(self.metrics()),
+                prometheus_text([*self.metrics(), own]),
                 head=method == "HEAD",
             )
         return self._response(404, "text/plain", "try /health or /metrics\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +201,13 @@ class DisplayConfig:
     size: tuple[int, ...] = opt(
         (1280, 720), "Window size [width, height] when windowed.", lo=64, hi=16384
     )
+    position: tuple[int, ...] = opt(
+        (),
+        "When windowed, [x, y] of the window's top-left corner in pixels from its screen's "
+        "top-left; empty = centred on the screen.",
+        lo=-65536,
+        hi=65536,
+    )
     view: tuple[float, ...] = opt(
         (0.0, 0.0, 1.0, 1.0),
         "Part of the tapestry this display shows, [x, y, width, height] as fractions from the "
@@ -214,6 +222,8 @@ class DisplayConfig:
             out.append(("size", "needs exactly two numbers: [width, height]"))
         if self.origin and len(self.origin) != 2:
             out.append(("origin", "needs exactly two numbers: [x, y]"))
+        if self.position and len(self.position) != 2:
+            out.append(("position", "needs exactly two numbers: [x, y]"))
         if len(self.view) != 4:
             out.append(("view", "needs four numbers: [x, y, width, height]"))
         elif (
@@ -245,6 +255,11 @@ class OscMapping:
     target: str = opt("", "The Canopy address it drives, e.g. '/canopy/push/empathy'.")
     in_range: tuple[float, ...] = opt((0.0, 1.0), "[low, high] the controller sends.")
     out_range: tuple[float, ...] = opt((0.0, 1.0), "[low, high] Canopy receives.")
+    on_release: bool = opt(
+        False,
+        "For a button mapped onto an action (`/canopy/repair`): also act when it is released "
+        "(its value back at `in_range`'s first end). Off: it acts on press only.",
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         out = []
@@ -281,6 +296,9 @@ class OscConfig:
 
     def problems(self) -> list[tuple[str, str]]:
         out = []
+        why = host_problem(self.host)
+        if why:
+            out.append(("host", why))
         for net in self.allowed_networks:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -290,6 +308,10 @@ class OscConfig:
             host, sep, port = target.rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 out.append(("feedback_targets", f"{target!r} is not 'host:port'"))
+                continue
+            why = host_problem(host)
+            if why:
+                out.append(("feedback_targets", f"{target!r}: the host {why}"))
         return out
 
 
@@ -322,6 +344,33 @@ class ScheduleConfig:
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def host_problem(text: str) -> str | None:
+    """Why ``text`` is neither an IP address nor a host name, or None when it is one.
+
+    Dotted numbers must be a real IPv4 address (``999.1.1.1`` is refused, not looked up as a
+    name: resolvers would treat it as one and fail only when the show starts). IPv6 is written
+    bare (``::1``), as the sockets take it.
+    """
+    if not text:
+        return "must not be empty; use an IP address like 127.0.0.1 or a host name"
+    try:
+        ipaddress.ip_address(text)
+        return None
+    except ValueError:
+        pass
+    if ":" in text or text.startswith("["):
+        return f"{text!r} is not a valid IPv6 address (write it bare, like ::1)"
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    if all(label.isdigit() for label in labels) or labels[-1].isdigit():
+        return f"{text!r} is not a valid IPv4 address (each of its 4 numbers is 0 to 255)"
+    if len(text) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return f"{text!r} is not an IP address or a host name"
+    return None
+
 
 def _parse_hhmm(text: str) -> int | None:
     """Minutes after midnight of 'HH:MM', or None when malformed."""
@@ -346,9 +395,31 @@ class ShowConfig:
         "Key chord that quits in gallery mode: modifiers (ctrl, shift, alt) and one key.",
     )
     status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0, hi=65535)
+    status_host: str = opt(
+        "127.0.0.1",
+        "Address the status endpoint listens on: an IP address, '0.0.0.0' (or '::') for "
+        "every interface, e.g. for a venue's Prometheus; it is read-only.",
+    )
+    status_allowed: tuple[str, ...] = opt(
+        ("127.0.0.0/8", "::1/128"),
+        "CIDR networks that may read the status endpoint; other connections are closed and "
+        "counted (canopy_status_refused_total).",
+    )
+    shader_dir: str = opt(
+        "",
+        "A folder of the venue's own shaders: a file there replaces the built-in one of the "
+        "same relative name (e.g. cloth.frag, include/common.glsl) and is hot-reloaded; "
+        "'~' is expanded, a relative path starts at the working directory; empty = none.",
+    )
     snapshot_minutes: float = opt(10.0, "Minutes between state snapshots.", lo=0.1, hi=1440.0)
     snapshots_kept: int = opt(3, "How many snapshots to keep (oldest deleted).", lo=1, hi=1000)
-    data_dir: str = opt("out/show", "Where snapshots, the journal and logs are written.")
+    data_dir: str = opt(
+        "",
+        "Where snapshots, the journal, screenshots and logs are written (`--data-dir` overrides "
+        "it; `~` is expanded, a relative path starts at the working directory). Empty: the "
+        "platform's state directory, `$STATE_DIRECTORY` under systemd, else "
+        "`$XDG_STATE_HOME/canopy`, else `~/.local/state/canopy`.",
+    )
     journal: bool = opt(
         False, "Record every input (and the microphone) in data_dir/journal by default."
     )
@@ -378,6 +449,15 @@ class ShowConfig:
             parse_chord(self.quit_chord)
         except ChordError as exc:
             return [("quit_chord", str(exc))]
+        try:
+            ipaddress.ip_address(self.status_host)
+        except ValueError:
+            return [("status_host", f"{self.status_host!r} is not an IP address like 0.0.0.0")]
+        for net in self.status_allowed:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                return [("status_allowed", f"{net!r} is not a CIDR network like 10.0.0.0/24")]
         return []
 
 

@@ -17,7 +17,6 @@ arrive for a quarter of a second the room counts as silent.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import time
 import wave
 from multiprocessing.connection import Connection
@@ -29,7 +28,7 @@ import numpy as np
 from installation.config import AudioConfig
 from installation.inputs.audio_features import FeatureTracker
 from installation.inputs.frame import RoomSound
-from installation.inputs.processes import stop_process
+from installation.inputs.processes import ChildProcess, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +109,12 @@ def _find_device(sd: Any, config: AudioConfig) -> tuple[str | None, str]:
     return (devices[0]["name"], "") if devices else (None, "no input device at all")
 
 
-def capture(config: AudioConfig, conn: Connection, stop: Any) -> None:
-    """The capture process: open the device, read blocks, send them; retry on loss."""
+def capture(conn: Connection, lifeline: Connection, ready: Any, config: AudioConfig) -> None:
+    """The capture process (see ``processes.ChildProcess``): open the device, read blocks,
+    send them; retry on loss; leave when the show closes ``lifeline`` or dies. It is ready at
+    once (it keeps trying devices by itself); without PortAudio it says so and ends, which
+    is final."""
+    ready.value = 1
 
     def report(state: str, message: str) -> None:
         conn.send(("state", state, message))
@@ -125,11 +128,11 @@ def capture(config: AudioConfig, conn: Connection, stop: Any) -> None:
         )
         return
     backoff = 1.0
-    while not stop.is_set():
+    while not stop_requested(lifeline):
         name, why = _find_device(sd, config)
         if name is None:
             report("no device", f"{why}; retrying in {backoff:g} s")
-            stop.wait(backoff)
+            stop_requested(lifeline, backoff)
             backoff = min(backoff * 2.0, BACKOFF_MAX_S)
             continue
         try:
@@ -143,15 +146,19 @@ def capture(config: AudioConfig, conn: Connection, stop: Any) -> None:
             stream.start()
         except Exception as exc:
             report("error", f"cannot open {name!r} ({exc}); retrying in {backoff:g} s")
-            stop.wait(backoff)
+            stop_requested(lifeline, backoff)
             backoff = min(backoff * 2.0, BACKOFF_MAX_S)
             continue
         report("ok", f"listening on {name!r}")
         backoff = 1.0
         try:
-            while not stop.is_set():
+            while not stop_requested(lifeline):
                 block, _overflowed = stream.read(BLOCK)
                 conn.send(("audio", block.copy()))
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError | ConnectionResetError):
+                raise  # the show is gone
+            report("lost", f"the input device stopped ({exc}); retrying")
         except Exception as exc:  # the device or the audio server went away
             report("lost", f"the input device stopped ({exc}); retrying")
         finally:
@@ -176,12 +183,8 @@ class MicInput:
         self.features = FeatureTracker(config.samplerate, config.gain_db)
         self.state = "stopped"
         self.message = ""
-        self.restarts = 0
         self.reopens = 0
-        self._ctx = mp.get_context("spawn")
-        self._proc: Any = None
-        self._conn: Connection | None = None
-        self._stop: Any = None
+        self.child = ChildProcess("canopy-mic", "microphone capture", capture, (config,), 0.5)
         self._last: RoomSound | None = None
         self._last_audio = 0.0
 
@@ -190,14 +193,7 @@ class MicInput:
         if not self.config.enabled:
             self.state = "disabled"
             return
-        parent, child = self._ctx.Pipe(duplex=False)
-        self._stop = self._ctx.Event()
-        self._proc = self._ctx.Process(
-            target=capture, name="canopy-mic", daemon=True, args=(self.config, child, self._stop)
-        )
-        self._proc.start()
-        child.close()
-        self._conn = parent
+        self.child.launch()
         self.state = "starting"
 
     def wait_ready(self, timeout: float = 10.0) -> str:
@@ -208,8 +204,13 @@ class MicInput:
             time.sleep(0.02)
         return self.state
 
+    @property
+    def restarts(self) -> int:
+        """How often the capture process was restarted."""
+        return self.child.restarts
+
     def _drain(self) -> None:
-        conn = self._conn
+        conn = self.child.conn
         while conn is not None:
             try:
                 if not conn.poll(0):
@@ -229,13 +230,11 @@ class MicInput:
                 self.state, self.message = state, message
 
     def ensure_running(self) -> bool:
-        """Restart a dead capture process; True when a restart happened."""
-        if self._proc is None or self._proc.is_alive() or self.state == "no portaudio":
+        """Restart a dead capture process (not one that ended for want of PortAudio);
+        True when a restart was launched."""
+        if not self.child.ensure_running():
             return False
-        log.warning("microphone capture process died; restarting")
-        self.restarts += 1
-        self.stop()
-        self.start()
+        self.state = "starting"
         return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:
@@ -258,8 +257,7 @@ class MicInput:
     def stop(self) -> None:
         """Stop the capture process (a blocking read may never return on a silent source,
         and there is nothing to flush, so it gets half a second)."""
-        stop_process(self._proc, self._stop, self._conn, grace=0.5)
-        self._conn = None
+        self.child.stop()
         if self.state != "disabled":
             self.state = "stopped"
 

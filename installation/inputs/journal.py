@@ -6,14 +6,24 @@ files rotate by size and by local day (``journal-00001-20261125.jsonl``, ...). I
 carry at least ``tick`` and ``source`` (``osc``, ``audio``, ``score``), the event itself, and
 for OSC the ``address`` and ``args`` as received; the show writes an ``end`` line with the
 final tick when it stops. Raw microphone audio goes beside it as WAV (``audio-*.wav``).
+
+Reading checks every line: each must be a JSON object of a known kind with fields of the
+right types, or ``read_journal`` raises ``JournalError`` naming the file and line. The one
+damage tolerated is a file's last line cut short (a crash in the middle of a write): text
+that is not complete JSON. Ticks are bounded by the journal's own clock (see
+``read_journal``), so a damaged tick cannot make a replay run for ever.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
+import re
 import time
+import types
+import typing
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +34,11 @@ from installation.inputs.frame import Event, InputFrame, Push, Repair, RoomSound
 FORMAT = "canopy-journal"
 VERSION = 1
 _EVENTS: dict[str, type] = {c.__name__: c for c in (Touch, Push, Repair, SetParam)}
+# How far past its file's opening a line's tick may lie, in wall-clock seconds (see
+# read_journal): a file only takes lines on the local day it was opened, so one day would
+# do; the second covers daylight-saving days and clock adjustments.
+SPAN_SLACK_S = 2 * 86_400.0
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # bytes no JSON line holds
 
 
 class JournalError(ValueError):
@@ -35,13 +50,87 @@ def event_to_json(event: Event) -> dict[str, Any]:
     return {"type": type(event).__name__, **dataclasses.asdict(event)}
 
 
-def event_from_json(data: dict[str, Any]) -> Event:
-    """Inverse of ``event_to_json``."""
+def event_from_json(data: Any) -> Event:
+    """Inverse of ``event_to_json``.
+
+    Raises:
+        JournalError: not an object, an unknown type, or fields missing, unknown or of the
+            wrong type.
+    """
+    if not isinstance(data, dict):
+        raise JournalError(f"an event that is {_kind(data)}, not an object")
     fields = dict(data)
-    kind = _EVENTS.get(fields.pop("type", ""))
+    name = fields.pop("type", "")
+    kind = _EVENTS.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise JournalError(f"unknown event type {data.get('type')!r}")
-    return kind(**fields)
+        raise JournalError(f"unknown event type {_short(name)}")
+    return kind(**_typed_fields(kind, fields, f"a {name} event"))
+
+
+def _typed_fields(cls: type, fields: dict[str, Any], what: str) -> dict[str, Any]:
+    """``fields`` checked against ``cls``'s dataclass fields: all known, the required ones
+    present, each of its declared type (a float may be written as an integer, and NaN or
+    infinity as JSON's extensions: the live show records what it received)."""
+    hints = typing.get_type_hints(cls)
+    declared = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(fields) - set(declared))
+    if unknown:
+        raise JournalError(f"{what} with unknown fields: {', '.join(map(_short, unknown))}")
+    missing = [
+        n
+        for n, f in declared.items()
+        if n not in fields
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise JournalError(f"{what} without {', '.join(missing)}")
+    out = {}
+    for name, value in fields.items():
+        hint = hints[name]
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        allowed = typing.get_args(hint) if union else (hint,)
+        if not any(_is(value, t) for t in allowed):
+            raise JournalError(f"{what} whose {name} is {_short(value)}")
+        out[name] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is str:
+        return isinstance(value, str)
+    if typing.get_origin(kind) is tuple:  # RoomSound.bands: four floats
+        args = typing.get_args(kind)
+        return (
+            isinstance(value, list)
+            and len(value) == len(args)
+            and all(_is(v, a) for v, a in zip(value, args, strict=True))
+        )
+    return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), "null")
 
 
 class JournalWriter:
@@ -167,77 +256,207 @@ class Journal:
 def read_journal(folder: str | Path) -> Journal:
     """Read every journal file in ``folder`` in order.
 
+    Every line must be a JSON object of a known kind (a header, an input, a sound, a
+    snapshot mark, the end) with fields of the right types; the last line of a file may be
+    cut short (text that is not complete JSON: a crash mid-write), and is skipped.
+
+    Ticks are bounded by the journal's own clock. The live show's clock never runs ahead
+    of the wall clock (after a stall it drops ticks rather than race); every file's header
+    records the wall time it was opened, and a file takes lines only on the local day it
+    was opened (the writer rotates at the first line of a new day); the header's ``run``
+    id records when its run started. So no line of a story (a run, and the runs that
+    resumed it) can carry a tick beyond ``start_tick + (opened - started + SPAN_SLACK_S) *
+    tick_hz``, with ``start_tick`` and ``started`` the story's first tick and start time
+    and ``opened`` the line's file's opening time. A tick beyond it (a resumed run's start
+    tick included), or a negative one, is damage, refused rather than replayed for years.
+
     Raises:
-        JournalError: no journal there, or a damaged or foreign file.
+        JournalError: no journal there, or a damaged or foreign file (the message names
+            the file and line).
     """
     files = sorted(Path(folder).glob("journal-*.jsonl"))
     if not files:
         raise JournalError(f"{folder}: no journal files (journal-*.jsonl)")
-    header: dict[str, Any] | None = None
-    # Inputs in the order they were recorded: (tick, group, event); a group is one batch of
-    # one run, applied together.
-    records: list[tuple[int, tuple[int, int], Event]] = []
-    sounds: dict[int, RoomSound] = {}
-    markers: dict[str, int] = {}
-    end = None
-    run: str | None = None
-    runs = 0
+    reader = _Reader()
     for path in files:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
+        try:
+            reader.read_file(path)
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    if reader.header is None:
+        raise JournalError(f"{folder}: journal has no header")
+    return reader.journal()
+
+
+class _Reader:
+    """The state of ``read_journal`` as it goes through the files: the story so far (the
+    latest run that did not resume, and the runs that resumed it) and the current run."""
+
+    def __init__(self) -> None:
+        self.header: dict[str, Any] | None = None
+        # Inputs in the order they were recorded: (tick, group, event); a group is one batch
+        # of one run, applied together.
+        self.records: list[tuple[int, tuple[int, int], Event]] = []
+        self.sounds: dict[int, RoomSound] = {}
+        self.markers: dict[str, int] = {}
+        self.end: int | None = None
+        self.run: Any = None
+        self.runs = 0
+        self.story_tick = 0  # the story's first tick,
+        self.story_start = 0.0  # the wall time it started at,
+        self.story_hz = 0.0  # and its tick rate
+        self.limit = 0  # the highest tick the current file may hold
+
+    def read_file(self, path: Path) -> None:
+        with open(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                where = f"{path}:{n}"
+                if not raw.strip():
                     continue
+                # The writer's lines are ASCII JSON (json.dumps escapes everything else).
+                if not raw.isascii() or _CONTROL.search(raw):
+                    raise JournalError(f"{where}: binary bytes, not a journal line (damaged)")
                 try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
+                    obj = json.loads(raw)
+                except (json.JSONDecodeError, RecursionError):
                     # A crash can cut a file's last line short (the last file, or the last
                     # file of a run that crashed before a resume); anything else is damage.
                     if not fh.readline():
                         break
-                    raise JournalError(f"{path}:{n}: not JSON") from None
-                if "format" in obj:
-                    if obj.get("format") != FORMAT or obj.get("version") != VERSION:
-                        raise JournalError(f"{path}: not a Canopy journal of version {VERSION}")
-                    if obj.get("run") != run:
-                        run, runs = obj.get("run"), runs + 1
-                        if header is None or "resumed_from" not in obj:
-                            # A run that did not resume starts a new story here.
-                            header, end = obj, None
-                            records.clear(), sounds.clear(), markers.clear()
-                        else:
-                            _supersede(obj, records, sounds, markers)
-                elif "end" in obj:
-                    end = int(obj["end"])
-                elif "snapshot" in obj:
-                    markers[str(obj["snapshot"])] = len(records)
-                elif "event" in obj:
-                    group = (runs, int(obj.get("batch", -1)))
-                    records.append((int(obj["tick"]), group, event_from_json(obj["event"])))
-                elif "sound" in obj:
-                    s = dict(obj["sound"])
-                    s["bands"] = tuple(s["bands"])
-                    sounds[int(obj["tick"])] = RoomSound(**s)
-    if header is None:
-        raise JournalError(f"{folder}: journal has no header")
-    by_tick: dict[int, list[tuple[tuple[int, int], Event]]] = defaultdict(list)
-    for tick, group, event in records:
-        by_tick[tick].append((group, event))
-    frames = {}
-    for t in set(by_tick) | set(sounds):
-        items = by_tick.get(t, [])
-        sizes: list[int] = []
-        for i, (group, _) in enumerate(items):
-            if i and group == items[i - 1][0]:
-                sizes[-1] += 1
+                    raise JournalError(f"{where}: not JSON") from None
+                if n == 1 and not (isinstance(obj, dict) and "format" in obj):
+                    raise JournalError(f"{path}: journal has no header (line 1 is not one)")
+                try:
+                    self.line(obj)
+                except JournalError as exc:
+                    raise JournalError(f"{where}: {exc}") from None
+
+    def line(self, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            raise JournalError(f"not a journal line ({_kind(obj)}, not an object)")
+        if "format" in obj:
+            self.file_header(obj)
+        elif "end" in obj:
+            self.end = self.tick(obj, "end")
+        elif "snapshot" in obj:
+            if not isinstance(obj["snapshot"], str):
+                raise JournalError(f"a snapshot mark named {_short(obj['snapshot'])}")
+            self.tick(obj)
+            self.markers[obj["snapshot"]] = len(self.records)
+        elif "event" in obj:
+            batch = obj.get("batch", -1)
+            if not _is(batch, int):
+                raise JournalError(f"an input whose batch is {_short(batch)}")
+            tick = self.tick(obj)
+            self.records.append((tick, (self.runs, batch), event_from_json(obj["event"])))
+        elif "sound" in obj:
+            if not isinstance(obj["sound"], dict):
+                raise JournalError(f"a sound that is {_kind(obj['sound'])}, not an object")
+            sound = RoomSound(**_typed_fields(RoomSound, obj["sound"], "a sound"))
+            self.sounds[self.tick(obj)] = sound
+        else:
+            raise JournalError(f"not a journal line (keys {_short(sorted(obj)[:4])})")
+
+    def tick(self, obj: dict[str, Any], key: str = "tick") -> int:
+        tick = obj.get(key)
+        if not _is(tick, int) or tick < 0:
+            raise JournalError(f"a {key} of {_short(tick)}, not a whole number of ticks")
+        if tick > self.limit:
+            raise JournalError(
+                f"{key} {tick} lies beyond what the journal's time span can hold (at most "
+                f"tick {self.limit}, from its start tick, tick rate and opening times)"
+            )
+        return tick
+
+    def file_header(self, obj: dict[str, Any]) -> None:
+        if obj.get("format") != FORMAT or obj.get("version") != VERSION:
+            raise JournalError(f"not a Canopy journal of version {VERSION}")
+        _check_header(obj)
+        opened, hz = float(obj["opened"]), float(obj["tick_hz"])
+        if obj.get("run") != self.run or self.header is None:
+            self.run, self.runs = obj.get("run"), self.runs + 1
+            if self.header is None or "resumed_from" not in obj:
+                # A run that did not resume starts a new story here.
+                if obj.get("start_tick", 0) > 0 and "start_snapshot" not in obj:
+                    # Its replay starts from the snapshot it keeps a copy of.
+                    raise JournalError(
+                        "a header that starts at tick "
+                        f"{obj['start_tick']} without naming its start snapshot"
+                    )
+                self.header, self.end = obj, None
+                self.records.clear(), self.sounds.clear(), self.markers.clear()
+                self.story_tick = int(obj.get("start_tick", 0))
+                self.story_start, self.story_hz = _started(obj), hz
             else:
-                sizes.append(1)
-        frames[t] = InputFrame(
-            tick=t,
-            events=tuple(e for _, e in items),
-            sound=sounds.get(t),
-            batches=tuple(sizes) if len(sizes) > 1 else (),
-        )
-    return Journal(header, frames, end)
+                # A resumed run continues the story from one of its snapshots, whose tick
+                # the wall clock bounds like any other.
+                self.limit = self._limit(opened, hz)
+                if "start_tick" in obj:
+                    self.tick(obj, "start_tick")
+                _supersede(obj, self.records, self.sounds, self.markers)
+        self.limit = self._limit(opened, hz)
+
+    def _limit(self, opened: float, hz: float) -> int:
+        """The highest tick a line of a file opened at ``opened`` may hold."""
+        span = max(opened - self.story_start, 0.0) + SPAN_SLACK_S
+        return self.story_tick + math.ceil(span * max(hz, self.story_hz))
+
+    def journal(self) -> Journal:
+        assert self.header is not None
+        by_tick: dict[int, list[tuple[tuple[int, int], Event]]] = defaultdict(list)
+        for tick, group, event in self.records:
+            by_tick[tick].append((group, event))
+        frames = {}
+        for t in set(by_tick) | set(self.sounds):
+            items = by_tick.get(t, [])
+            sizes: list[int] = []
+            for i, (group, _) in enumerate(items):
+                if i and group == items[i - 1][0]:
+                    sizes[-1] += 1
+                else:
+                    sizes.append(1)
+            frames[t] = InputFrame(
+                tick=t,
+                events=tuple(e for _, e in items),
+                sound=self.sounds.get(t),
+                batches=tuple(sizes) if len(sizes) > 1 else (),
+            )
+        return Journal(self.header, frames, self.end)
+
+
+def _started(header: dict[str, Any]) -> float:
+    """When a run started: the writer's creation time, recorded in its ``run`` id
+    (``<time>-<pid>``), or for journals from before the id, when its first file opened."""
+    opened = float(header["opened"])
+    try:
+        started = float(str(header.get("run")).split("-")[0])
+    except ValueError:
+        return opened
+    return min(started, opened) if math.isfinite(started) else opened
+
+
+def _check_header(obj: dict[str, Any]) -> None:
+    """A header's fields of the right types: what replay and the tick bound rely on."""
+
+    def bad(key: str, what: str) -> JournalError:
+        return JournalError(f"a header whose {key} is {_short(obj.get(key))}, not {what}")
+
+    hz = obj.get("tick_hz")
+    if not _is(hz, float) or not (math.isfinite(hz) and 0 < hz <= 1e6):
+        raise bad("tick_hz", "a tick rate")
+    opened = obj.get("opened")
+    if not _is(opened, float) or not math.isfinite(opened):
+        raise bad("opened", "a time")
+    for key in ("world", "model"):
+        if not isinstance(obj.get(key), dict):
+            raise bad(key, "an object")
+    start = obj.get("start_tick", 0)
+    if not _is(start, int) or start < 0:
+        raise bad("start_tick", "a whole number of ticks")
+    for key in ("start_snapshot", "resumed_from"):
+        name = obj.get(key)
+        if key in obj and not (isinstance(name, str) and name and Path(name).name == name):
+            raise bad(key, "a file name")
 
 
 def _supersede(

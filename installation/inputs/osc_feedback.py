@@ -46,8 +46,11 @@ class Feedback:
         while len(self.subscribers) > MAX_SUBSCRIBERS:
             self.subscribers.popitem(last=False)
 
-    def unsubscribe(self, host: str, port: int) -> None:
-        for key in [k for k in self.subscribers if k[0] == host and k[1] == port]:
+    def unsubscribe(self, host: str, port: int | None) -> None:
+        """Stop feedback to ``host`` at ``port``, or at every port of ``host`` when None
+        (``oscsend`` and many tools send each message from a new source port, so the sender's
+        own port says nothing about which subscription it means)."""
+        for key in [k for k in self.subscribers if k[0] == host and port in (None, k[1])]:
             del self.subscribers[key]
 
     def due(self, now: float) -> bool:

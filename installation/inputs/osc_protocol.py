@@ -10,8 +10,16 @@ Addresses (documented with examples in docs/osc.md):
     /canopy/community/<k>/push/<sentiment> value
     /canopy/repair [strength] | x y [strength]
     /canopy/param/<name> value
-    /canopy/subscribe [port]      /canopy/unsubscribe
+    /canopy/subscribe [port]      /canopy/unsubscribe [port]
     /canopy/ping                  (answered by /canopy/pong to the sender)
+
+One policy per kind of argument, for direct and mapped messages alike: *levels* (sentiment
+values, strengths, live parameters) are clamped into their range, since a fader's overshoot
+or a controller scaled a little wide still means "all the way"; *places and names*
+(positions on the canopy, community numbers, ports) are rejected when out of range, since
+a touch off the canopy or a community that does not exist has no nearest meaning. A repair
+or touch of strength 0 is a momentary button's release and acts on nothing: it is dropped
+(``released``), so it never counts as a visitor's action.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ REASONS: tuple[str, ...] = (
     "rate_limited",
     "queue_full",
     "too_far_ahead",
+    "released",
 )
 """Why a message was dropped; each reason has its own counter."""
 
@@ -54,7 +63,10 @@ class Subscribe:
 
 @dataclass(frozen=True)
 class Unsubscribe:
-    """Stop sending feedback to the sender."""
+    """Stop sending feedback to the sender's host at ``port`` (every port it subscribed,
+    from whatever socket, when None)."""
+
+    port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,16 +127,45 @@ def _floats(args: tuple[Any, ...], lo: int, hi: int) -> list[float] | Reject:
 
 
 def _unit(values: list[float], names: str) -> Reject | None:
+    """Positions must lie on the canopy, [0, 1]."""
     for v, name in zip(values, names.split(), strict=False):
         if not 0.0 <= v <= 1.0:
             return Reject("out_of_range", f"{name}={v} outside [0, 1]")
     return None
 
 
+def _level(v: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    """Levels are clamped into their range (see the module's policy)."""
+    return min(max(v, lo), hi)
+
+
+def _port(args: tuple[Any, ...], what: str) -> int | None | Reject:
+    """The optional port argument of subscribe and unsubscribe."""
+    if not args:
+        return None
+    if len(args) != 1:
+        return Reject("wrong_count", f"{what} takes an optional port")
+    if isinstance(args[0], bool) or not isinstance(args[0], int):
+        return Reject("wrong_type", "the port must be an integer")
+    if not 1 <= args[0] <= 65535:
+        return Reject("out_of_range", f"port {args[0]}")
+    return int(args[0])
+
+
+RELEASED = Reject("released", "strength 0: a momentary button's release")
+
+
+MOMENTARY_TARGETS = ("/canopy/repair",)
+"""Targets a button triggers: a mapped button acts on its press only (see ``map_controller``)."""
+
+
 def map_controller(
     address: str, args: tuple[Any, ...], mappings: Mapping[str, OscMapping]
-) -> tuple[str, tuple[Any, ...]]:
-    """Rewrite a controller's own address onto Canopy's, scaling its first argument."""
+) -> tuple[str, tuple[Any, ...]] | Reject:
+    """Rewrite a controller's own address onto Canopy's, scaling its first argument (clamped
+    to ``in_range``). A button mapped onto an action (``MOMENTARY_TARGETS``) sends its press
+    and then its release, the value back at rest (``in_range``'s first end): the release is
+    dropped as ``released`` unless the mapping sets ``on_release``."""
     m = mappings.get(address)
     if m is None:
         return address, args
@@ -133,6 +174,8 @@ def map_controller(
         if v is not None and math.isfinite(v):
             (a, b), (c, d) = m.in_range, m.out_range
             t = min(max((v - a) / (b - a), 0.0), 1.0)
+            if t == 0.0 and m.target in MOMENTARY_TARGETS and not m.on_release:
+                return Reject("released", f"{address}: a button's release")
             args = (c + t * (d - c), *args[1:])
     return m.target, args
 
@@ -147,18 +190,25 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         vals = _floats(args, 2, 3)
         if isinstance(vals, Reject):
             return vals
-        return _unit(vals, "x y strength") or Touch(*vals)
+        bad = _unit(vals[:2], "x y")
+        if bad:
+            return bad
+        if len(vals) == 3:
+            vals[2] = _level(vals[2])
+            if vals[2] == 0.0:
+                return RELEASED
+        return Touch(*vals)
     if head == "push" and len(parts) == 4 and parts[3] in SENTIMENTS:
         vals = _floats(args, 1, 3)
         if isinstance(vals, Reject):
             return vals
         if len(vals) == 2:
             return Reject("wrong_count", "a local push needs both x and y")
-        bad = _unit(vals, "value x y")
+        bad = _unit(vals[1:], "x y")
         if bad:
             return bad
-        s = SENTIMENTS.index(parts[3])
-        return Push(s, vals[0], vals[1], vals[2]) if len(vals) == 3 else Push(s, vals[0])
+        s, value = SENTIMENTS.index(parts[3]), _level(vals[0])
+        return Push(s, value, vals[1], vals[2]) if len(vals) == 3 else Push(s, value)
     if head == "community" and len(parts) == 6 and parts[4] == "push" and parts[5] in SENTIMENTS:
         if not parts[3].isdigit():
             return Reject("unknown_address", address[:64])
@@ -168,15 +218,19 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         vals = _floats(args, 1, 1)
         if isinstance(vals, Reject):
             return vals
-        return _unit(vals, "value") or Push(SENTIMENTS.index(parts[5]), vals[0], community=k)
+        return Push(SENTIMENTS.index(parts[5]), _level(vals[0]), community=k)
     if head == "repair" and len(parts) == 3:
         # (), (strength) from a button, (x, y) or (x, y, strength).
         vals = _floats(args, 0, 3)
         if isinstance(vals, Reject):
             return vals
+        if len(vals) in (1, 3):
+            vals[-1] = _level(vals[-1])
+            if vals[-1] == 0.0:
+                return RELEASED
         if len(vals) == 1:
-            return _unit(vals, "strength") or Repair(strength=vals[0])
-        return _unit(vals, "x y strength") or (Repair(*vals) if vals else Repair())
+            return Repair(strength=vals[0])
+        return _unit(vals[:2], "x y") or (Repair(*vals) if vals else Repair())
     if head == "param" and len(parts) == 4:
         ranges = live_parameters()
         if parts[3] not in ranges:
@@ -184,22 +238,12 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         vals = _floats(args, 1, 1)
         if isinstance(vals, Reject):
             return vals
-        lo, hi = ranges[parts[3]]
-        if not lo <= vals[0] <= hi:
-            return Reject("out_of_range", f"{parts[3]}={vals[0]} outside [{lo:g}, {hi:g}]")
-        return SetParam(parts[3], vals[0])
-    if head == "subscribe" and len(parts) == 3:
-        if not args:
-            return Subscribe()
-        if len(args) != 1:
-            return Reject("wrong_count", "subscribe takes an optional port")
-        if isinstance(args[0], bool) or not isinstance(args[0], int):
-            return Reject("wrong_type", "the port must be an integer")
-        if not 1 <= args[0] <= 65535:
-            return Reject("out_of_range", f"port {args[0]}")
-        return Subscribe(int(args[0]))
-    if head == "unsubscribe" and len(parts) == 3:
-        return Unsubscribe() if not args else Reject("wrong_count", "no arguments")
+        return SetParam(parts[3], _level(vals[0], *ranges[parts[3]]))
+    if head in ("subscribe", "unsubscribe") and len(parts) == 3:
+        port = _port(args, head)
+        if isinstance(port, Reject):
+            return port
+        return Subscribe(port) if head == "subscribe" else Unsubscribe(port)
     if head == "ping" and len(parts) == 3:
         return Ping()
     return Reject("unknown_address", address[:64])

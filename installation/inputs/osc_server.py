@@ -1,6 +1,6 @@
 """The OSC server, in its own process, and its handle in the show's process.
 
-Measured (DESIGN.md): moderngl holds the GIL while a frame renders, and an OSC thread in the
+Measured (docs/design.md): moderngl holds the GIL while a frame renders, and an OSC thread in the
 render process lost a quarter of 1,000 msg/s. So the socket lives in a separate process that
 never waits on the renderer: it receives, checks the source network and the per-source rate
 (token bucket), decodes and validates, answers pings itself, and passes accepted messages
@@ -13,12 +13,14 @@ process dies, ``OscInput`` restarts it and counts it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import heapq
 import ipaddress
 import logging
 import multiprocessing as mp
 import select
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -37,7 +39,7 @@ from installation.inputs.osc_protocol import (
     interpret,
     map_controller,
 )
-from installation.inputs.processes import stop_process
+from installation.inputs.processes import ChildProcess, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ QUEUE_LIMIT = 65_536  # accepted messages waiting for the show; oldest dropped b
 # they fall due, so without a horizon a sender (or a controller with a wrong clock) stamping
 # bundles with a far-future timetag would fill the show's memory for the length of a run.
 MAX_AHEAD_S = 60.0
+BIND_FAILED = 3  # the server process's exit status when its address cannot be bound
 START_TIMEOUT_S = 20.0  # a server process that has not bound its socket by then is given up
 
 
@@ -96,9 +99,15 @@ class _Buckets:
 
 
 def serve(
-    config: OscConfig, communities: int, conn: Connection, counters: Any, ready: Any, stop: Any
+    conn: Connection,
+    lifeline: Connection,
+    ready: Any,
+    config: OscConfig,
+    communities: int,
+    counters: Any,
 ) -> None:
-    """The server loop (runs in the child process until ``stop`` is set)."""
+    """The server loop, in the child process (see ``processes.ChildProcess``) until the show
+    closes ``lifeline`` or dies; ``ready`` is set once the socket is bound."""
     networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed_networks]
     allowed_cache: dict[str, bool] = {}
     mappings: dict[str, OscMapping] = {m.source: m for m in config.mappings}
@@ -106,18 +115,25 @@ def serve(
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    sock.bind((config.host, config.port))
+    try:
+        sock.bind((config.host, config.port))
+    except OSError:
+        # The show says so itself, once per change (and retries with backoff): a traceback
+        # from here on every retry would only bury its message.
+        sys.exit(BIND_FAILED)
     sock.setblocking(False)
-    ready.set()
+    ready.value = 1
     pending: collections.deque[Received] = collections.deque()
     last_flush = time.monotonic()
 
     def count(name: str, n: int = 1) -> None:
         counters[COUNTERS.index(name)] += n
 
-    while not stop.is_set():
-        readable, _, _ = select.select([sock], [], [], 0.002)
-        if readable:
+    while True:
+        readable, _, _ = select.select([sock, lifeline], [], [], 0.002)
+        if lifeline in readable and stop_requested(lifeline):
+            break
+        if sock in readable:
             for _ in range(4096):
                 try:
                     data, addr = sock.recvfrom(65_536)
@@ -151,7 +167,11 @@ def serve(
                     if due - now > MAX_AHEAD_S:
                         count("too_far_ahead")
                         continue
-                    address, args = map_controller(address, args, mappings)
+                    mapped = map_controller(address, args, mappings)
+                    if isinstance(mapped, Reject):
+                        count(mapped.reason)
+                        continue
+                    address, args = mapped
                     item = interpret(address, args, communities)
                     if isinstance(item, Reject):
                         count(item.reason)
@@ -173,9 +193,15 @@ def serve(
             if writable:
                 batch = list(pending)
                 pending.clear()
-                conn.send(batch)
+                try:
+                    conn.send(batch)
+                except OSError:  # the show is gone: nothing left to serve
+                    break
                 last_flush = now_m
     sock.close()
+    if pending:  # accepted before the stop: the show drains the pipe while it waits for us
+        with contextlib.suppress(OSError):
+            conn.send(list(pending))
 
 
 class OscInput:
@@ -189,54 +215,36 @@ class OscInput:
     def __init__(self, config: OscConfig, communities: int) -> None:
         self.config = config
         self.communities = communities
-        self._ctx = mp.get_context("spawn")  # no GL context or threads leak into the child
-        self.counters = self._ctx.Array("q", len(COUNTERS), lock=False)
-        self.restarts = 0
-        self._proc: Any = None
-        self._conn: Connection | None = None
-        self._stop: Any = None
+        self.counters = mp.get_context("spawn").Array("q", len(COUNTERS), lock=False)
+        self.child = ChildProcess(
+            "canopy-osc",
+            "OSC server",
+            serve,
+            (config, communities, self.counters),
+            grace=2.0,
+            start_timeout=START_TIMEOUT_S,
+            why={BIND_FAILED: self._cannot_listen()},
+        )
         self._heap: list[tuple[float, int, Received]] = []
         self._seq = 0
         self.held_dropped = 0  # scheduled messages dropped because the hold was full
-        self._retry_at = 0.0
-        self._backoff = 1.0
-        self._ready: Any = None
-        self._starting = False  # a restart was launched and has not bound its socket yet
-        self._deadline = 0.0
+        self.dropped_at_stop = 0  # bundles still held for a future timetag when the show stopped
 
-    def start(self, timeout: float = START_TIMEOUT_S) -> None:
+    @property
+    def restarts(self) -> int:
+        """How often the server process was restarted."""
+        return self.child.restarts
+
+    def start(self) -> None:
         """Start the server process and wait until its socket is bound (the show's start).
 
         Raises:
-            OSError: the address cannot be bound (in use, not an address of this machine).
+            OSError: the address cannot be bound (in use, not an address of this machine);
+                ``ensure_running`` keeps trying.
         """
-        self._launch(timeout)
-        while not self._ready.wait(0.05):
-            if not self._proc.is_alive() or time.monotonic() > self._deadline:
-                self._abandon()
-                raise OSError(self._cannot_listen())
-
-    def _launch(self, timeout: float) -> None:
-        parent, child = self._ctx.Pipe(duplex=False)
-        self._ready = self._ctx.Event()
-        self._stop = self._ctx.Event()
-        self._proc = self._ctx.Process(
-            target=serve,
-            name="canopy-osc",
-            daemon=True,
-            args=(self.config, self.communities, child, self.counters, self._ready, self._stop),
-        )
-        self._proc.start()
-        child.close()
-        self._conn = parent
-        self._deadline = time.monotonic() + timeout
-
-    def _abandon(self) -> None:
-        """Give up on a start that failed or hangs."""
-        if self._proc.is_alive():
-            self._proc.kill()
-        self._proc.join(timeout=1)
-        self._close_conn()
+        self.child.launch()
+        if not self.child.wait_ready():
+            raise OSError(self._cannot_listen())
 
     def _cannot_listen(self) -> str:
         return (
@@ -246,72 +254,41 @@ class OscInput:
 
     def alive(self) -> bool:
         """The server process runs and listens."""
-        return (
-            self._proc is not None
-            and self._proc.is_alive()
-            and self._ready is not None
-            and self._ready.is_set()
-        )
+        return self.child.ready()
 
     def ensure_running(self) -> bool:
-        """Restart a dead server process (after a failed start, with backoff from 1 s to
-        30 s); True when a restart was launched.
-
-        Never waits: a fresh process takes about a second to import and bind, which would
-        freeze the picture if the show's loop waited for it. A launched restart is checked
-        on the next calls; until it listens, ``alive`` is False and the show says so.
-        """
-        if self._proc is None:
-            return False
-        now = time.monotonic()
-        if self._starting:
-            if self._ready.is_set():
-                self._starting = False
-                self._backoff = 1.0
-                log.warning(
-                    "OSC server listening again on %s:%d", self.config.host, self.config.port
-                )
-            elif not self._proc.is_alive() or now > self._deadline:
-                self._starting = False
-                self._abandon()
-                log.error(
-                    "OSC server could not restart, next try in %g s: %s",
-                    self._backoff,
-                    self._cannot_listen(),
-                )
-                self._retry_at = now + self._backoff
-                self._backoff = min(self._backoff * 2.0, 30.0)
-            return False
-        if self._proc.is_alive() or now < self._retry_at:
-            return False
-        log.warning("OSC server process is down (exit code %s); restarting", self._proc.exitcode)
-        self.restarts += 1
-        self._close_conn()
-        self._launch(START_TIMEOUT_S)
-        self._starting = True
-        return True
+        """Restart a dead server process without waiting for it (see
+        ``ChildProcess.ensure_running``); until it listens, ``alive`` is False and the show
+        says so."""
+        return self.child.ensure_running()
 
     def poll(self, now: float | None = None) -> list[Received]:
         """Everything due by ``now`` (Unix time), in arrival order within the tick."""
         now = time.time() if now is None else now
-        conn = self._conn
+        self._receive()
+        out = []
+        while self._heap and self._heap[0][0] <= now:
+            out.append(heapq.heappop(self._heap)[2])
+        return out
+
+    def _receive(self, timeout: float = 0.0) -> None:
+        """Move the batches waiting in the pipe into the hold (waiting up to ``timeout`` s
+        for the first)."""
+        conn = self.child.conn
         while conn is not None:
             try:
-                if not conn.poll(0):
+                if not conn.poll(timeout):
                     break
                 batch = conn.recv()
             except (EOFError, OSError):
                 break
+            timeout = 0.0
             for r in batch:
                 if r.due > r.arrived and len(self._heap) >= QUEUE_LIMIT:
                     self.held_dropped += 1  # scheduled ahead with the hold full: like queue_full
                     continue
                 self._seq += 1
                 heapq.heappush(self._heap, (max(r.due, r.arrived), self._seq, r))
-        out = []
-        while self._heap and self._heap[0][0] <= now:
-            out.append(heapq.heappop(self._heap)[2])
-        return out
 
     def wait(self, timeout: float) -> None:
         """Sleep up to ``timeout`` seconds, waking as soon as messages arrive or a
@@ -319,7 +296,7 @@ class OscInput:
         of their arrival instead of sleeping through them)."""
         if self._heap:
             timeout = min(timeout, max(self._heap[0][0] - time.time(), 0.0))
-        conn = self._conn
+        conn = self.child.conn
         if conn is None:
             time.sleep(timeout)
             return
@@ -332,18 +309,30 @@ class OscInput:
         """Received, accepted and rejected-by-reason counters."""
         counts = {name: int(self.counters[i]) for i, name in enumerate(COUNTERS)}
         counts["queue_full"] += self.held_dropped
+        counts["dropped_at_stop"] = self.dropped_at_stop
         return counts
 
     def rejected(self) -> int:
         c = self.counts()
         return sum(c[r] for r in REASONS)
 
-    def _close_conn(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def waiting(self) -> int:
+        """Accepted messages held in the show for a bundle's future timetag."""
+        return len(self._heap)
 
-    def stop(self) -> None:
-        """Stop the server process (it notices within a few milliseconds)."""
-        stop_process(self._proc, self._stop, self._conn, grace=2.0)
-        self._conn = None
+    def stop(self) -> list[Received]:
+        """Stop the server process (it notices within a few milliseconds and sends what it
+        accepted last) and return every accepted message that is due, for the show to apply
+        before its final snapshot. Bundles still held for a future timetag would never
+        apply: they are counted as ``dropped_at_stop``. Returns within about 2 s whatever
+        the child's state (dead, stuck or never started)."""
+        self.child.request_stop()
+        deadline = time.monotonic() + self.child.grace
+        while self.child.alive() and time.monotonic() < deadline:
+            self._receive(timeout=0.02)  # drained while it leaves, so its last send never blocks
+        self._receive()
+        self.child.stop()
+        due = self.poll()
+        self.dropped_at_stop += len(self._heap)
+        self._heap.clear()
+        return due

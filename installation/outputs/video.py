@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from installation.outputs.png import OutputError
+from installation.outputs.presets import DEFAULT_PRESET
 
 _PATTERN = re.compile(r"%0?\d*d")
 
@@ -49,6 +50,30 @@ def _describe(exc: BaseException, path: str | Path) -> OutputError:
     return OutputError(f"cannot write {path}: {reason}")
 
 
+def open_sound(path: str | Path):
+    """Open a sound file for muxing; the PyAV container, checked to hold a sound track.
+
+    Raises:
+        OutputError: named after the file and why, e.g. ``notes.txt: not a sound file this
+            build can read (Invalid data found when processing input)``, never FFmpeg's bare
+            ``[Errno 1094995529]``.
+    """
+    try:
+        source = av.open(str(path))
+    except OSError as exc:  # PyAV's missing-file and permission errors are OSErrors too
+        if exc.errno in (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR):
+            raise OutputError(f"{path}: cannot read it: {exc.strerror}") from None
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OutputError(f"{path}: not a sound file this build can read ({reason})") from None
+    except av.FFmpegError as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OutputError(f"{path}: not a sound file this build can read ({reason})") from None
+    if not source.streams.audio:
+        source.close()
+        raise OutputError(f"{path}: has no sound track")
+    return source
+
+
 class VideoWriter:
     """Encodes RGB frames to a file.
 
@@ -67,7 +92,7 @@ class VideoWriter:
         size: tuple[int, int],
         fps: float,
         audio: str | Path | None = None,
-        preset: str = "veryfast",
+        preset: str = DEFAULT_PRESET,
         crf: int = 18,
     ) -> None:
         self.path = str(path)
@@ -109,13 +134,7 @@ class VideoWriter:
     def _open_audio(self, audio: str | Path):
         if self.kind == "png-sequence":
             raise OutputError(f"{self.path}: a PNG sequence cannot carry sound")
-        try:
-            source = av.open(str(audio))
-        except (OSError, av.FFmpegError) as exc:
-            raise OutputError(f"cannot read the sound {audio}: {exc}") from None
-        if not source.streams.audio:
-            source.close()
-            raise OutputError(f"{audio}: has no sound track")
+        source = open_sound(audio)
         in_stream = source.streams.audio[0]
         codec = "aac" if self.kind == "h264" else "pcm_s16le"
         out = self.container.add_stream(codec, rate=in_stream.rate)

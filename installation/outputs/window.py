@@ -3,8 +3,20 @@
 Screens are chosen by (a substring of) the name the OS reports, or by a desktop point on
 them, never by pyglet's screen index, which changes between boots. A configured screen
 that is missing falls back to the primary screen with a warning, and ``recheck`` moves the
-window back when the screen returns. Keys become operator actions (``Action``); in gallery
-mode only the configured chord quits, and the close button does nothing.
+window back when the screen returns. A windowed display opens at its configured
+``position`` on its screen (centred without one). Keys become operator actions
+(``Action``); in gallery mode only the configured chord quits, and the close button does
+nothing.
+
+On a Xinerama desktop (one X screen spanning several monitors, as with TwinView or a
+multi-head ``xorg.conf``) pyglet asks XRandR first, which there reports only the first
+monitor (or one screen covering all), so the other heads could never be found, not even by
+a point on them. ``desktop_screens`` then lists Xinerama's heads instead, named
+``xinerama-0``, ``xinerama-1``... in the X server's own order, which the server's
+configuration fixes (``canopy devices`` lists them).
+
+The operator's screen is the first display's window: the shader-error panel is drawn there
+only (and never into the tapestry's picture).
 
 The first window's GL context is the show's context (``render.context``); every later
 window shares objects with it (pyglet shares every window's context with its hidden shadow
@@ -16,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import moderngl
@@ -60,19 +73,70 @@ def screen_name(screen: Any) -> str:
     return "" if name == "Unknown" else str(name)
 
 
+def is_primary(screen: Any) -> bool:
+    """Whether the OS marks ``screen`` primary (pyglet's XRandR screens say ``is_primary``)."""
+    return bool(getattr(screen, "primary", False) or getattr(screen, "is_primary", False))
+
+
+def xinerama_heads(display: Any) -> list[Any]:
+    """Xinerama's heads of a pyglet X display as pyglet screens named ``xinerama-N``
+    (empty when the display is not X or Xinerama is off)."""
+    xdisplay = getattr(display, "_display", None)
+    if not xdisplay:
+        return []
+    try:
+        from ctypes import POINTER, byref, c_int, cast
+
+        from pyglet.display.xlib import XlibScreenXinerama
+        from pyglet.libs.x11 import xinerama, xlib
+    except Exception:  # no libXinerama: no heads to add
+        return []
+    if not xinerama.XineramaIsActive(xdisplay):
+        return []
+    number = c_int()
+    infos = xinerama.XineramaQueryScreens(xdisplay, byref(number))
+    if not infos:
+        return []
+    heads = []
+    try:
+        table = cast(infos, POINTER(xinerama.XineramaScreenInfo * number.value)).contents
+        for i, info in enumerate(table):
+            head = XlibScreenXinerama(
+                display, info.x_org, info.y_org, info.width, info.height, number.value > 1, i
+            )
+            head.name = f"xinerama-{i}"
+            head.primary = i == 0  # Xinerama's first head holds the desktop's origin
+            heads.append(head)
+    finally:
+        xlib.XFree(infos)
+    return heads
+
+
+def desktop_screens(display: Any) -> list[Any]:
+    """The monitors of a pyglet display: pyglet's screens, or Xinerama's heads when
+    Xinerama knows more monitors than pyglet found (XRandR sees only the first there)."""
+    screens = list(display.get_screens())
+    heads = xinerama_heads(display)
+    return heads if len(heads) > len(screens) else screens
+
+
 def choose_screen(display: DisplayConfig, screens: Sequence[Any]) -> ScreenChoice:
     """Pick the screen for ``display`` from pyglet-like screens (x, y, width, height, name).
 
-    'primary' takes the screen the OS marks primary (else the first); otherwise a
-    case-insensitive substring of the name; otherwise ``origin``, a desktop point on the
-    screen; otherwise the primary screen, with ``found`` False and the reason.
+    'primary' takes the screen the OS marks primary (else the first); otherwise the name,
+    case-insensitive, exactly or else as a substring ('HDMI-1' is not taken for 'HDMI-10');
+    otherwise ``origin``, a desktop point on the screen; otherwise the primary screen, with
+    ``found`` False and the reason.
     """
     if not screens:
         raise WindowError("the display server reports no screens")
-    primary = next((s for s in screens if getattr(s, "primary", False)), screens[0])
+    primary = next((s for s in screens if is_primary(s)), screens[0])
     want = display.screen.strip().lower()
     if want in ("", "primary"):
         return ScreenChoice(primary, True)
+    for s in screens:
+        if want == screen_name(s).lower():
+            return ScreenChoice(s, True)
     for s in screens:
         if want in screen_name(s).lower():
             return ScreenChoice(s, True)
@@ -122,9 +186,16 @@ class Windows:
         displays: the venue's displays.
         gallery: gallery mode (hidden cursor, only ``quit_chord`` quits).
         quit_chord: the chord that quits in gallery mode.
+        shader_dir: a folder whose files override the built-in shaders (the presenters').
     """
 
-    def __init__(self, displays: Sequence[DisplayConfig], gallery: bool, quit_chord: Chord) -> None:
+    def __init__(
+        self,
+        displays: Sequence[DisplayConfig],
+        gallery: bool,
+        quit_chord: Chord,
+        shader_dir: str | Path | None = None,
+    ) -> None:
         try:
             import pyglet
 
@@ -146,7 +217,7 @@ class Windows:
         self.gl_errors = 0
         display = pyglet.display.get_display()
         self._display = display
-        screens = display.get_screens()
+        screens = desktop_screens(display)
         self.items: list[DisplayWindow] = []
         for i, cfg in enumerate(displays):
             choice = choose_screen(cfg, screens)
@@ -163,8 +234,34 @@ class Windows:
         for item in self.items:
             item.window.switch_to()
             item.ctx = self.ctx if item is self.main else attach_window_context()
-            item.presenter = Presenter(item.ctx, item.config.view)
+            item.presenter = Presenter(item.ctx, item.config.view, shader_dir)
         self.main.window.switch_to()
+
+    def libraries(self) -> list[Any]:
+        """The presenters' shader libraries (for the show's shader watcher)."""
+        return [item.presenter.library for item in self.items if item.presenter is not None]
+
+    def reload_shaders(self) -> list[str]:
+        """Recompile every presenter's shaders now (the operator's reload key); the names
+        swapped in."""
+        swapped: list[str] = []
+        for item in self.items:
+            item.window.switch_to()
+            if item.presenter is not None:
+                swapped += item.presenter.library.reload_all()
+        self.main.window.switch_to()
+        return sorted(set(swapped))
+
+    @property
+    def shader_errors(self) -> str:
+        """The presenters' shader errors, each once ('' when all compile)."""
+        lines: list[str] = []
+        for item in self.items:
+            if item.presenter is not None:
+                for line in item.presenter.library.error_text.splitlines():
+                    if line not in lines:
+                        lines.append(line)
+        return "\n".join(lines)
 
     def _open(self, cfg: DisplayConfig, screen: Any, vsync: bool) -> Any:
         pyglet = self._pyglet
@@ -189,15 +286,35 @@ class Windows:
             raise WindowError(f"cannot open a window for display {cfg.name!r}: {exc}") from None
         if not cfg.fullscreen:
             self._place(win, screen, cfg)
+        self._settle(win)
         if self.gallery or cfg.fullscreen:
             win.set_mouse_visible(False)
         return win
 
     @staticmethod
+    def _settle(win: Any) -> None:
+        """Take this window's pending X events now. pyglet maps a new window by reading the
+        display's whole event queue and takes any ConfigureNotify there as the new window's
+        size: the move above queues one for this window, which would give the next window
+        this one's size (and its picture a viewport larger than the window)."""
+        x_display = getattr(win, "_x_display", None)
+        if x_display is None:
+            return
+        from pyglet.libs.x11 import xlib
+
+        xlib.XSync(x_display, False)
+        win.dispatch_events()
+
+    @staticmethod
     def _place(win: Any, screen: Any, cfg: DisplayConfig) -> None:
-        w, h = int(cfg.size[0]), int(cfg.size[1])
-        win.set_location(screen.x + max((screen.width - w) // 2, 0),
-                         screen.y + max((screen.height - h) // 2, 0))  # fmt: skip
+        """Put a windowed display at its ``position`` on ``screen`` (from the screen's
+        top-left), or centred on it without one."""
+        if len(cfg.position) == 2:
+            x, y = int(cfg.position[0]), int(cfg.position[1])
+        else:
+            w, h = int(cfg.size[0]), int(cfg.size[1])
+            x, y = max((screen.width - w) // 2, 0), max((screen.height - h) // 2, 0)
+        win.set_location(screen.x + x, screen.y + y)
 
     def _hook(self, item: DisplayWindow, index: int) -> None:
         key = self._pyglet.window.key
@@ -246,14 +363,14 @@ class Windows:
 
     def _refullscreen(self, item: DisplayWindow, fullscreen: bool, screen: Any) -> None:
         """pyglet re-creates the X window to change fullscreen; vertex arrays made before
-        then fail to draw (GL_INVALID_OPERATION on llvmpipe), so the window's presenter is
-        released before and made afresh after."""
+        then fail to draw (GL_INVALID_OPERATION on llvmpipe), so the window's presenter
+        drops them before and makes them afresh after (its programs, which the shader
+        watcher knows, are kept: the GL context survives)."""
         item.window.switch_to()
         if item.presenter is not None:
-            item.presenter.release()
+            item.presenter.reset()
         item.window.set_fullscreen(fullscreen, screen=screen)
         item.window.switch_to()
-        item.presenter = Presenter(item.ctx, item.config.view)
         self.main.window.switch_to()
 
     def recheck(self) -> list[str]:
@@ -261,7 +378,7 @@ class Windows:
         messages = []
         if all(item.found for item in self.items):
             return messages
-        screens = self._display.get_screens()
+        screens = desktop_screens(self._display)
         for item in self.items:
             if item.found:
                 continue
@@ -281,12 +398,21 @@ class Windows:
 
     def present(self, tex: moderngl.Texture | None, hud: str, errors: str) -> None:
         """Show ``tex`` (None: black) on every display and flip (the last flip waits for
-        vsync)."""
+        vsync). ``errors`` (the tapestry's shader errors) and the presenters' own are shown
+        on the operator's window only; the HUD on every window.
+
+        Each presenter first swaps in the shaders the watcher saw change, in its own
+        context."""
+        for item in self.items:
+            item.window.switch_to()
+            assert item.presenter is not None
+            item.presenter.reload_pending()
+        panel = "\n".join(t for t in (errors, self.shader_errors) if t)
         for item in self.items:
             item.window.switch_to()
             assert item.presenter is not None
             item.presenter.hud.set_text(hud, size=14, colour=(235, 230, 210))
-            item.presenter.errors.set_text(errors)
+            item.presenter.errors.set_text(panel if item is self.main else "")
             item.presenter.present(tex, item.size)
             item.window.flip()
             error = item.ctx.error  # one glGetError per window and frame: cheap, and seen

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from installation.render.shaders import ShaderLibrary
+from installation.render.uniforms import apply
 
 PADDING = 10
 MAX_LINES = 12
@@ -68,6 +69,7 @@ class TextOverlay:
             return
         prog = self.library["overlay"]
         if self._vao is None or self._vao_program is not prog:
+            # A hot reload swapped (and released) the program: remake the array, free the old.
             if self._vao is not None:
                 self._vao.release()
             self._vao = self.ctx.vertex_array(prog, [])
@@ -77,8 +79,7 @@ class TextOverlay:
         scale = min(1.0, (w - 16) / tw)  # never wider than the picture
         pw, ph = tw * scale / w, th * scale / h
         y = 8 / h if bottom else 1.0 - 8 / h - ph
-        prog["u_panel"].value = (8 / w, y, pw, ph)
-        prog["u_overlay"].value = 0
+        apply(prog, {"u_panel": (8 / w, y, pw, ph), "u_overlay": 0})  # what it uses
         self._tex.use(0)
         target.use()
         self.ctx.enable(moderngl.BLEND)
@@ -87,8 +88,17 @@ class TextOverlay:
         self.ctx.blend_func = moderngl.ONE, moderngl.ONE
         self.ctx.disable(moderngl.BLEND)
 
-    def release(self) -> None:
-        if self._tex is not None:
-            self._tex.release()
+    def reset(self) -> None:
+        """Forget the vertex array (made again at the next ``draw``), e.g. after the window
+        it draws in was re-created."""
         if self._vao is not None:
             self._vao.release()
+        self._vao = self._vao_program = None
+
+    def release(self) -> None:
+        """Free the panel's texture and vertex array (the programs are the library's)."""
+        if self._tex is not None:
+            self._tex.release()
+            self._tex = None
+        self.reset()
+        self.text = ""

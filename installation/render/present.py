@@ -4,15 +4,23 @@ The tapestry renders once per frame into its own framebuffer; each display's win
 shows its part of it (its ``view``), letterboxed into the window so threads stay square.
 A window other than the first has a GL context of its own that shares objects with the
 first, so the presenter wraps the shared texture by name (``external_texture``) and keeps
-its own program and vertex array (those are not shared between contexts).
+its own programs and vertex arrays (vertex arrays are not shared between contexts).
+
+The panels are drawn here, over the window's picture, never into the tapestry's output (so
+never into screenshots or recordings); the windows give the error panel's text to the
+operator's window only. The presenter's shaders hot-reload like the tapestry's: the show's
+watcher queues their changes and ``reload_pending`` swaps them in, compiled first.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import moderngl
 
 from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
+from installation.render.uniforms import apply
 
 PROGRAMS = {
     "present": ("fullscreen.vert", "present.frag"),
@@ -38,17 +46,38 @@ class Presenter:
         ctx: the window's moderngl context (current when called).
         view: (x, y, width, height) of the tapestry this display shows, fractions from the
             top-left.
+        shader_dir: a folder whose files override the built-in shaders (``[show]
+            shader_dir``).
     """
 
-    def __init__(self, ctx: moderngl.Context, view: tuple[float, ...] = (0, 0, 1, 1)) -> None:
+    def __init__(
+        self,
+        ctx: moderngl.Context,
+        view: tuple[float, ...] = (0, 0, 1, 1),
+        shader_dir: str | Path | None = None,
+    ) -> None:
         self.ctx = ctx
         self.view = tuple(float(v) for v in view)
-        self.library = ShaderLibrary(ctx, PROGRAMS, SHADER_DIR)
+        self.library = ShaderLibrary(ctx, PROGRAMS, SHADER_DIR, overrides=shader_dir or None)
         self.hud = TextOverlay(ctx, self.library)
         self.errors = TextOverlay(ctx, self.library)
-        self._vao = ctx.vertex_array(self.library["present"], [])
+        self._vao: moderngl.VertexArray | None = None
+        self._vao_program: moderngl.Program | None = None
         self._wrapped: moderngl.Texture | None = None
         self._wrapped_key: tuple[int, tuple[int, int]] | None = None
+
+    def reload_pending(self) -> list[str]:
+        """Swap in the shaders the watcher saw change (this window's context current)."""
+        return self.library.reload_pending()
+
+    def reset(self) -> None:
+        """Forget the vertex arrays (pyglet re-created the window: ones made before fail to
+        draw); they are made afresh at the next ``present``."""
+        if self._vao is not None:
+            self._vao.release()
+        self._vao = self._vao_program = None
+        self.hud.reset()
+        self.errors.reset()
 
     def _texture(self, tex: moderngl.Texture) -> moderngl.Texture:
         if tex.ctx is self.ctx:
@@ -60,20 +89,32 @@ class Presenter:
             self._wrapped_key = key
         return self._wrapped
 
-    def present(self, tex: moderngl.Texture | None, size: tuple[int, int]) -> None:
+    def present(
+        self,
+        tex: moderngl.Texture | None,
+        size: tuple[int, int],
+        target: moderngl.Framebuffer | None = None,
+    ) -> None:
         """Draw this display's part of ``tex`` into the window's framebuffer (``size``
         pixels), black around it (all black when ``tex`` is None), then the HUD and error
-        panels."""
+        panels.
+
+        Args:
+            tex: the tapestry's output texture.
+            size: the window's current size in pixels.
+            target: draw here instead of the window's framebuffer (offscreen checks).
+        """
         ctx = self.ctx
-        screen = ctx.screen if ctx.screen is not None else ctx.detect_framebuffer(0)
-        screen.use()
+        if target is None:
+            target = ctx.screen if ctx.screen is not None else ctx.detect_framebuffer(0)
+        target.use()
         ctx.scissor = None
         ctx.viewport = (0, 0, size[0], size[1])
         ctx.clear(0.0, 0.0, 0.0, 1.0)
         if tex is not None:
             self._draw_view(tex, size)
-        self._draw_panel(self.errors, screen, size, bottom=False)
-        self._draw_panel(self.hud, screen, size, bottom=True)
+        self._draw_panel(self.errors, target, size, bottom=False)
+        self._draw_panel(self.hud, target, size, bottom=True)
 
     def _draw_view(self, tex: moderngl.Texture, size: tuple[int, int]) -> None:
         ctx = self.ctx
@@ -81,9 +122,15 @@ class Presenter:
         tw, th = tex.size
         ctx.viewport = fit((tw * vw, th * vh), size)
         prog = self.library["present"]
-        # Views are given from the top; texture rows start at the bottom.
-        prog["u_view"].value = (vx, 1.0 - vy - vh, vw, vh)
-        prog["u_frame"].value = 0
+        if self._vao is None or self._vao_program is not prog:
+            # A hot reload swapped (and released) the program: its array goes with it.
+            if self._vao is not None:
+                self._vao.release()
+            self._vao = ctx.vertex_array(prog, [])
+            self._vao_program = prog
+        # Views are given from the top; texture rows start at the bottom. (Only what the
+        # program uses: a venue's own present.frag may ignore either.)
+        apply(prog, {"u_view": (vx, 1.0 - vy - vh, vw, vh), "u_frame": 0})
         self._texture(tex).use(0)
         ctx.disable(moderngl.BLEND)
         self._vao.render(moderngl.TRIANGLES, vertices=3)
@@ -99,11 +146,14 @@ class Presenter:
             overlay.draw(_Sized(screen, size), bottom=bottom)
 
     def release(self) -> None:
-        self._vao.release()
+        """Free this presenter's vertex arrays, panels and programs (never the shared
+        tapestry texture it wraps)."""
+        if self._vao is not None:
+            self._vao.release()
+            self._vao = None
         self.hud.release()
         self.errors.release()
-        for prog in self.library.programs.values():
-            prog.release()
+        self.library.release()
 
 
 class _Sized:

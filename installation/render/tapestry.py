@@ -9,19 +9,25 @@ reproducible and any frame can be rendered alone (a still, a chunk of a distribu
 Passes: ``cloth`` (full screen, HDR) -> ``cords`` (their shadows, then the cords, instanced,
 blended onto the cloth) -> bloom (``blur`` twice at half size; full quality only) ->
 ``composite`` (billow, key, focal light, tone map, fade) into ``output``.
+
+``output`` is the picture and nothing else: screenshots and recordings are made from it, so
+the operator's panels (shader errors, the HUD) are drawn by the windows' presenters instead
+(``render.present``). Every GL object the tapestry makes is released by ``release``,
+including the vertex arrays of programs swapped out by a hot reload and, when the tapestry
+compiled its own shaders, the library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import moderngl
 import numpy as np
 
 from installation.config import QUALITIES
 from installation.render.mood import mood, mood_uniforms
-from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
 from installation.render.uniforms import INDEX_UNIFORMS, apply, index_values
 from installation.simulation import State
@@ -38,7 +44,6 @@ PROGRAMS = {
     "cords": ("cords.vert", "cords.frag"),
     "blur": ("fullscreen.vert", "blur.frag"),
     "composite": ("fullscreen.vert", "composite.frag"),
-    "overlay": ("fullscreen.vert", "overlay.frag"),
 }
 
 R11F_G11F_B10F = 0x8C3A
@@ -90,8 +95,11 @@ class Tapestry:
     Args:
         ctx: the GL context (from ``installation.render.context``).
         size: output (width, height) in pixels.
-        library: shader programs; a new library from ``shaders/`` when None.
+        library: shader programs, owned by the caller; when None the tapestry compiles its
+            own from ``shaders/`` (and releases it with itself).
         look: artistic constants.
+        shader_dir: with no ``library``, a folder whose files override the built-in shaders
+            (``[show] shader_dir``).
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class Tapestry:
         size: tuple[int, int],
         library: ShaderLibrary | None = None,
         look: Look = Look(),
+        shader_dir: str | Path | None = None,
     ) -> None:
         self.ctx = ctx
         self.size = (int(size[0]), int(size[1]))
@@ -108,15 +117,21 @@ class Tapestry:
         # (A library without the define compiles the full tier: the shaders default to it.)
         if library is not None and library.defines.get("QUALITY", 1) != defines["QUALITY"]:
             raise ValueError("the shader library was compiled for another quality tier")
-        self.library = library or ShaderLibrary(ctx, PROGRAMS, SHADER_DIR, defines=defines)
-        self.overlay = TextOverlay(ctx, self.library)
+        self._owns_library = library is None
+        self.library = library or ShaderLibrary(
+            ctx, PROGRAMS, SHADER_DIR, defines=defines, overrides=shader_dir or None
+        )
         self.frame = 0
         self.audio_time = 0.0
         self.fade = 1.0  # gallery hours: 1 the full picture, 0 black
         self._tex: dict[str, moderngl.Texture] = {}
-        self._fullscreen: dict[int, moderngl.VertexArray] = {}
+        # Per pass: the program its vertex array was made for, and the array. A hot reload
+        # swaps (and releases) programs; the array is remade, the old one released, when
+        # the library's program is no longer the one it was made for (compared by identity:
+        # an id() could be reused by the new program).
+        self._fullscreen: dict[str, tuple[moderngl.Program, moderngl.VertexArray]] = {}
         self._cords_vao: moderngl.VertexArray | None = None
-        self._cords_generation = -1
+        self._cords_program: moderngl.Program | None = None
         self._instances: moderngl.Buffer | None = None
         self._instance_count = 0
         self._map_source: np.ndarray | None = None
@@ -194,7 +209,7 @@ class Tapestry:
             if self._instances is not None:
                 self._instances.release()
             self._instances = self.ctx.buffer(data)
-            self._cords_generation = -1
+            self._cords_program = None  # the vertex array binds the old buffer: remake it
         else:
             self._instances.write(data)
         self._instance_count = len(data) // (8 * 4)
@@ -236,19 +251,17 @@ class Tapestry:
 
     # ------------------------------------------------------------------ draw
 
-    def _quad(self, program: moderngl.Program) -> moderngl.VertexArray:
-        key = id(program)
-        vao = self._fullscreen.get(key)
-        if vao is None:
-            vao = self.ctx.vertex_array(program, [])
-            self._fullscreen = {
-                key: vao,
-                **{
-                    k: v
-                    for k, v in self._fullscreen.items()
-                    if k in {id(p) for p in self.library.programs.values()}
-                },
-            }
+    def _quad(self, name: str) -> moderngl.VertexArray:
+        """The full-screen triangle's vertex array for program ``name`` (remade after a
+        reload swapped the program, the old array released)."""
+        prog = self.library[name]
+        made = self._fullscreen.get(name)
+        if made is not None and made[0] is prog:
+            return made[1]
+        if made is not None:
+            made[1].release()
+        vao = self.ctx.vertex_array(prog, [])
+        self._fullscreen[name] = (prog, vao)
         return vao
 
     def _pass(
@@ -270,7 +283,7 @@ class Tapestry:
             tex.use(location=unit)
         target.use()
         if between is None or bands <= 1:
-            self._quad(prog).render(moderngl.TRIANGLES, vertices=3)
+            self._quad(name).render(moderngl.TRIANGLES, vertices=3)
             if between is not None:
                 self.ctx.finish()
                 between()
@@ -281,7 +294,7 @@ class Tapestry:
         for i in range(bands):
             y0, y1 = h * i // bands, h * (i + 1) // bands
             self.ctx.scissor = (0, y0, w, y1 - y0)
-            self._quad(prog).render(moderngl.TRIANGLES, vertices=3)
+            self._quad(name).render(moderngl.TRIANGLES, vertices=3)
             self.ctx.finish()
             between()
         self.ctx.scissor = None
@@ -332,18 +345,16 @@ class Tapestry:
             "u_bloom": self._bloom[0].color_attachments[0],
         }
         extra = {"u_bloom_strength": look.bloom_strength, "u_fade": self.fade}
-        # A shader that failed to reload is shown over the picture (the last good program
-        # keeps rendering) until a fixed edit clears it.
-        self.overlay.set_text(self.library.error_text)
+        # A shader that failed to reload keeps its last good program; its error is the
+        # operator's business (the presenter's panel), never part of the picture.
         for target in (self.output, screen) if screen is not None else (self.output,):
             self._pass("composite", target, composite, extra, between, bands=2)
-            self.overlay.draw(target)
         self.frame += 1
 
     def _draw_cords(self, target: moderngl.Framebuffer) -> None:
         """The cords' soft shadows onto the cloth, then the cords themselves over them."""
         prog = self.library["cords"]
-        if self._cords_vao is None or self._cords_generation != self.library.generation:
+        if self._cords_vao is None or self._cords_program is not prog:
             if self._cords_vao is not None:
                 self._cords_vao.release()
             self._cords_vao = self.ctx.vertex_array(
@@ -353,7 +364,7 @@ class Tapestry:
                     (self._instances, "4f 4f/i", "in_segment", "in_state"),
                 ],
             )
-            self._cords_generation = self.library.generation
+            self._cords_program = prog
         apply(prog, self._uniforms)
         apply(prog, {"u_thickness": self.look.cord})
         target.use()
@@ -377,8 +388,19 @@ class Tapestry:
         data = self.output.read(components=3, alignment=1)
         return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)[::-1]
 
+    def resized(self, size: tuple[int, int]) -> Tapestry:
+        """A tapestry of another output size that takes over this one's shaders (and their
+        ownership) and audio clock; this one is released. Upload a state before drawing."""
+        new = Tapestry(self.ctx, size, library=self.library, look=self.look)
+        new.audio_time = self.audio_time
+        new.fade = self.fade
+        new._owns_library, self._owns_library = self._owns_library, False
+        self.release()
+        return new
+
     def release(self) -> None:
-        """Free every GL object this tapestry created."""
+        """Free every GL object this tapestry created (its shaders too, when it compiled
+        them itself)."""
         # moderngl re-binds "the previous framebuffer" after creating or clearing one; make
         # that the default framebuffer, not one of ours that is about to be deleted.
         (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
@@ -388,11 +410,15 @@ class Tapestry:
             for att in fb.color_attachments:
                 att.release()
             fb.release()
-        for vao in self._fullscreen.values():
+        for _, vao in self._fullscreen.values():
             vao.release()
+        self._fullscreen.clear()
         if self._cords_vao is not None:
             self._cords_vao.release()
+            self._cords_vao = None
         if self._instances is not None:
             self._instances.release()
         self._corner.release()
-        self.overlay.release()
+        if self._owns_library:
+            self.library.release()
+            self._owns_library = False

@@ -92,21 +92,16 @@ def test_broken_edit_keeps_last_good_program_shows_the_error_and_fix_clears_it(c
     assert cloth in watcher.poll_once()
     assert lib.reload_pending() == [n for n in PROGRAMS if n != "cloth"]
     assert "cloth" in lib.errors and re.search(r"cloth\.frag:\d+", lib.errors["cloth"])
-    for _ in range(3):  # frames keep coming, from the last good program...
-        a, b = both()
-        assert a.std() > 5
-        # ...with the error shown in a panel at the top left, and nowhere else.
-        differs = np.any(a != b, axis=2)
-        rows, cols = np.nonzero(differs)
-        assert differs.sum() > 500
-        assert rows.max() < 135 and cols.min() >= 4
-        assert np.array_equal(a[140:], b[140:])
+    for _ in range(3):  # frames keep coming, from the last good program, and the error
+        a, b = both()  # is never drawn into the picture (the operator's window shows it:
+        assert a.std() > 5  # tests/gl/test_shader_lifecycle.py)
+        assert np.array_equal(a, b)
     cloth.write_text(good)
     time.sleep(0.01)
     watcher.poll_once()
     assert "cloth" in lib.reload_pending() and not lib.errors and lib.error_text == ""
     a, b = both()
-    assert np.array_equal(a, b)  # the overlay is gone with the error
+    assert np.array_equal(a, b)
     tap.release()
     control.release()
 

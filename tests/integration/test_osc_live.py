@@ -52,7 +52,7 @@ def server():
 def test_oscsend_bad_input_pong_and_counters(server):
     port = str(server.config.port)
     subprocess.run(["oscsend", "127.0.0.1", port, "/canopy/touch", "ff", "0.5", "0.25"], check=True)
-    subprocess.run(["oscsend", "127.0.0.1", port, "/canopy/push/hope", "f", "2.0"], check=True)
+    subprocess.run(["oscsend", "127.0.0.1", port, "/canopy/touch", "ff", "1.5", "0.2"], check=True)
     subprocess.run(["oscsend", "127.0.0.1", port, "/canopy/nowhere"], check=True)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(5)
@@ -121,13 +121,13 @@ def test_far_future_bundles_are_refused_and_the_hold_is_bounded(server, monkeypa
     wait_for(lambda: server.poll() == [] and server.counts()["queue_full"] == 2)
     c = server.counts()
     assert c["too_far_ahead"] == 1 and c["accepted"] == 5
-    assert len(server._heap) == 3  # held until due; nothing else kept
+    assert server.waiting() == 3  # held until due; nothing else kept
     assert server.rejected() == 3
 
 
 def test_dead_server_process_is_restarted(server):
-    os.kill(server._proc.pid, signal.SIGKILL)
-    server._proc.join(timeout=5)
+    os.kill(server.child.pid, signal.SIGKILL)
+    wait_for(lambda: not server.child.alive())
     # The restart is launched without waiting (the show's loop must not freeze for the
     # new process's start-up); it listens a moment later.
     assert server.ensure_running() and server.restarts == 1
@@ -280,3 +280,43 @@ def test_bad_run_arguments(tmp_path):
     assert r.returncode == 2 and "no journal files" in r.stderr
     r = run_canopy("run", "--headless", "--osc-port", "70000")
     assert r.returncode == 2 and "1 to 65535" in r.stderr
+
+
+def feedback_arrives(sock: socket.socket, seconds: float) -> bool:
+    """Whether any feedback reaches ``sock`` within ``seconds`` (after emptying it)."""
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(65536)
+    except BlockingIOError:
+        pass
+    sock.settimeout(seconds)
+    try:
+        sock.recv(65536)
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("unsubscribe", [(), ("i", "{port}")], ids=["no-port", "port"])
+def test_oscsend_unsubscribe_stops_what_subscribe_started(tmp_path, unsubscribe):
+    """Exactly as docs/osc.md shows: each ``oscsend`` sends from a new source port, so
+    unsubscribe must stop the subscription by host (and port, when given), not by socket."""
+    port = free_port()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    mine = str(listener.getsockname()[1])
+    show = start_canopy("run", "--no-render", "--duration", "30", "--osc-port", str(port))
+    try:
+        assert show.stdout.readline().startswith("# ready"), show.stderr.read()
+        osc = ["oscsend", "127.0.0.1", str(port)]
+        subprocess.run([*osc, "/canopy/subscribe", "i", mine], check=True)
+        assert feedback_arrives(listener, 5.0), "subscribe sent no feedback"
+        args = [a.format(port=mine) for a in unsubscribe]
+        subprocess.run([*osc, "/canopy/unsubscribe", *args], check=True)
+        time.sleep(0.5)  # what was sent before the unsubscribe was applied
+        assert not feedback_arrives(listener, 1.0), "feedback goes on after unsubscribe"
+    finally:
+        show.send_signal(signal.SIGTERM)
+        show.communicate(timeout=30)
+        listener.close()

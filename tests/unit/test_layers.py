@@ -1,4 +1,4 @@
-"""The package layering of DESIGN.md, enforced on the import statements of the source.
+"""The package layering of docs/design.md, enforced on the import statements of the source.
 
 config, timing -> inputs -> simulation -> render -> outputs -> app: a package imports only
 from packages to its left (and itself). The simulation additionally imports nothing that

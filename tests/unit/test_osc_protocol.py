@@ -48,7 +48,16 @@ def msg(address: str, *args) -> bytes:
         ("/canopy/subscribe", (), Subscribe()),
         ("/canopy/subscribe", (9001,), Subscribe(9001)),
         ("/canopy/unsubscribe", (), Unsubscribe()),
+        ("/canopy/unsubscribe", (9001,), Unsubscribe(9001)),
         ("/canopy/ping", (), Ping()),
+        # Levels are clamped into their range, direct or mapped (the module's policy).
+        ("/canopy/push/empathy", (1.7,), Push(2, 1.0)),
+        ("/canopy/push/anger", (-0.2, 0.5, 0.5), Push(1, 0.0, 0.5, 0.5)),
+        ("/canopy/community/3/push/trust", (9.0,), Push(3, 1.0, community=3)),
+        ("/canopy/repair", (2.0,), Repair(strength=1.0)),
+        ("/canopy/touch", (0.2, 0.3, 4.0), Touch(0.2, 0.3, 1.0)),
+        ("/canopy/param/glitch_rate", (7.0,), SetParam("glitch_rate", 1.0)),
+        ("/canopy/param/noise", (-1,), SetParam("noise", 0.0)),
     ],
 )
 def test_valid_messages(address, args, expected):
@@ -68,11 +77,19 @@ def test_valid_messages(address, args, expected):
         ("/canopy/push/hope", (0.5, 0.1), "wrong_count"),
         ("/canopy/community/6/push/hope", (0.5,), "out_of_range"),
         ("/canopy/community/x/push/hope", (0.5,), "unknown_address"),
-        ("/canopy/repair", (2.0,), "out_of_range"),
+        # Places and names out of range are rejected (the module's policy).
+        ("/canopy/push/hope", (0.5, 1.2, 0.5), "out_of_range"),
+        ("/canopy/repair", (0.5, -0.1), "out_of_range"),
+        ("/canopy/repair", (0.5, 1.5, 1.0), "out_of_range"),
         ("/canopy/param/tolerance", (0.5,), "unknown_address"),
-        ("/canopy/param/glitch_rate", (7.0,), "out_of_range"),
         ("/canopy/subscribe", (70000,), "out_of_range"),
         ("/canopy/subscribe", ("x",), "wrong_type"),
+        ("/canopy/unsubscribe", (0,), "out_of_range"),
+        ("/canopy/unsubscribe", (9001, 9002), "wrong_count"),
+        # A strength of 0 is a button's release: it acts on nothing and is not a visit.
+        ("/canopy/repair", (0.0,), "released"),
+        ("/canopy/repair", (0.4, 0.4, 0), "released"),
+        ("/canopy/touch", (0.4, 0.4, 0.0), "released"),
         ("/other/thing", (), "unknown_address"),
         ("canopy/touch", (0.1, 0.1), "unknown_address"),
     ],
@@ -88,6 +105,25 @@ def test_controller_mapping_scales_the_first_argument():
     assert address == "/canopy/param/glitch_rate" and args == pytest.approx((0.01,))
     assert map_controller("/1/fader1", (3.0,), m)[1] == pytest.approx((0.02,))  # clamped
     assert map_controller("/canopy/ping", (), m) == ("/canopy/ping", ())
+
+
+def test_a_mapped_button_acts_on_press_only_unless_the_mapping_says_otherwise():
+    """TouchOSC's push button sends 1 on press and 0 on release: the release is no repair."""
+    press_only = {"/1/push1": OscMapping("/1/push1", "/canopy/repair", (0.0, 1.0), (0.0, 1.0))}
+    assert map_controller("/1/push1", (1.0,), press_only) == ("/canopy/repair", (1.0,))
+    released = map_controller("/1/push1", (0.0,), press_only)
+    assert isinstance(released, Reject) and released.reason == "released"
+    # An inverted mapping that repairs on release, when the venue asks for it.
+    both = {
+        "/1/push1": OscMapping(
+            "/1/push1", "/canopy/repair", (0.0, 1.0), (1.0, 0.5), on_release=True
+        )
+    }
+    address, args = map_controller("/1/push1", (0.0,), both)
+    assert interpret(address, args, communities=6) == Repair(strength=1.0)
+    # A fader mapped onto a level is no button: its bottom is a value like any other.
+    fader = {"/1/fader1": OscMapping("/1/fader1", "/canopy/push/hope", (0.0, 1.0), (0.0, 1.0))}
+    assert map_controller("/1/fader1", (0.0,), fader) == ("/canopy/push/hope", (0.0,))
 
 
 def test_decode_message_bundle_and_garbage():
@@ -180,4 +216,7 @@ def test_open_stage_control_layout_only_sends_valid_canopy_messages():
             if "range" in w:  # what the widget sends at either end of its range
                 args = (w["range"]["min"] if value == 0 else w["range"]["max"],)
             result = interpret(w["address"], args, communities=6)
+            if w["type"] == "button" and value == 0.0:  # a release, if the mode sends one
+                assert isinstance(result, Reject) and result.reason == "released"
+                continue
             assert not isinstance(result, Reject), (w["id"], result)
