@@ -31,26 +31,49 @@ def start_canopy(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def run_canopy(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``canopy ARGS`` to completion."""
+def run_canopy(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``canopy ARGS`` to completion (in ``env``, or this process's environment)."""
     return subprocess.run(
         [sys.executable, "-m", "installation", *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
-class Xvfb:
-    """A real X server on a free display number (Xvfb picks it: ``-displayfd``)."""
+def serve_while(server, work):
+    """Poll a ``StatusServer`` (as the show's loop does) while ``work`` runs in a thread;
+    returns what ``work`` returned."""
+    import threading
+    import time
 
-    def __init__(self, size: str = "1280x720x24") -> None:
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", work()))
+    t.start()
+    while t.is_alive():
+        server.poll()
+        time.sleep(0.002)
+    return out["r"]
+
+
+class Xvfb:
+    """A real X server on a free display number (Xvfb picks it: ``-displayfd``).
+
+    Args:
+        size: screen 0's WxHxDepth.
+        extra: more Xvfb arguments (``+xinerama``, ``-screen 1 800x600x24``).
+    """
+
+    def __init__(self, size: str = "1280x720x24", *extra: str) -> None:
         import os
 
         read, write = os.pipe()
         self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp"],
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", size, *extra, "-nolisten", "tcp"],
             pass_fds=(write,),
             stderr=subprocess.DEVNULL,
         )
@@ -113,13 +136,19 @@ def free_tcp_port() -> int:
         return s.getsockname()[1]
 
 
-def get_json(port: int, path: str = "/health") -> dict:
-    """GET a JSON document from the show's status endpoint on loopback."""
-    import json
+def get_text(port: int, path: str) -> str:
+    """GET a document from the show's status endpoint on loopback."""
     import urllib.request
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-        return json.loads(r.read())
+        return r.read().decode()
+
+
+def get_json(port: int, path: str = "/health") -> dict:
+    """GET a JSON document from the show's status endpoint on loopback."""
+    import json
+
+    return json.loads(get_text(port, path))
 
 
 def wait_health(port: int, predicate, timeout: float = 30.0) -> dict:

@@ -1039,16 +1039,12 @@ def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
     Raises:
         JournalError: a header whose world or model the config schema refuses.
     """
-    from installation.config import ConfigError, parse_config
+    from installation.config import ConfigError, parse_world_and_model
 
-    header = journal.header
     try:
-        config = parse_config(
-            {"world": header.get("world"), "model": header.get("model")}, "journal header"
-        )
+        return parse_world_and_model(journal.header, "journal header")
     except ConfigError as exc:
         raise JournalError(f"damaged: {exc}") from None
-    return config.world, config.model
 
 
 def check_dynamics(journal: Journal) -> bool:

@@ -1,6 +1,12 @@
 """Configuration: venue files read once into frozen, documented dataclasses."""
 
-from installation.config.loader import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from installation.config.loader import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    load_config,
+    parse_config,
+    parse_world_and_model,
+)
 from installation.config.schema import (
     QUALITIES,
     AudioConfig,
@@ -31,4 +37,5 @@ __all__ = [
     "live_parameters",
     "load_config",
     "parse_config",
+    "parse_world_and_model",
 ]

@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from installation.config.schema import Config
+from installation.config.schema import Config, ModelConfig, WorldConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "hardware_config" / "default.toml"
 
@@ -55,6 +55,19 @@ def load_config(path: str | Path | None = None) -> Config:
 def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
     """Validate an already-parsed TOML table against the schema."""
     return _build(Config, data, source, "")
+
+
+def parse_world_and_model(record: Any, source: str) -> tuple[WorldConfig, ModelConfig]:
+    """The world and model a record (a snapshot's metadata, a journal's header) carries,
+    checked as a venue file's are (types, ranges, consistency).
+
+    Raises:
+        ConfigError: what is wrong, naming ``source`` and the key.
+    """
+    if not isinstance(record, dict):
+        raise ConfigError(f"{source}: expected a table, got {_describe(record)}")
+    config = parse_config({"world": record.get("world"), "model": record.get("model")}, source)
+    return config.world, config.model
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from installation.config import ConfigError, ModelConfig, WorldConfig, parse_config
+from installation.config import ConfigError, ModelConfig, WorldConfig, parse_world_and_model
 from installation.simulation.cloth import new_cloth
 from installation.simulation.state import (
     ARRAY_FIELDS,
@@ -165,12 +165,9 @@ def _check_meta(meta: Any) -> int:
 def _configs(scalars: dict[str, Any]) -> tuple[WorldConfig, ModelConfig]:
     """The world and model, checked as a venue file's are (types, ranges, consistency)."""
     try:
-        config = parse_config(
-            {"world": scalars.get("world"), "model": scalars.get("model")}, "snapshot"
-        )
+        return parse_world_and_model(scalars, "snapshot")
     except ConfigError as exc:
         raise StateFormatError(f"damaged metadata ({exc})") from None
-    return config.world, config.model
 
 
 def _check_values(arrays: Mapping[str, np.ndarray], world: WorldConfig) -> None:

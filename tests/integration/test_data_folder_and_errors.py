@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from canopy_helpers import ROOT
+from canopy_helpers import ROOT, run_canopy
 
 from installation.config import ShowConfig, load_config
 from installation.config.paths import DataDirError, ensure_data_dir, resolve_data_dir
@@ -23,14 +22,7 @@ SMALL = (
 
 
 def canopy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "installation", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_canopy(*args, env=env, timeout=120)
 
 
 def one_line_error(r: subprocess.CompletedProcess[str]) -> str:

@@ -6,49 +6,21 @@ reason (real UDP on loopback)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from canopy_helpers import free_port, start_canopy
+from canopy_helpers import free_port, free_tcp_port, get_text, start_canopy, wait_health
 from disk_helpers import full_disk
 from pythonosc.osc_message_builder import OscMessageBuilder
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def venue(tmp_path: Path, osc_port: int, show: str) -> Path:
     path = tmp_path / "venue.toml"
     path.write_text(f"[audio]\nenabled = false\n[osc]\nport = {osc_port}\n[show]\n{show}")
     return path
-
-
-def get(port: int, path: str) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-        return r.read().decode()
-
-
-def wait_health(port: int, predicate, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    last: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            last = json.loads(get(port, "/health"))
-            if predicate(last):
-                return last
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"health never satisfied the test: {last}")
 
 
 def stop(show: subprocess.Popen) -> None:
@@ -80,7 +52,7 @@ def test_a_full_data_disk_degrades_the_show_and_still_stops_cleanly(tmp_path):
             assert health["status"] == "degraded"
             assert "snapshots failing: [Errno 28] No space left on device" in health["problems"]
             assert "file logging stopped: No space left on device" in health["problems"]
-            metrics = get(status, "/metrics")
+            metrics = get_text(status, "/metrics")
             assert metric(metrics, "canopy_degraded") == 1.0
             assert metric(metrics, "canopy_last_snapshot_age_seconds") >= 5.0
             show.send_signal(signal.SIGTERM)

@@ -15,38 +15,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from canopy_helpers import ROOT, Xvfb, free_port, run_canopy, start_canopy
+from canopy_helpers import (
+    ROOT,
+    Xvfb,
+    free_port,
+    free_tcp_port,
+    get_json,
+    run_canopy,
+    start_canopy,
+    wait_health,
+)
 
 
 def venue(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "venue.toml"
     path.write_text(f"[audio]\nenabled = false\n[osc]\nport = {free_port()}\n{text}")
     return path
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(port: int, path: str = "/health") -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-        return json.loads(r.read())
-
-
-def wait_health(port: int, predicate, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    last: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            last = get_json(port)
-            if predicate(last):
-                return last
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"health never satisfied the test: {last}")
 
 
 @pytest.fixture

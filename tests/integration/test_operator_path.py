@@ -12,7 +12,6 @@ first (1280x720), which tells where it went.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -33,20 +32,7 @@ class XineramaXvfb(Xvfb):
     """Xvfb with two screens joined by Xinerama: one X screen, two heads."""
 
     def __init__(self) -> None:
-        read, write = os.pipe()
-        self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "+xinerama", "-screen", "0", "1280x720x24",
-             "-screen", "1", "800x600x24", "-nolisten", "tcp"],
-            pass_fds=(write,),
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(write)
-        with os.fdopen(read) as fh:
-            number = fh.readline().strip()
-        if not number:
-            self.proc.kill()
-            raise RuntimeError("Xvfb did not start")
-        self.display = f":{number}"
+        super().__init__("1280x720x24", "+xinerama", "-screen", "1", "800x600x24")
 
     def xdotool(self, *args: str) -> str:
         out = subprocess.run(

@@ -6,25 +6,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-import threading
-import time
 import urllib.request
 
 import pytest
+from canopy_helpers import serve_while
 
 from installation.app.status import Metric, StatusServer, allows
 from installation.config import ConfigError, parse_config
-
-
-def serve_while(server: StatusServer, work):
-    """Poll the server (as the show's loop does) while ``work`` runs in a thread."""
-    out: dict = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", work()))
-    t.start()
-    while t.is_alive():
-        server.poll()
-        time.sleep(0.002)
-    return out["r"]
 
 
 def exchange(port: int, host: str = "127.0.0.1") -> bytes:

@@ -6,25 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 
+from canopy_helpers import serve_while
+
 from installation.app.logs import setup_logging, stop_logging
 from installation.app.status import Metric, StatusServer, prometheus_text
 from installation.app.watchdog import Notifier
-
-
-def serve_while(server: StatusServer, work):
-    """Poll the server (as the show's loop does) while ``work`` runs in a thread."""
-    out: dict = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", work()))
-    t.start()
-    while t.is_alive():
-        server.poll()
-        time.sleep(0.002)
-    return out["r"]
 
 
 def test_health_metrics_and_errors_over_http():
