@@ -76,7 +76,10 @@ unit="$unit_dir/canopy.service"
 autostart="$config_home/autostart/canopy.desktop"
 
 # Whether this shell reaches the user's systemd manager (not under plain `sudo -u`, nor in
-# a container without one). Enabling works without it: it only writes symbolic links.
+# a container without one). Without it the unit is enabled by writing the symbolic link
+# `systemctl --user enable` would make: on a machine booted with systemd, systemctl itself
+# refuses to enable a user unit without the user's bus.
+wants_link="$unit_dir/graphical-session.target.wants/canopy.service"
 have_systemctl=0
 command -v systemctl >/dev/null && have_systemctl=1
 reachable=0
@@ -85,14 +88,10 @@ if [ "$have_systemctl" = 1 ] && systemctl --user show-environment >/dev/null 2>&
 fi
 
 if [ "$uninstall" = 1 ]; then
-    if [ "$have_systemctl" = 1 ] && [ -f "$unit" ]; then
-        if [ "$reachable" = 1 ]; then
-            systemctl --user disable --now canopy.service || true
-        else
-            systemctl --user disable canopy.service || true
-        fi
+    if [ "$reachable" = 1 ] && [ -f "$unit" ]; then
+        systemctl --user disable --now canopy.service || true
     fi
-    rm -f "$unit" "$autostart"
+    rm -f "$unit" "$autostart" "$wants_link"
     [ "$reachable" = 1 ] && systemctl --user daemon-reload
     echo "install-gallery: removed the canopy user unit and its autostart entry."
     echo "  The show's data (snapshots, journal, logs) is kept; it is in ~/.local/state/canopy"
@@ -214,7 +213,8 @@ if [ "$reachable" = 1 ]; then
     fi
     echo "  status: systemctl --user status canopy    log: journalctl --user -u canopy -f"
 else
-    systemctl --user enable canopy.service
+    mkdir -p "$(dirname "$wants_link")"
+    ln -sfn "$unit" "$wants_link"
     echo "install-gallery: enabled; the show starts with the kiosk user's next graphical login."
     echo "  This shell does not reach the user's systemd manager (as under 'sudo -u'), so it"
     echo "  could not be started now. To start it now, run this in the kiosk user's session:"

@@ -1,7 +1,9 @@
-"""The live show: inputs drained every tick, the simulation at its fixed rate, the tapestry
-rendered at the displays' refresh (or headless through EGL), and everything a gallery needs
-to leave it alone for weeks: status endpoint, snapshots and ``--resume``, gallery hours,
-systemd's watchdog, restarted input processes, a clean stop on SIGTERM.
+"""The live show, and everything a gallery needs to leave it alone for weeks.
+
+Inputs drained every tick, the simulation at its fixed rate, the tapestry rendered at the
+displays' refresh (or headless through EGL); for the gallery: status endpoint, snapshots and
+``--resume``, gallery hours, systemd's watchdog, restarted input processes, a clean stop on
+SIGTERM.
 
 Live and offline differ only in what is plugged in: here the time source is the wall clock,
 the inputs are the OSC and microphone processes (and the journal records them), and the
@@ -35,6 +37,7 @@ from installation.app.memory import HeapTrim, heap_in_use, mb, rss_bytes
 from installation.app.schedule import Fader
 from installation.app.snapshots import (
     SnapshotError,
+    list_snapshots,
     load_snapshot,
     prune_snapshots,
     remove_stale_temporaries,
@@ -78,7 +81,6 @@ INBOX_LIMIT = 65_536  # inputs waiting beyond this are dropped oldest first, and
 # Inputs share a frame's work budget (below) with ticks, but once the oldest has waited this
 # long they are applied whatever the budget: a visitor's touch is never held up for frames.
 INPUT_MAX_WAIT_S = 0.010
-SNAPSHOT_GLOB = "snapshot-*.npz"
 # While a frame is due or drawing, ticks run one at a time (before it, between its bands),
 # and the ticks and inputs run since the last frame may take FRAME_WORK_BUDGET_S: a tick
 # runs only if the last one's cost still fits (the first tick after a frame always runs, so
@@ -144,8 +146,9 @@ class ShowResult:
 
 
 class FramePhases:
-    """Milliseconds the loop spent per phase since the last frame was finished: what a long
-    gap between frames was made of (the soak reports them for its worst gaps).
+    """Milliseconds the loop spent per phase since the last frame was finished.
+
+    What a long gap between frames was made of (the soak reports them for its worst gaps).
 
     ``ticks`` includes the inputs applied at each tick; ``draw`` excludes the ticks and
     inputs run between its bands; ``tick_max`` is the longest single tick.
@@ -154,14 +157,17 @@ class FramePhases:
     NAMES = ("ticks", "tick_max", "inputs", "upload", "draw", "present", "housekeeping")
 
     def __init__(self) -> None:
+        """Start with every phase at zero."""
         self.reset()
 
     def add(self, name: str, t0: float) -> float:
+        """Add the time since ``t0`` (``perf_counter``) to phase ``name``; return it in ms."""
         ms = (time.perf_counter() - t0) * 1e3
         self.ms[name] += ms
         return ms
 
     def reset(self) -> None:
+        """Set every phase back to zero (a frame was finished)."""
         self.ms = dict.fromkeys(self.NAMES, 0.0)
 
 
@@ -177,15 +183,18 @@ class Rate:
     """Events per second over the last ``window`` seconds."""
 
     def __init__(self, window: float = 2.0) -> None:
+        """Count nothing yet, over a window of ``window`` seconds."""
         self.window = window
         self._times: deque[tuple[float, int]] = deque()
 
     def add(self, now: float, n: int = 1) -> None:
+        """Count ``n`` events at monotonic time ``now``, forgetting those out of the window."""
         self._times.append((now, n))
         while self._times and now - self._times[0][0] > self.window:
             self._times.popleft()
 
     def per_s(self, now: float) -> float:
+        """Events per second over the window that ends at ``now``."""
         while self._times and now - self._times[0][0] > self.window:
             self._times.popleft()
         return sum(n for _, n in self._times) / self.window
@@ -195,20 +204,24 @@ class FrameTimes:
     """Intervals between presented frames: fps, median and p99 over the recent frames."""
 
     def __init__(self, keep: int = 600) -> None:
+        """Keep the intervals of the last ``keep`` frames."""
         self.intervals: deque[float] = deque(maxlen=keep)
         self.last: float | None = None
         self.rate = Rate(2.0)
 
     def frame(self, now: float) -> None:
+        """Note a frame presented at monotonic time ``now``."""
         if self.last is not None:
             self.intervals.append(now - self.last)
         self.last = now
         self.rate.add(now)
 
     def fps(self, now: float) -> float:
+        """Frames per second over the last 2 s."""
         return self.rate.per_s(now)
 
     def percentile_ms(self, q: float) -> float:
+        """The ``q``th percentile of the kept frame intervals, in ms (0 before two frames)."""
         if not self.intervals:
             return 0.0
         return float(np.percentile(np.fromiter(self.intervals, dtype=np.float64), q) * 1e3)
@@ -223,6 +236,7 @@ class Show:
     """
 
     def __init__(self, config: Config, options: ShowOptions) -> None:
+        """Load the starting state (new or a snapshot), prepare the inputs; ``run`` starts them."""
         self.config = config
         self.options = options
         self.data_dir = resolve_data_dir(options.data_dir, config.show)
@@ -277,19 +291,20 @@ class Show:
     # ------------------------------------------------------------------ start-up
 
     def _initial_state(self) -> State:
-        """A new world, or with ``resume`` the newest snapshot that loads (an older one if
-        the newest is damaged; a new world, with a warning, when there is none)."""
+        """A new world, or with ``resume`` the newest snapshot that loads.
+
+        Falls back to an older one if the newest is damaged; a new world, with a warning, when there
+        is none.
+        """
         folder = self.data_dir / "snapshots"
         # Temporaries of writes killed outright (SIGKILL, a power cut): 1-2 MB each.
         for path in remove_stale_temporaries(folder):
             log.info("removed %s, left by an interrupted snapshot write", path.name)
         if not self.options.resume:
             return create_world(self.config.world, self.config.model)
-        # Newest first; a folder or link that happens to match is no snapshot.
-        for path in sorted(folder.glob(SNAPSHOT_GLOB), reverse=True):
-            if not path.is_file():
-                log.warning("ignoring %s: not a snapshot file", path)
-                continue
+        # Newest first: the show's own snapshots, as pruning sees them (a folder, a link or
+        # a file named otherwise that happens to match is none).
+        for path in reversed(list_snapshots(folder)):
             try:
                 state = load_snapshot(path)
             except SnapshotError as exc:
@@ -319,15 +334,24 @@ class Show:
         }
         if self.resumed_from is not None:
             header["resumed_from"] = self.resumed_from.name
-        if self.state.tick > 0:
-            # A journal that starts mid-story replays from the snapshot it started from.
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            start = Path(folder) / f"start-{self.state.tick:010d}.npz"
-            save_snapshot(self.state, start)
-            header["start_snapshot"] = start.name
-        self.journal = JournalWriter(folder, header)
-        if self.mic is not None:
-            self.wav = WavJournal(folder, self.config.audio.samplerate, self.config.audio.channels)
+        try:
+            if self.state.tick > 0:
+                # A journal that starts mid-story replays from the snapshot it started from.
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                start = Path(folder) / f"start-{self.state.tick:010d}.npz"
+                save_snapshot(self.state, start)
+                header["start_snapshot"] = start.name
+            self.journal = JournalWriter(folder, header)
+            if self.mic is not None:
+                audio = self.config.audio
+                self.wav = WavJournal(folder, audio.samplerate, audio.channels)
+        except (OSError, SnapshotError) as exc:
+            # A full or failing disk stops the recording, never the show (as in _record).
+            self.recording_error = f"the journal could not start: {exc}"
+            log.error("%s; the show goes on without it", self.recording_error)
+            if self.journal is not None:
+                self._record(self.journal.close)
+            self.journal = self.wav = None
 
     def _open_output(self) -> None:
         if not self.options.render:
@@ -486,8 +510,9 @@ class Show:
                 time.sleep(max(min(wait, batch_gap), 0.0))
 
     def run_due_ticks(self, frame_waiting: bool = False, until: float | None = None) -> None:
-        """Apply the inputs that have arrived, then run the ticks that are due, one poll of
-        the clock at a time.
+        """Apply the inputs that have arrived, then run the ticks that are due.
+
+        One poll of the clock at a time.
 
         Args:
             frame_waiting: a frame is due or being drawn: run at most one tick, within the
@@ -524,13 +549,14 @@ class Show:
         return FRAME_WORK_BUDGET_S - spent_ms / 1e3
 
     def _apply_inputs(self, frame_waiting: bool = False) -> None:
-        """Apply what the OSC process has delivered, now, in batches of at most
-        ``MAX_BATCH`` events (each journaled with its tick and batch number, so a replay
-        applies the same batches), for at most ``INPUT_BUDGET_S``, and while a frame waits
-        only within its work budget unless the oldest input is overdue
-        (``INPUT_MAX_WAIT_S``): a backlog (the OSC process was starved, a controller dumped
-        its state) is spread over the next calls instead of holding up a frame. Nothing is
-        lost unless the inbox overflows."""
+        """Apply what the OSC process has delivered, now.
+
+        In batches of at most ``MAX_BATCH`` events (each journaled with its tick and batch number,
+        so a replay applies the same batches), for at most ``INPUT_BUDGET_S``, and while a frame
+        waits only within its work budget unless the oldest input is overdue (``INPUT_MAX_WAIT_S``):
+        a backlog (the OSC process was starved, a controller dumped its state) is spread over the
+        next calls instead of holding up a frame. Nothing is lost unless the inbox overflows.
+        """
         self._applied_at = time.monotonic()
         if self.osc is not None:
             arrived = self.osc.poll()
@@ -556,8 +582,10 @@ class Show:
             self._apply_inbox(budget)
 
     def _apply_inbox(self, budget_s: float | None) -> None:
-        """Waiting inputs in batches of ``MAX_BATCH``, until the inbox is empty or
-        ``budget_s`` has passed (None: no limit)."""
+        """Apply waiting inputs in batches of ``MAX_BATCH``.
+
+        Stops when the inbox is empty or ``budget_s`` has passed (None: no limit).
+        """
         t0 = time.perf_counter()
         while self._inbox:
             n = min(len(self._inbox), MAX_BATCH)
@@ -703,8 +731,10 @@ class Show:
     # ------------------------------------------------------------------ records
 
     def _record(self, call: Callable[..., None], *args: Any) -> None:
-        """Write to the journal or its WAV; a full or failing disk stops the recording
-        (what is on disk stays), never the show."""
+        """Write to the journal or its WAV.
+
+        A full or failing disk stops the recording (what is on disk stays), never the show.
+        """
         try:
             call(*args)
         except OSError as exc:
@@ -847,7 +877,7 @@ class Show:
         now = time.monotonic()
         counts = self.osc.counts() if self.osc is not None else {}
         mic = self.mic
-        sound = mic._last if mic is not None else None  # noqa: SLF001 - the last features
+        sound = mic._last if mic is not None else None  # its last features (private)
         audio = {
             "state": mic.state if mic is not None else "disabled",
             "message": mic.message if mic is not None else "",
@@ -927,7 +957,7 @@ class Show:
             Metric("canopy_up", "gauge", "1 while the show loop runs.", 1.0),
             Metric(
                 "canopy_uptime_seconds", "gauge", "Seconds since the show started.", h["uptime_s"]
-            ),  # fmt: skip
+            ),
             Metric("canopy_ticks_total", "counter", "Simulation ticks run.", h["tick"]),
             # The show's own count: a resize's new tapestry restarts its frame counter.
             Metric("canopy_frames_total", "counter", "Frames drawn.", self.frame_count),
@@ -937,26 +967,26 @@ class Show:
                 "gauge",
                 "99th percentile frame interval, ms.",
                 h["frame_ms_p99"],
-            ),  # fmt: skip
+            ),
             Metric("canopy_tick_rate", "gauge", "Ticks per second (last 2 s).", h["tick_rate"]),
             Metric(
                 "canopy_dropped_ticks_total",
                 "counter",
                 "Ticks skipped after stalls.",
                 h["dropped_ticks"],
-            ),  # fmt: skip
+            ),
             Metric(
                 "canopy_inputs_total", "counter", "Inputs applied to the simulation.", h["inputs"]
-            ),  # fmt: skip
+            ),
             Metric(
                 "canopy_inputs_dropped_total",
                 "counter",
                 "Inputs dropped because too many were waiting.",
                 h["inputs_dropped"],
-            ),  # fmt: skip
+            ),
             Metric(
                 "canopy_paused", "gauge", "1 while the operator has paused.", float(self.paused)
-            ),  # fmt: skip
+            ),
             Metric("canopy_open", "gauge", "1 during gallery hours.", float(h["open"])),
             Metric("canopy_fade", "gauge", "Picture brightness (gallery hours).", h["fade"]),
             Metric("canopy_snapshots_total", "counter", "Snapshots written.", h["snapshots"]),
@@ -984,30 +1014,28 @@ class Show:
                 "gauge",
                 "Resident memory of the show's process.",
                 h["memory_mb"] * 2**20,
-            ),  # fmt: skip
-            Metric(
-                "canopy_act", "gauge", "The act of the story (1-5).", self.state.indices.act
-            ),  # fmt: skip
+            ),
+            Metric("canopy_act", "gauge", "The act of the story (1-5).", self.state.indices.act),
             Metric(
                 "canopy_input_restarts_total",
                 "counter",
                 "Input processes restarted.",
                 h["osc_restarts"],
                 (("input", "osc"),),
-            ),  # fmt: skip
+            ),
             Metric(
                 "canopy_input_restarts_total",
                 "counter",
                 "Input processes restarted.",
                 h["audio"]["restarts"],
                 (("input", "microphone"),),
-            ),  # fmt: skip
+            ),
             Metric(
                 "canopy_audio_up",
                 "gauge",
                 "1 while the microphone delivers.",
                 float(h["audio"]["state"] == "ok"),
-            ),  # fmt: skip
+            ),
         ]
         if h["audio"]["level_db"] is not None:
             m.append(Metric("canopy_audio_level_dbfs", "gauge", "Room level, dBFS.",
@@ -1028,8 +1056,11 @@ class Show:
 
 
 def run_show(config: Config, options: ShowOptions) -> ShowResult:
-    """Run the show until ``options.duration`` seconds pass, SIGINT/SIGTERM arrives or the
-    operator quits; returns what it did."""
+    """Run the show, and return what it did.
+
+    It runs until ``options.duration`` seconds pass, SIGINT/SIGTERM arrives or the operator
+    quits.
+    """
     return Show(config, options).run()
 
 
@@ -1048,9 +1079,11 @@ def journal_configs(journal: Journal) -> tuple[WorldConfig, ModelConfig]:
 
 
 def check_dynamics(journal: Journal) -> bool:
-    """Whether the journal was recorded under this Canopy's dynamics (``DYNAMICS_VERSION``;
-    journals from before it was recorded are version 1); warns when not: the same inputs
-    then make another city than the one the gallery saw."""
+    """Whether the journal was recorded under this Canopy's dynamics (``DYNAMICS_VERSION``).
+
+    Journals from before the version was recorded are version 1. Warns when not: the same inputs
+    then make another city than the one the gallery saw.
+    """
     recorded = journal.header.get("dynamics", 1)
     if recorded == DYNAMICS_VERSION:
         return True

@@ -6,11 +6,14 @@ the time, level, logger and message, plus any ``extra`` fields the call passed.
 
 A file that cannot be written (a full disk, a removed drive) never disturbs the show: the
 first failure prints one line on stderr, file logging stops, and the console carries on
-alone; ``file_logging_problem`` says so for ``/health``.
+alone; ``file_logging_problem`` says so for ``/health``. Once a minute a record tries the
+file again, so when the operator makes room the log resumes (one line says so) and
+``/health`` is whole again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+RETRY_S = 60.0  # how often a stopped log file is tried again
 _file_problem = ""  # why file logging stopped, for /health; empty while it works
 
 
@@ -37,14 +41,32 @@ class SafeFileHandler(logging.handlers.RotatingFileHandler):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        """Open the file as ``RotatingFileHandler`` does (same arguments); not stopped yet."""
         super().__init__(*args, **kwargs)
         self.stopped = False
+        self._retry_at = 0.0
+        self._retrying = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.stopped:
-            super().emit(record)
+        """Write ``record`` unless the file has been given up (tried again once a minute)."""
+        global _file_problem
+        if self.stopped:
+            if time.monotonic() < self._retry_at:
+                return
+            self._retry_at = time.monotonic() + RETRY_S
+            try:
+                self.stream = self._open()
+            except OSError:
+                return
+            self.stopped, self._retrying = False, True
+        super().emit(record)
+        if self._retrying and not self.stopped:
+            self._retrying = False
+            _file_problem = ""
+            print(f"canopy INFO: writing {self.baseFilename} again", file=sys.stderr, flush=True)
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:  # logging's name (not snake case)
+        """Give the file up on an OS error (a full disk); leave any other error to logging."""
         exc = sys.exc_info()[1]
         if not isinstance(exc, OSError):
             super().handleError(record)  # a formatting bug: logging's own report
@@ -52,6 +74,7 @@ class SafeFileHandler(logging.handlers.RotatingFileHandler):
         self._stop(exc)
 
     def flush(self) -> None:
+        """Flush the file; an OS error gives it up instead of raising."""
         if self.stopped:
             return
         try:
@@ -60,6 +83,7 @@ class SafeFileHandler(logging.handlers.RotatingFileHandler):
             self._stop(exc)
 
     def close(self) -> None:
+        """Close the file; an OS error while flushing gives it up instead of raising."""
         try:
             super().close()
         except OSError as exc:
@@ -72,26 +96,29 @@ class SafeFileHandler(logging.handlers.RotatingFileHandler):
         if self.stopped:
             return
         self.stopped = True
+        self._retry_at = time.monotonic() + RETRY_S
         why = exc.strerror or str(exc)
         _file_problem = f"file logging stopped: {why}"
-        print(
-            f"canopy ERROR: cannot write {self.baseFilename} ({why}): file logging stopped; "
-            "logging to the console only",
-            file=sys.stderr,
-            flush=True,
-        )
+        if not self._retrying:  # a retry that fails again says nothing new
+            print(
+                f"canopy ERROR: cannot write {self.baseFilename} ({why}): file logging "
+                "stopped; logging to the console only (tried again once a minute)",
+                file=sys.stderr,
+                flush=True,
+            )
+        self._retrying = False
         stream, self.stream = self.stream, None
         if stream is not None:
-            try:
-                stream.close()  # what is buffered cannot be written; the descriptor is freed
-            except OSError:
-                pass
+            # What is buffered cannot be written; the descriptor is freed all the same.
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON line: time, level, logger, message and any exception."""
         out = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
             + f".{int(record.msecs):03d}",
@@ -108,8 +135,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(log_dir: Path | None, max_mb: float = 16.0) -> list[logging.Handler]:
-    """Route the ``installation`` loggers to stderr and, when ``log_dir`` is given, to the
-    rotating JSON file; returns the handlers so ``stop_logging`` can remove them."""
+    """Route the ``installation`` loggers to stderr and to the rotating JSON file.
+
+    The file only when ``log_dir`` is given. Returns the handlers so ``stop_logging`` can
+    remove them.
+    """
     global _file_problem
     _file_problem = ""
     root = logging.getLogger("installation")
@@ -134,17 +164,15 @@ def setup_logging(log_dir: Path | None, max_mb: float = 16.0) -> list[logging.Ha
 
 
 def stop_logging(handlers: list[logging.Handler]) -> None:
-    """Detach, flush and close handlers from ``setup_logging``; never raises for a file
-    that cannot be written."""
+    """Detach, flush and close handlers from ``setup_logging``.
+
+    Never raises for a file that cannot be written.
+    """
     root = logging.getLogger("installation")
     for h in handlers:
         root.removeHandler(h)
         # A failing file (a full disk) must not turn a clean stop into an error.
-        try:
+        with contextlib.suppress(OSError):
             h.flush()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             h.close()
-        except OSError:
-            pass

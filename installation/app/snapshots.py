@@ -21,6 +21,7 @@ left by a process killed outright (SIGKILL, power loss) is removed by
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -54,6 +55,7 @@ META_KEY = "__meta__"
 # written): the pattern pruning goes by, so it only ever removes files the show wrote.
 SNAPSHOT_NAME = re.compile(r"snapshot-\d{8}T\d{6}Z-tick\d{10,}\.npz")
 MAX_META_BYTES = 1 << 20  # the metadata is a few kB of JSON; anything larger is not ours
+MAX_HEADER_BYTES = 65_536  # an .npy header is ~128 bytes; numpy itself allows 10,000
 # atomic_write names its temporaries ".<target name>.<random>.tmp".
 TEMP_GLOB = ".snapshot-*.npz.*.tmp"
 # A temporary is stale once nothing has written to it for this long: a write of even a
@@ -70,6 +72,7 @@ class SnapshotError(RuntimeError):
     """
 
     def __init__(self, message: str, reason: str | None = None) -> None:
+        """Keep ``reason``, or the whole message when no separate cause is given."""
         super().__init__(message)
         self.reason = reason or message
 
@@ -96,11 +99,13 @@ def save_snapshot(state: State, path: str | Path) -> Path:
 
 @contextlib.contextmanager
 def _sigterm_held() -> Iterator[None]:
-    """Hold a SIGTERM that would kill the process outright until the write is over, then
-    deliver it with its default action again: the process still ends, but not between
-    creating a temporary and renaming or removing it. A handler someone installed (the
-    show's, which only asks the loop to stop) is left alone, as is a write off the main
-    thread (where Python cannot catch signals)."""
+    """Hold a SIGTERM that would kill the process outright until the write is over.
+
+    Then deliver it with its default action again: the process still ends, but not between creating
+    a temporary and renaming or removing it. A handler someone installed (the show's, which only
+    asks the loop to stop) is left alone, as is a write off the main thread (where Python cannot
+    catch signals).
+    """
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
@@ -118,10 +123,12 @@ def _sigterm_held() -> Iterator[None]:
 
 
 def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> list[Path]:
-    """Remove snapshot temporaries (``TEMP_GLOB``) in ``folder`` that nothing has written
-    to for ``STALE_TEMP_S``: what a writer killed mid-write (SIGKILL, a power cut) left.
-    Only regular files are touched; a missing folder or a file that cannot be removed is
-    skipped. Returns what was removed."""
+    """Remove stale snapshot temporaries (``TEMP_GLOB``) in ``folder``; return what was removed.
+
+    Stale: nothing has written to them for ``STALE_TEMP_S``, so they are what a writer killed
+    mid-write (SIGKILL, a power cut) left. Only regular files are touched; a missing folder or a
+    file that cannot be removed is skipped.
+    """
     now = time.time() if now is None else now
     removed = []
     try:
@@ -146,8 +153,11 @@ def snapshot_name(tick: int, when: float | None = None) -> str:
 
 
 def list_snapshots(folder: str | Path) -> list[Path]:
-    """The show's snapshots in ``folder``, oldest first: regular files named as
-    ``snapshot_name`` names them (a folder or link that happens to match is not one)."""
+    """The show's snapshots in ``folder``, oldest first.
+
+    Regular files named as ``snapshot_name`` names them (a folder or link that happens to match is
+    not one).
+    """
     try:
         candidates = sorted(Path(folder).iterdir())
     except OSError:
@@ -163,9 +173,11 @@ def list_snapshots(folder: str | Path) -> list[Path]:
 
 
 def prune_snapshots(folder: str | Path, keep: int, current: Path | None = None) -> list[Path]:
-    """Remove all but the newest ``keep`` of the show's snapshots in ``folder``, never
-    ``current`` (the one just written, whatever sorts after it); returns what was removed.
-    Nothing here raises: a file that cannot be removed is logged and left."""
+    """Remove all but the newest ``keep`` of the show's snapshots in ``folder``.
+
+    Never ``current`` (the one just written, whatever sorts after it); returns what was removed.
+    Nothing here raises: a file that cannot be removed is logged and left.
+    """
     snapshots = [p for p in list_snapshots(folder) if p != current]
     keep_others = max(keep - (current is not None), 0)
     old = snapshots[: len(snapshots) - keep_others] if keep_others else snapshots
@@ -220,8 +232,10 @@ def load_snapshot(path: str | Path) -> State:
 
 
 def _read_archive(archive: zipfile.ZipFile) -> tuple[Any, dict[str, np.ndarray]]:
-    """The metadata and arrays of an open archive, every header checked before any array
-    is read."""
+    """The metadata and arrays of an open archive.
+
+    Every header checked before any array is read.
+    """
     members: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
         if not info.filename.endswith(".npy") or info.is_dir():
@@ -256,23 +270,35 @@ def _read_archive(archive: zipfile.ZipFile) -> tuple[Any, dict[str, np.ndarray]]
 
 
 def _header(fh: IO[bytes], order: bool = False) -> Any:
-    """An ``.npy`` member's (shape, dtype) as its header claims them (or, with ``order``,
-    whether it is in Fortran order); reads nothing else."""
-    version = npy.read_magic(fh)
-    if version == (1, 0):
-        shape, fortran, dtype = npy.read_array_header_1_0(fh)
-    elif version == (2, 0):
-        shape, fortran, dtype = npy.read_array_header_2_0(fh)
-    else:
+    """An ``.npy`` member's (shape, dtype) as its header claims them; reads nothing else.
+
+    With ``order``, also whether the array is in Fortran order.
+    """
+    magic = fh.read(8)  # b"\x93NUMPY", then the format's major and minor version
+    if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
+        raise SnapshotError("not a Canopy snapshot (a member is not an .npy array)")
+    version = (magic[6], magic[7])
+    if version not in ((1, 0), (2, 0)):
         raise SnapshotError(f"not a Canopy snapshot (.npy format version {version})")
+    # The header's length is checked before it is read: numpy reads what it claims (up to
+    # 4 GiB in format 2.0) and checks its size limit only after.
+    size = fh.read(2 if version == (1, 0) else 4)
+    length = int.from_bytes(size, "little")
+    if len(size) not in (2, 4) or length > MAX_HEADER_BYTES:
+        raise SnapshotError(f"damaged (an array header claims {length} bytes)")
+    header = io.BytesIO(size + fh.read(length))
+    read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+    shape, fortran, dtype = read(header)
     if dtype.hasobject:
         raise SnapshotError("not a Canopy snapshot (an array of Python objects)")
     return fortran if order else (tuple(shape), dtype)
 
 
 def _data(fh: IO[bytes], shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> np.ndarray:
-    """The array after its header; the member must hold exactly its bytes (reading to the
-    end also makes zipfile check the member's CRC)."""
+    """The array after its header; the member must hold exactly its bytes.
+
+    Reading to the end also makes zipfile check the member's CRC.
+    """
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     data = fh.read(nbytes)
     if len(data) != nbytes or fh.read(1):

@@ -77,8 +77,10 @@ class _Client:
 
 
 def allows(networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network], peer: str) -> bool:
-    """Whether the address ``peer`` is in one of ``networks`` (an IPv4 client of an IPv6
-    socket, ``::ffff:a.b.c.d``, is judged by its IPv4 address)."""
+    """Whether the address ``peer`` is in one of ``networks``.
+
+    An IPv4 client of an IPv6 socket, ``::ffff:a.b.c.d``, is judged by its IPv4 address.
+    """
     try:
         addr = ipaddress.ip_address(peer.split("%", 1)[0])
     except ValueError:
@@ -112,6 +114,7 @@ class StatusServer:
         host: str = "127.0.0.1",
         allowed: Sequence[str] = LOOPBACK,
     ) -> None:
+        """Set the server up; nothing listens until ``start``."""
         self.host, self.port = host, port
         self.health, self.metrics = health, metrics
         self.allowed = [ipaddress.ip_network(n, strict=False) for n in allowed]
@@ -155,7 +158,11 @@ class StatusServer:
         if self._listener is None:
             return
         now = time.monotonic()
-        while len(self._clients) < MAX_CLIENTS:
+        # At most MAX_CLIENTS accepts a call, refused ones included: a flood of connections
+        # from outside the allowlist cannot keep the show's loop here.
+        for _ in range(MAX_CLIENTS):
+            if len(self._clients) >= MAX_CLIENTS:
+                break
             try:
                 conn, peer = self._listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -247,6 +254,7 @@ class StatusServer:
         return header + (b"" if head else data)
 
     def close(self) -> None:
+        """Close every client connection and the listening socket."""
         for c in self._clients:
             c.sock.close()
         self._clients.clear()

@@ -64,6 +64,7 @@ class WorldConfig:
     )
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): citizens, node density, resource shares."""
         out = []
         if self.citizens < 10 * self.communities:
             out.append(("citizens", "must be at least 10 per community"))
@@ -217,6 +218,7 @@ class DisplayConfig:
     )
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): sizes, positions and the view rectangle."""
         out = []
         if len(self.size) != 2:
             out.append(("size", "needs exactly two numbers: [width, height]"))
@@ -262,6 +264,7 @@ class OscMapping:
     )
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): both addresses and both ranges."""
         out = []
         if not self.source.startswith("/"):
             out.append(("source", "must be an OSC address starting with '/'"))
@@ -271,6 +274,9 @@ class OscMapping:
             rng = getattr(self, key)
             if len(rng) != 2 or rng[0] == rng[1]:
                 out.append((key, "needs two different numbers: [low, high]"))
+        if self.on_release and len(self.out_range) == 2 and self.out_range[0] <= 0.0:
+            # The release maps to out_range's first end: a strength of 0 acts on nothing.
+            out.append(("on_release", "needs out_range to start above 0 (the release's strength)"))
         return out
 
 
@@ -295,6 +301,7 @@ class OscConfig:
     mappings: tuple[OscMapping, ...] = opt((), "Controller addresses mapped onto Canopy's.")
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): host, allowed networks, feedback targets."""
         out = []
         why = host_problem(self.host)
         if why:
@@ -332,6 +339,7 @@ class ScheduleConfig:
     )
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): opening and closing times, days."""
         out = []
         for key in ("open", "close"):
             if _parse_hhmm(getattr(self, key)) is None:
@@ -443,6 +451,7 @@ class ShowConfig:
     )
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): quit chord, status address and allowlist."""
         from installation.config.keys import ChordError, parse_chord
 
         try:
@@ -474,6 +483,7 @@ class Config:
     show: ShowConfig = dataclasses.field(default_factory=ShowConfig)
 
     def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): at least one display, names unique."""
         names = [d.name for d in self.displays]
         if len(set(names)) != len(names):
             return [("displays", "display names must be unique")]

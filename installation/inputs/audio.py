@@ -16,6 +16,7 @@ arrive for a quarter of a second the room counts as silent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import wave
@@ -41,6 +42,7 @@ class RingBuffer:
     """Single-producer, single-consumer float32 ring (the audio callback writes)."""
 
     def __init__(self, capacity: int, channels: int) -> None:
+        """An empty ring of ``capacity`` frames of ``channels`` channels."""
         self.data = np.zeros((capacity, channels), dtype=np.float32)
         self.capacity = capacity
         self.written = 0  # total frames written (only the producer changes it)
@@ -48,6 +50,11 @@ class RingBuffer:
         self.overruns = 0
 
     def write(self, block: np.ndarray) -> None:
+        """Append ``block`` (frames x channels), overwriting the oldest frames when full.
+
+        A block longer than the ring keeps only its newest frames; ``read`` counts frames it
+        lost to overwriting in ``overruns``.
+        """
         n = len(block)
         if n > self.capacity:  # only the newest samples fit
             self.written += n - self.capacity
@@ -110,10 +117,12 @@ def _find_device(sd: Any, config: AudioConfig) -> tuple[str | None, str]:
 
 
 def capture(conn: Connection, lifeline: Connection, ready: Any, config: AudioConfig) -> None:
-    """The capture process (see ``processes.ChildProcess``): open the device, read blocks,
-    send them; retry on loss; leave when the show closes ``lifeline`` or dies. It is ready at
-    once (it keeps trying devices by itself); without PortAudio it says so and ends, which
-    is final."""
+    """The capture process (see ``processes.ChildProcess``).
+
+    Open the device, read blocks, send them; retry on loss; leave when the show closes ``lifeline``
+    or dies. It is ready at once (it keeps trying devices by itself); without PortAudio it says so
+    and ends, which is final.
+    """
     ready.value = 1
 
     def report(state: str, message: str) -> None:
@@ -162,10 +171,8 @@ def capture(conn: Connection, lifeline: Connection, ready: Any, config: AudioCon
         except Exception as exc:  # the device or the audio server went away
             report("lost", f"the input device stopped ({exc}); retrying")
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 stream.close(ignore_errors=True)
-            except Exception:
-                pass
 
 
 class MicInput:
@@ -177,6 +184,7 @@ class MicInput:
     """
 
     def __init__(self, config: AudioConfig, tick_hz: float) -> None:
+        """Set up the ring and the features; the capture process starts with ``start``."""
         self.config = config
         self.dt = 1.0 / tick_hz
         self.ring = RingBuffer(config.samplerate * 4, config.channels)
@@ -230,16 +238,27 @@ class MicInput:
                 self.state, self.message = state, message
 
     def ensure_running(self) -> bool:
-        """Restart a dead capture process (not one that ended for want of PortAudio);
-        True when a restart was launched."""
+        """Restart a dead capture process (not one that ended for want of PortAudio).
+
+        True when a restart was launched.
+        """
+        if not self.child.alive() and not self.child.finished():
+            if self.child.conn is not None:
+                self._drain()  # what it said before it died
+                self.child.close_conn()
+            if self.state not in ("down", "disabled"):
+                self.state, self.message = "down", "the capture process died; restarting"
+                log.warning("microphone: %s", self.message)
         if not self.child.ensure_running():
             return False
         self.state = "starting"
         return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:
-        """This tick's features (None when not listening) and the raw samples (frames x
-        channels, float32) that arrived since the last poll."""
+        """This tick's features and the raw samples that arrived since the last poll.
+
+        The features are None when not listening; the samples are frames x channels, float32.
+        """
         self._drain()
         raw = self.ring.read()
         if self.state != "ok" and raw.size == 0:
@@ -255,8 +274,11 @@ class MicInput:
         return self._last, raw
 
     def stop(self) -> None:
-        """Stop the capture process (a blocking read may never return on a silent source,
-        and there is nothing to flush, so it gets half a second)."""
+        """Stop the capture process.
+
+        A blocking read may never return on a silent source, and there is nothing to flush, so it
+        gets half a second.
+        """
         self.child.stop()
         if self.state != "disabled":
             self.state = "stopped"
@@ -268,6 +290,7 @@ class WavJournal:
     def __init__(
         self, folder: str | Path, samplerate: int, channels: int, max_bytes: int = 512 << 20
     ) -> None:
+        """Continue the numbering of the WAV files already in ``folder`` (created if missing)."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.samplerate, self.channels, self.max_bytes = samplerate, channels, max_bytes
@@ -281,13 +304,18 @@ class WavJournal:
         self.close()
         self.seq += 1
         path = self.folder / f"audio-{self.seq:05d}-tick{tick:09d}.wav"
-        self._w = wave.open(str(path), "wb")
+        self._w = wave.open(str(path), "wb")  # noqa: SIM115 - kept open across ticks
         self._w.setnchannels(self.channels)
         self._w.setsampwidth(2)
         self._w.setframerate(self.samplerate)
         self._bytes = 0
 
     def write(self, tick: int, samples: np.ndarray) -> None:
+        """Append ``samples`` (frames x channels, float in [-1, 1]) as 16-bit PCM.
+
+        A new file, named for ``tick``, starts when there is none yet or the current one is
+        full.
+        """
         if samples.size == 0:
             return
         if self._w is None or self._bytes >= self.max_bytes:
@@ -297,6 +325,7 @@ class WavJournal:
         self._bytes += pcm.nbytes
 
     def close(self) -> None:
+        """Close the current WAV file (its header then holds the length)."""
         if self._w is not None:
             self._w.close()
             self._w = None

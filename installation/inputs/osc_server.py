@@ -106,8 +106,10 @@ def serve(
     communities: int,
     counters: Any,
 ) -> None:
-    """The server loop, in the child process (see ``processes.ChildProcess``) until the show
-    closes ``lifeline`` or dies; ``ready`` is set once the socket is bound."""
+    """The server loop, run in the child process (see ``processes.ChildProcess``).
+
+    It runs until the show closes ``lifeline`` or dies; ``ready`` is set once the socket is bound.
+    """
     networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed_networks]
     allowed_cache: dict[str, bool] = {}
     mappings: dict[str, OscMapping] = {m.source: m for m in config.mappings}
@@ -177,10 +179,8 @@ def serve(
                         count(item.reason)
                         continue
                     if isinstance(item, Ping):
-                        try:
+                        with contextlib.suppress(OSError):
                             sock.sendto(_pong("/canopy/pong"), addr)
-                        except OSError:
-                            pass
                     if len(pending) >= QUEUE_LIMIT:
                         pending.popleft()
                         count("queue_full")
@@ -213,6 +213,7 @@ class OscInput:
     """
 
     def __init__(self, config: OscConfig, communities: int) -> None:
+        """Prepare the server process and its shared counters; ``start`` launches it."""
         self.config = config
         self.communities = communities
         self.counters = mp.get_context("spawn").Array("q", len(COUNTERS), lock=False)
@@ -257,9 +258,14 @@ class OscInput:
         return self.child.ready()
 
     def ensure_running(self) -> bool:
-        """Restart a dead server process without waiting for it (see
-        ``ChildProcess.ensure_running``); until it listens, ``alive`` is False and the show
-        says so."""
+        """Restart a dead server process without waiting for it.
+
+        See ``ChildProcess.ensure_running``; until it listens, ``alive`` is False and the show says
+        so.
+        """
+        if not self.child.alive() and self.child.conn is not None:
+            self._receive()  # what it accepted before it died still applies
+            self.child.close_conn()
         return self.child.ensure_running()
 
     def poll(self, now: float | None = None) -> list[Received]:
@@ -272,8 +278,10 @@ class OscInput:
         return out
 
     def _receive(self, timeout: float = 0.0) -> None:
-        """Move the batches waiting in the pipe into the hold (waiting up to ``timeout`` s
-        for the first)."""
+        """Move the batches waiting in the pipe into the hold.
+
+        Waiting up to ``timeout`` s for the first.
+        """
         conn = self.child.conn
         while conn is not None:
             try:
@@ -291,9 +299,11 @@ class OscInput:
                 heapq.heappush(self._heap, (max(r.due, r.arrived), self._seq, r))
 
     def wait(self, timeout: float) -> None:
-        """Sleep up to ``timeout`` seconds, waking as soon as messages arrive or a
-        scheduled bundle falls due (so the show applies inputs within a millisecond or two
-        of their arrival instead of sleeping through them)."""
+        """Sleep up to ``timeout`` seconds.
+
+        Wakes as soon as messages arrive or a scheduled bundle falls due (so the show applies
+        inputs within a millisecond or two of their arrival instead of sleeping through them).
+        """
         if self._heap:
             timeout = min(timeout, max(self._heap[0][0] - time.time(), 0.0))
         conn = self.child.conn
@@ -313,6 +323,7 @@ class OscInput:
         return counts
 
     def rejected(self) -> int:
+        """Messages the server rejected so far, all reasons together."""
         c = self.counts()
         return sum(c[r] for r in REASONS)
 
@@ -321,17 +332,19 @@ class OscInput:
         return len(self._heap)
 
     def stop(self) -> list[Received]:
-        """Stop the server process (it notices within a few milliseconds and sends what it
-        accepted last) and return every accepted message that is due, for the show to apply
-        before its final snapshot. Bundles still held for a future timetag would never
-        apply: they are counted as ``dropped_at_stop``. Returns within about 2 s whatever
-        the child's state (dead, stuck or never started)."""
+        """Stop the server process and return every accepted message that is due.
+
+        The process notices within a few milliseconds and sends what it accepted last; the show
+        applies what comes back before its final snapshot. Bundles still held for a future timetag
+        would never apply: they are counted as ``dropped_at_stop``. Returns within about 2 s
+        whatever the child's state (dead, stuck or never started).
+        """
         self.child.request_stop()
         deadline = time.monotonic() + self.child.grace
         while self.child.alive() and time.monotonic() < deadline:
             self._receive(timeout=0.02)  # drained while it leaves, so its last send never blocks
         self._receive()
-        self.child.stop()
+        self.child.stop(grace=0.0)  # it had its grace above; one that still lingers is killed
         due = self.poll()
         self.dropped_at_stop += len(self._heap)
         self._heap.clear()

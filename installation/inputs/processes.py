@@ -1,10 +1,12 @@
-"""The input processes' one lifecycle: how the show spawns a child (the OSC server, the
-microphone capture), knows it is alive, restarts it with backoff, stops it with a deadline,
-and how a child dies with the show.
+"""The input processes' one lifecycle.
+
+How the show spawns a child (the OSC server, the microphone capture), knows it is alive, restarts it
+with backoff, stops it with a deadline, and how a child dies with the show.
 
 No shared ``multiprocessing`` primitives: an ``Event`` keeps a lock and counters in shared
-memory, and a child killed while waiting on one (systemd's stop signals the whole process
-group; a crash; ``kill``) leaves them held, so the show's ``set()`` then waits for ever.
+memory, and a child killed while waiting on one (a stop sent to the whole process group, as
+systemd's default ``KillMode`` and a terminal's Ctrl-C do; a crash; ``kill``) leaves them
+held, so the show's ``set()`` then waits for ever.
 Instead each child holds the read end of a *lifeline* pipe whose write end only the show
 has. The show closes it to ask the child to stop, and the kernel closes it when the show
 dies, however it dies: either way the child reads end-of-file and leaves. A child stuck in a
@@ -38,10 +40,12 @@ STABLE_S = 10.0
 
 
 def become_child(parent_pid: int) -> None:
-    """Called first thing in a child: leave Ctrl-C to the show (which stops the child
-    itself, cleanly, so no child prints a ``KeyboardInterrupt`` traceback) and die with the
-    show (``SIGKILL`` when it dies, even by ``kill -9``, so a port or device is freed at once
-    for the restarted show)."""
+    """Called first thing in a child.
+
+    Leave Ctrl-C to the show (which stops the child itself, cleanly, so no child prints a
+    ``KeyboardInterrupt`` traceback) and die with the show (``SIGKILL`` when it dies, even by ``kill
+    -9``, so a port or device is freed at once for the restarted show).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the lifeline still holds
         libc = ctypes.CDLL(None, use_errno=True)
@@ -53,7 +57,8 @@ def become_child(parent_pid: int) -> None:
 def stop_requested(lifeline: Connection, timeout: float = 0.0) -> bool:
     """Whether the show asked this child to stop, or died (waits up to ``timeout`` s for it).
 
-    The show never writes on the lifeline; any readiness, normally end-of-file, means stop."""
+    The show never writes on the lifeline; any readiness, normally end-of-file, means stop.
+    """
     try:
         return lifeline.poll(timeout)
     except (EOFError, OSError):
@@ -68,8 +73,11 @@ def _child_main(
     parent_pid: int,
     args: tuple[Any, ...],
 ) -> None:
-    """Every child's entry point: ``target(conn, lifeline, ready, *args)`` once it is a
-    proper child (``become_child``); a show that went away mid-send ends it quietly."""
+    """Every child's entry point.
+
+    ``target(conn, lifeline, ready, *args)`` once it is a proper child (``become_child``); a show
+    that went away mid-send ends it quietly.
+    """
     become_child(parent_pid)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         target(conn, lifeline, ready, *args)
@@ -78,9 +86,10 @@ def _child_main(
 def stop_process(
     proc: Any, lifeline: Connection | None, conn: Connection | None, grace: float
 ) -> None:
-    """Ask a child to stop (close its lifeline), give it ``grace`` seconds, then kill it;
-    close the show's end of its data pipe. Never blocks for longer than ``grace`` + 2 s,
-    whatever state the child is in (dead, stuck, never started).
+    """Ask a child to stop (close its lifeline), give it ``grace`` seconds, then kill it.
+
+    Close the show's end of its data pipe. Never blocks for longer than ``grace`` + 2 s, whatever
+    state the child is in (dead, stuck, never started).
 
     Args:
         proc: the ``multiprocessing`` process (or None if never started).
@@ -130,6 +139,7 @@ class ChildProcess:
         start_timeout: float = 20.0,
         why: dict[int, str] | None = None,
     ) -> None:
+        """Prepare the child; nothing runs until ``launch``."""
         self.name, self.label, self.why = name, label, why or {}
         self.target, self.args = target, args
         self.grace, self.start_timeout = grace, start_timeout
@@ -142,6 +152,7 @@ class ChildProcess:
         self._started_at = 0.0
         self._retry_at = 0.0
         self._backoff = BACKOFF_MIN_S
+        self._last_failure: str | None = None  # why the last failing start failed (logged once)
         self._restarting = False  # a restart was launched and is not ready yet
 
     @property
@@ -149,26 +160,44 @@ class ChildProcess:
         """The child's process id (None before the first start)."""
         return None if self._proc is None else self._proc.pid
 
-    def launch(self) -> None:
-        """Spawn the child; returns at once (see ``wait_ready``)."""
-        conn, child_conn = self._ctx.Pipe(duplex=False)
-        life_r, life_w = self._ctx.Pipe(duplex=False)
+    def launch(self) -> bool:
+        """Spawn the child; returns at once (see ``wait_ready``).
+
+        Returns:
+            False when the system refused (no memory, no file descriptors): logged, and
+            ``ensure_running`` tries again with backoff, like a child that died at start.
+        """
+        self._started_at = time.monotonic()
         self._ready = self._ctx.RawValue("b", 0)
-        self._proc = self._ctx.Process(
-            target=_child_main,
-            name=self.name,
-            daemon=True,
-            args=(self.target, child_conn, life_r, self._ready, os.getpid(), self.args),
-        )
-        self._proc.start()
+        pipes: list[Connection] = []
+        try:
+            conn, child_conn = self._ctx.Pipe(duplex=False)
+            pipes += [conn, child_conn]
+            life_r, life_w = self._ctx.Pipe(duplex=False)
+            pipes += [life_r, life_w]
+            self._proc = self._ctx.Process(
+                target=_child_main,
+                name=self.name,
+                daemon=True,
+                args=(self.target, child_conn, life_r, self._ready, os.getpid(), self.args),
+            )
+            self._proc.start()
+        except OSError as exc:
+            log.error("%s could not be started: %s", self.label, exc)
+            for end in pipes:
+                end.close()
+            self._proc = _NeverStarted()
+            return False
         child_conn.close()  # the child's ends live in the child only: EOF means it is gone
         life_r.close()
         self.conn, self._lifeline = conn, life_w
-        self._started_at = time.monotonic()
+        return True
 
     def wait_ready(self) -> bool:
-        """Wait until the child serves (True), dies or overruns ``start_timeout`` (False,
-        and a child that hangs is killed)."""
+        """Wait until the child serves (True), dies or overruns ``start_timeout`` (False).
+
+        A child that hangs past ``start_timeout`` is killed.
+        """
         deadline = self._started_at + self.start_timeout
         while not self.ready():
             if not self._proc.is_alive():
@@ -188,9 +217,11 @@ class ChildProcess:
         return self._proc is not None and self._proc.exitcode == 0
 
     def ensure_running(self) -> bool:
-        """Restart a dead child (with backoff when it keeps failing); True when a restart
-        was launched. Never waits: a fresh child takes about a second to import and start,
-        which would freeze the picture; a launched restart is checked on the next calls."""
+        """Restart a dead child (with backoff when it keeps failing).
+
+        True when a restart was launched. Never waits: a fresh child takes about a second to import
+        and start, which would freeze the picture; a launched restart is checked on the next calls.
+        """
         if self._proc is None:
             return False
         now = time.monotonic()
@@ -201,8 +232,9 @@ class ChildProcess:
             elif self._proc.is_alive() and now > self._started_at + self.start_timeout:
                 self._end()  # hangs in its start: counts as a failed start below
         if self._proc.is_alive() or self.finished():
-            if now - self._started_at >= STABLE_S:
-                self._backoff = BACKOFF_MIN_S
+            if self.ready() and now - self._started_at >= STABLE_S:
+                self._backoff = BACKOFF_MIN_S  # served a good while: the next death is news
+                self._last_failure = None
             return False
         if self._retry_at == 0.0:  # just found dead
             lived = now - self._started_at
@@ -212,22 +244,35 @@ class ChildProcess:
             self._retry_at = now + (self._backoff if failing else 0.0)
             if failing:
                 code = self._proc.exitcode
-                log.error(
-                    "%s stopped after %.1f s (%s); next try in %g s",
-                    self.label, lived, self.why.get(code, f"exit code {code}"), self._backoff,
+                why = self.why.get(code, f"exit code {code}")
+                # One line per change of reason, not one per retry: a port held for a week
+                # would otherwise log every 30 s.
+                (log.error if why != self._last_failure else log.debug)(
+                    "%s stopped after %.1f s (%s); next try in %g s (retrying with backoff "
+                    "up to %g s)", self.label, lived, why, self._backoff, BACKOFF_MAX_S,
                 )  # fmt: skip
+                self._last_failure = why
                 self._backoff = min(self._backoff * 2.0, BACKOFF_MAX_S)
         if now < self._retry_at:
             return False
-        log.warning(
+        (log.warning if self._last_failure is None else log.debug)(
             "%s process is down (exit code %s); restarting", self.label, self._proc.exitcode
         )
         self._retry_at = 0.0
         self.restarts += 1
         self._end()
-        self.launch()
-        self._restarting = True
+        self._restarting = self.launch()
         return True
+
+    def close_conn(self) -> None:
+        """Close the show's end of a dead child's data pipe (after draining it).
+
+        At its end-of-file a poll would return at once, every time, until the restart.
+        """
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.close()
+            self.conn = None
 
     def _end(self) -> None:
         """Stop the child at once and close the show's ends (before a restart)."""
@@ -245,7 +290,28 @@ class ChildProcess:
         """The child process exists and has not ended."""
         return self._proc is not None and self._proc.is_alive()
 
-    def stop(self) -> None:
-        """Stop the child: ask, wait up to ``grace`` s, then kill; close the data pipe."""
-        stop_process(self._proc, self._lifeline, self.conn, grace=self.grace)
+    def stop(self, grace: float | None = None) -> None:
+        """Stop the child: ask, wait up to ``grace`` s, then kill; close the data pipe.
+
+        Args:
+            grace: seconds to wait (None: the child's own).
+        """
+        stop_process(self._proc, self._lifeline, self.conn, self.grace if grace is None else grace)
         self.conn = self._lifeline = None
+
+
+class _NeverStarted:
+    """Stands for a child whose start the system refused: dead, failed, never ready."""
+
+    pid = None
+    exitcode = -1
+
+    @staticmethod
+    def is_alive() -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        """Nothing to wait for."""
+
+    def kill(self) -> None:
+        """Nothing to kill."""

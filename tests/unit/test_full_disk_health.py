@@ -1,6 +1,9 @@
-"""A full disk (a real tmpfs, filled) degrades quietly: file logging stops with one line,
-snapshots fail without stopping anything, and ``/health`` and ``/metrics`` say so; the
-status figures also carry the live parameters, the snapshot age and monotonic counters."""
+"""A full disk (a real tmpfs, filled) degrades quietly.
+
+File logging stops with one line, snapshots fail without stopping anything, and ``/health`` and
+``/metrics`` say so; the status figures also carry the live parameters, the snapshot age and
+monotonic counters.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +42,30 @@ def test_logging_to_a_full_disk_stops_with_one_line_and_never_raises(disk, capsy
     assert len(stopped) == 1 and "No space left on device" in stopped[0]
     assert sum(line.startswith("canopy ERROR: event ") for line in err.splitlines()) == 30
     assert file_logging_problem() == "file logging stopped: No space left on device"
+    # A new run starts with file logging whole again.
+    stop_logging(setup_logging(None))
+    assert file_logging_problem() == ""
+
+
+def test_file_logging_resumes_once_the_disk_has_room(disk, capsys, monkeypatch):
+    import installation.app.logs as logs
+
+    monkeypatch.setattr(logs, "RETRY_S", 0.0)  # the show tries once a minute
+    handlers = setup_logging(disk / "logs")
+    try:
+        log = logging.getLogger("installation.test")
+        for i in range(10):
+            log.error("full %d", i)  # fails; every later record tries again, quietly
+        assert file_logging_problem().startswith("file logging stopped")
+        (disk / "filler").unlink()  # the operator makes room
+        log.error("room again")
+        assert file_logging_problem() == ""
+    finally:
+        stop_logging(handlers)
+    err = capsys.readouterr().err
+    assert sum("file logging stopped" in line for line in err.splitlines()) == 1
+    assert "again" in err and "Traceback" not in err
+    assert "room again" in (disk / "logs" / "canopy.log").read_text()
     # A new run starts with file logging whole again.
     stop_logging(setup_logging(None))
     assert file_logging_problem() == ""

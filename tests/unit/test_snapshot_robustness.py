@@ -1,7 +1,9 @@
-"""Damaged, foreign and hostile snapshots are refused with one clear error (never loaded,
-never a traceback, nothing allocated that a header claims); ``--resume`` falls back past
-them; interrupted writes leave no temporaries; pruning never stops the show or touches
-what the show did not write."""
+"""Damaged, foreign and hostile snapshots are refused with one clear error.
+
+Never loaded, never a traceback, nothing allocated that a header claims; ``--resume`` falls back
+past them; interrupted writes leave no temporaries; pruning never stops the show or touches what the
+show did not write.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +44,11 @@ def parts(small_world) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def rehash(arrays: dict[str, np.ndarray], meta: dict) -> dict:
-    """``meta`` with the hash recomputed over ``arrays``: a foreign file that is
-    consistent with itself, so only the checks of shape, type and range can refuse it."""
+    """``meta`` with the hash recomputed over ``arrays``.
+
+    A foreign file that is consistent with itself, so only the checks of shape, type and range can
+    refuse it.
+    """
     meta = dict(meta)
     meta["state_hash"] = hash_parts(
         {name: arrays[name] for name in ARRAY_FIELDS},
@@ -137,6 +142,14 @@ def hostile_snapshots(folder: Path, small_world) -> dict[str, Path]:
     out["short-member"] = write_npz(
         folder / "short-member.npz", {**members, "growth_u.npy": members["growth_u.npy"][:-8]}
     )
+    # A format-2.0 header that claims 64 MB of header (numpy reads a header before it checks
+    # its size), deflated to almost nothing: a bomb, unless the length is checked first.
+    bomb = b"\x93NUMPY\x02\x00" + (64 << 20).to_bytes(4, "little") + b" " * (64 << 20)
+    out["header-bomb"] = folder / "header-bomb.npz"
+    with zipfile.ZipFile(out["header-bomb"], "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+        z.writestr("sentiment2.npy", bomb, compress_type=zipfile.ZIP_DEFLATED)
     (folder / "not-zip.npz").write_bytes(b"PK\x03\x04 but nothing else of a zip")
     out["not-zip"] = folder / "not-zip.npz"
     (folder / "empty.npz").write_bytes(b"")
