@@ -25,9 +25,11 @@ from installation.config.paths import resolve_data_dir
 
 
 def _changed(obj: Any, skip: set[str]) -> list[str]:
-    """'key = value' for the fields of ``obj`` that differ from their defaults, except
-    ``skip`` (the ones a summary line already describes). Keys added to the schema later
-    show up here without this module knowing them."""
+    """'key = value' for the fields of ``obj`` that differ from their defaults.
+
+    Fields in ``skip`` (the ones a summary line already describes) are left out. Keys added to the
+    schema later show up here without this module knowing them.
+    """
     out = []
     for f in dataclasses.fields(obj):
         if f.name in skip:
@@ -286,6 +288,14 @@ def data_dir_warnings(config: Config, environ: Mapping[str, str] | None = None) 
     return []
 
 
+def shader_dir_warnings(config: Config) -> list[str]:
+    """A venue shader folder that is not there (the show would start with the built-ins)."""
+    from installation.render.shaders import shader_dir_problem
+
+    problem = shader_dir_problem(config.show.shader_dir)
+    return [f"{problem}; the show would start with the built-in shaders"] if problem else []
+
+
 def machine_warnings(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
     """Everything the venue names that this machine lacks."""
     return (
@@ -293,6 +303,7 @@ def machine_warnings(config: Config, environ: Mapping[str, str] | None = None) -
         + microphone_warnings(config)
         + osc_warnings(config)
         + data_dir_warnings(config, environ)
+        + shader_dir_warnings(config)
     )
 
 

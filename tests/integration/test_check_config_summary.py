@@ -1,6 +1,8 @@
-"""``canopy check-config`` explains a venue in words and warns about what this machine
-lacks: the gallery example names two projectors (HDMI-1, HDMI-2) and a Scarlett 2i2
-microphone that are not here. Real processes; screens on a real X server (Xvfb)."""
+"""``canopy check-config`` explains a venue in words and warns about what this machine lacks.
+
+The gallery example names two projectors (HDMI-1, HDMI-2) and a Scarlett 2i2 microphone that are not
+here. Real processes; screens on a real X server (Xvfb).
+"""
 
 from __future__ import annotations
 
@@ -71,3 +73,12 @@ def test_screens_the_machine_lacks_are_named(xserver):
     assert any("'right-projector': no screen matches 'HDMI-2'" in w for w in warnings), warnings
     plain = check(display=xserver.display)  # the built-in default: the primary screen
     assert plain.returncode == 0 and "screen" not in "".join(lines_starting(plain.stdout, "warn"))
+
+
+def test_a_missing_venue_shader_folder_is_a_warning(tmp_path):
+    venue = tmp_path / "venue.toml"
+    venue.write_text(f"[show]\nshader_dir = '{tmp_path / 'not-mounted'}'\n")
+    r = check(str(venue))
+    assert r.returncode == 0, r.stderr
+    (warning,) = [w for w in lines_starting(r.stdout, "warning: ") if "shader_dir" in w]
+    assert "does not exist" in warning and "built-in shaders" in warning

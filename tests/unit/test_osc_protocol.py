@@ -220,3 +220,14 @@ def test_open_stage_control_layout_only_sends_valid_canopy_messages():
                 assert isinstance(result, Reject) and result.reason == "released"
                 continue
             assert not isinstance(result, Reject), (w["id"], result)
+
+
+def test_on_release_needs_a_release_that_acts():
+    """A release maps to out_range's first end: with 0 there it would repair nothing."""
+    from installation.config import ConfigError, parse_config
+
+    table = {"source": "/1/push1", "target": "/canopy/repair", "on_release": True}
+    with pytest.raises(ConfigError, match="on_release: needs out_range to start above 0"):
+        parse_config({"osc": {"mappings": [table]}}, "venue.toml")
+    ok = parse_config({"osc": {"mappings": [{**table, "out_range": [1.0, 0.5]}]}}, "venue.toml")
+    assert ok.osc.mappings[0].on_release
