@@ -295,6 +295,7 @@ def format_indices(state: State) -> str:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """``canopy simulate``: run the simulation headless and print its indices as they evolve."""
     from installation.app.snapshots import load_snapshot, save_snapshot
 
     config = load_config(args.config)
@@ -350,6 +351,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``canopy validate``: reproduce the models' published results as a table; 1 if any fails."""
     from installation.simulation.validation import run_all
 
     checks = run_all()
@@ -370,6 +372,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """``canopy bench SUITE``: run one benchmark suite and print its figures (JSON with --json)."""
     from installation.app import bench
 
     run, targets = {
@@ -390,6 +393,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """``canopy check-config``: validate a venue file and print what it means for this machine."""
     from installation.app.venue_check import check_venue
 
     config = load_config(args.file)
@@ -418,11 +422,12 @@ def _venue(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``canopy run``: the live show, on the venue file with the command line's overrides."""
     import os
 
     from installation.app.live import Show, ShowOptions
     from installation.app.logs import setup_logging, stop_logging
-    from installation.config.paths import ensure_data_dir, resolve_data_dir
+    from installation.config.paths import ensure_data_dir, ensure_folder, resolve_data_dir
 
     config = _venue(args)
     headless = args.headless
@@ -432,6 +437,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Created and tried here, before anything starts, so a bad folder is one line naming it
     # (DataDirError is an OSError: main prints it) instead of an errno from deep inside.
     data_dir = ensure_data_dir(resolve_data_dir(args.data_dir, config.show))
+    if args.journal is not None:
+        ensure_folder(args.journal, "--journal")
     handlers = setup_logging(data_dir / "logs", config.show.log_max_mb)
     try:
         show = Show(
@@ -487,6 +494,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
+    """``canopy soak``: the headless show under random OSC input; 1 if it did not stay healthy."""
     from installation.app.soak import run_soak
 
     report = run_soak(_venue(args), args.minutes, args.size, args.rate)
@@ -499,6 +507,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
+    """``canopy devices``: list the audio input devices and the displays' screens."""
     import os
 
     from installation.inputs.audio import list_input_devices
@@ -534,6 +543,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    """``canopy replay``: re-run the simulation from a journal and print its final state."""
     from installation.app.live import replay
 
     state = replay(args.journal)
@@ -543,8 +553,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _journal_sketch(folder: Path, scratch: Path):
-    """A recorded show as a sketch: its world, its inputs tick by tick, and its sound (joined
-    into one WAV in ``scratch``, a folder the caller removes)."""
+    """A recorded show as a sketch: its world, its inputs tick by tick, and its sound.
+
+    The sound is joined into one WAV in ``scratch``, a folder the caller removes.
+    """
     from installation.app.live import check_dynamics, journal_configs, journal_start
     from installation.app.sketch import Sketch
     from installation.inputs.journal import journal_audio, read_journal
@@ -568,6 +580,7 @@ def _journal_sketch(folder: Path, scratch: Path):
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    """``canopy render``: render a sketch or a recorded show offline; 130 when interrupted."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="canopy-render-") as scratch:
@@ -627,6 +640,7 @@ def _render(args: argparse.Namespace, scratch: Path) -> int:
 
 
 def cmd_still(args: argparse.Namespace) -> int:
+    """``canopy still``: render one frame of a sketch to a PNG."""
     from installation.app.offline import render_stills
     from installation.app.sketch import load_sketch
     from installation.outputs.png import write_png
@@ -647,6 +661,7 @@ def cmd_still(args: argparse.Namespace) -> int:
 
 
 def cmd_stills(args: argparse.Namespace) -> int:
+    """``canopy stills``: one PNG per act of a sketch and a labelled contact sheet of them."""
     from installation.app.offline import act_marks, render_stills
     from installation.app.sketch import load_sketch
     from installation.outputs.png import write_png
@@ -684,6 +699,7 @@ def cmd_stills(args: argparse.Namespace) -> int:
 
 
 def cmd_uniforms_reference(args: argparse.Namespace) -> int:
+    """``canopy uniforms-reference``: print the shaders' uniform contract (Markdown)."""
     from installation.render.uniforms import uniforms_reference
 
     print(uniforms_reference(), end="")
@@ -691,6 +707,7 @@ def cmd_uniforms_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_config_reference(args: argparse.Namespace) -> int:
+    """``canopy config-reference``: print the configuration reference (Markdown)."""
     from installation.config.reference import config_reference
 
     print(config_reference())

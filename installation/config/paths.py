@@ -70,17 +70,30 @@ def ensure_data_dir(path: Path) -> Path:
         DataDirError: with a message like ``data folder /x: cannot create it: Permission
             denied``, so the operator learns which setting to change.
     """
+    return ensure_folder(path, "data folder")
+
+
+def ensure_folder(path: Path, what: str) -> Path:
+    """Create a folder the show writes to if needed and check that it can be written.
+
+    Args:
+        path: the folder.
+        what: the setting that names it, for the message ("data folder", "--journal").
+
+    Raises:
+        DataDirError: naming ``what`` and the folder, and saying why.
+    """
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise DataDirError(f"data folder {path}: exists and is not a folder") from None
+        raise DataDirError(f"{what} {path}: exists and is not a folder") from None
     except OSError as exc:
-        raise DataDirError(f"data folder {path}: cannot create it: {exc.strerror}") from None
+        raise DataDirError(f"{what} {path}: cannot create it: {exc.strerror}") from None
     # mkdir succeeds on an existing read-only folder (and root ignores mode bits), so only a
     # real write tells whether snapshots will land.
     try:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise DataDirError(f"data folder {path}: cannot write there: {exc.strerror}") from None
+        raise DataDirError(f"{what} {path}: cannot write there: {exc.strerror}") from None
     return path

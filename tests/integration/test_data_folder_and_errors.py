@@ -1,7 +1,9 @@
-"""Where the show writes by default (the platform's state directory, never the checkout),
-and operator mistakes that must name the setting: a data folder that cannot be made, a file
-given to --audio that is not sound, a host that is not an address. Real ``canopy``
-processes, real files."""
+"""Where the show writes by default, and operator mistakes that must name the setting.
+
+By default the show writes to the platform's state directory, never the checkout. Operator
+mistakes that must name the setting: a data folder that cannot be made, a file given to
+--audio that is not sound, a host that is not an address. Real ``canopy`` processes, real files.
+"""
 
 from __future__ import annotations
 
@@ -95,12 +97,17 @@ def test_a_bad_data_folder_names_itself(tmp_path):
             str(venue),
             "--data-dir",
             str(blocker / "show"),
-        )  # fmt: skip
+        )
     )
     assert line == f"canopy: data folder {blocker / 'show'}: cannot create it: Not a directory"
     venue.write_text(SMALL + f'[show]\ndata_dir = "{blocker}"\n')
     line = one_line_error(canopy("run", "--no-render", "--duration", "1", "--config", str(venue)))
     assert line == f"canopy: data folder {blocker}: exists and is not a folder"
+    # An explicit --journal that cannot be made: the recording asked for would be lost.
+    args = ("run", "--no-render", "--duration", "1", "--config", str(venue))
+    venue.write_text(SMALL)
+    line = one_line_error(canopy(*args, "--journal", str(blocker / "journal")))
+    assert line == f"canopy: --journal {blocker / 'journal'}: cannot create it: Not a directory"
 
 
 def test_a_file_that_is_not_sound_names_the_option(tmp_path):
@@ -119,7 +126,7 @@ def test_a_file_that_is_not_sound_names_the_option(tmp_path):
             "-o",
             str(out),
             "--quiet",
-        )  # fmt: skip
+        )
     )
     assert line == (
         f"canopy: --audio {text}: not a sound file this build can read "
