@@ -1,6 +1,6 @@
 # Canopy: two commands on a fresh Debian machine.
 #   make run   set-up, then the gallery show on the built-in default config
-#   make test  set-up, then the whole test suite
+#   make test  set-up, lint (ruff, mypy), then the whole test suite
 # On a gallery machine, as the kiosk user (README: "Installing on a gallery machine"):
 #   make install-gallery VENUE=hardware_config/gallery-example.toml
 #   make uninstall-gallery
@@ -17,6 +17,7 @@ run: setup
 test: setup-test
 	$(PY) -m ruff check installation tests sketches scripts
 	$(PY) -m ruff format --check installation tests sketches scripts
+	$(PY) -m mypy
 	bash scripts/run_tests.sh
 
 setup:
@@ -27,6 +28,8 @@ setup-test:
 
 lint: setup-test
 	$(PY) -m ruff check installation tests sketches scripts
+	$(PY) -m ruff format --check installation tests sketches scripts
+	$(PY) -m mypy
 
 validate: setup
 	$(CANOPY) validate

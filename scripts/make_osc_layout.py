@@ -1,6 +1,7 @@
-"""Writes hardware_config/controllers/open-stage-control.json, the ready Open Stage Control
-session for Canopy (faders for the four sentiments, an XY touch pad, a repair button, knobs
-for three live parameters, meters fed by Canopy's feedback).
+"""Writes hardware_config/controllers/open-stage-control.json.
+
+The ready Open Stage Control session for Canopy (faders for the four sentiments, an XY touch pad, a
+repair button, knobs for three live parameters, meters fed by Canopy's feedback).
 
     .venv/bin/python scripts/make_osc_layout.py
 
@@ -24,6 +25,7 @@ INDICES = ("unity", "disparity", "outage", "hope", "anger", "participation")
 def widget(
     kind: str, wid: str, left: float, top: float, width: float, height: float, **props: object
 ) -> dict:
+    """One Open Stage Control widget of type ``kind``, placed in percent of the session's page."""
     return {
         "type": kind,
         "id": wid,
@@ -36,6 +38,7 @@ def widget(
 
 
 def session() -> dict:
+    """The whole session: every widget, each bound to its Canopy address."""
     widgets = []
     for i, s in enumerate(SENTIMENTS):
         widgets.append(
@@ -125,6 +128,7 @@ def session() -> dict:
 
 
 def main() -> None:
+    """Write the session file into hardware_config/controllers/."""
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "open-stage-control.json").write_text(json.dumps(session(), indent=2) + "\n")
 

@@ -23,6 +23,7 @@ SOAK_WORLD = WorldConfig(
 
 
 def main() -> int:
+    """Run the soak from the command line; 0 when the state stayed sane, 1 at the first problem."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=11)

@@ -1,6 +1,7 @@
-"""Study: an outage cascade. A thin-margin Neural Cloud takes one burst of glitches; watch
-the Motter-Lai re-routing and the fibre-bundle load sharing carry the failure across the
-city, then visitors' repairs bring it back.
+"""Study: an outage cascade.
+
+A thin-margin Neural Cloud takes one burst of glitches; watch the Motter-Lai re-routing and the
+fibre-bundle load sharing carry the failure across the city, then visitors' repairs bring it back.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from installation.inputs.score import Cue, Score
 
 
 def repair_sweep(t: float, n: int) -> tuple:
-    # Crews sweep the canopy from left to right.
+    """Repair crews sweeping the canopy from left to right."""
     x = min((t - 20.0) / 14.0, 1.0)
     return (Repair(x, (n * 0.37) % 1.0, 1.0),)
 

@@ -1,5 +1,7 @@
-"""Study: opinion clusters. A city with no outages, where bounded confidence splits the
-communities into factions; then empathy widens the confidence bounds and the factions merge.
+"""Study: opinion clusters.
+
+A city with no outages, where bounded confidence splits the communities into factions; then empathy
+widens the confidence bounds and the factions merge.
 
 Shows how to build on the engine with a score: pushes only, no infrastructure drama.
 """
@@ -15,7 +17,7 @@ HOPE, ANGER, EMPATHY, TRUST = range(4)
 
 
 def polarise(t: float, n: int) -> tuple:
-    # Opposite pulls on alternating halves of the canopy: two factions form.
+    """Opposite pulls on alternating halves of the canopy: two factions form."""
     side = 0.25 if n % 2 == 0 else 0.75
     return (
         Push(HOPE, 0.95 if n % 2 == 0 else 0.1, side, 0.5, strength=1.0),
@@ -24,6 +26,7 @@ def polarise(t: float, n: int) -> tuple:
 
 
 def empathy(t: float, n: int) -> tuple:
+    """Empathy pushed over the whole city, widening the confidence bounds."""
     return (Push(EMPATHY, 1.0, strength=0.8),)
 
 

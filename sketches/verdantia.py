@@ -22,33 +22,40 @@ def spot(n: int, salt: int = 0) -> tuple[float, float]:
 
 
 def touches(t: float, n: int) -> tuple:
+    """A visitor's touch at the n-th well-spread spot."""
     x, y = spot(n)
     return (Touch(x, y, 1.0),)
 
 
 def rally(t: float, n: int) -> tuple:
+    """Hope pushed in one community after another."""
     return (Push(HOPE, 0.85, community=n % 6, strength=0.6),)
 
 
 def set_param(name: str, value: float):
+    """A cue action that sets the live parameter ``name`` to ``value``."""
     return lambda t, n: (SetParam(name, value),)
 
 
 def unrest(t: float, n: int) -> tuple:
+    """Anger up and trust down around the n-th spot."""
     x, y = spot(n, 3)
     return (Push(ANGER, 0.9, x, y, strength=0.8), Push(TRUST, 0.1, x, y, strength=0.6))
 
 
 def city_anger(t: float, n: int) -> tuple:
+    """Anger pushed over the whole city."""
     return (Push(ANGER, 0.85, strength=0.5),)
 
 
 def repairs(t: float, n: int) -> tuple:
+    """A repair at the n-th spot."""
     x, y = spot(n, 5)
     return (Repair(x, y, 1.0),)
 
 
 def dialogue(t: float, n: int) -> tuple:
+    """Empathy in one community while anger eases in the opposite one."""
     return (
         Push(EMPATHY, 0.95, community=n % 6, strength=1.0),
         Push(ANGER, 0.2, community=(n + 3) % 6, strength=0.5),
@@ -56,6 +63,7 @@ def dialogue(t: float, n: int) -> tuple:
 
 
 def emergence(t: float, n: int) -> tuple:
+    """The whole city towards empathy, hope and trust, away from anger."""
     return (
         Push(EMPATHY, 1.0),
         Push(HOPE, 0.85, strength=0.7),

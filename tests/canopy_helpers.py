@@ -1,5 +1,7 @@
-"""Shared helpers for the integration tests: free ports, canopy as a real process, and a real
-X server (Xvfb) with screenshots and typed keys."""
+"""Shared helpers for the integration tests.
+
+Free ports, canopy as a real process, and a real X server (Xvfb) with screenshots and typed keys.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +48,10 @@ def run_canopy(
 
 
 def serve_while(server, work):
-    """Poll a ``StatusServer`` (as the show's loop does) while ``work`` runs in a thread;
-    returns what ``work`` returned."""
+    """Poll a ``StatusServer`` (as the show's loop does) while ``work`` runs in a thread.
+
+    Returns what ``work`` returned.
+    """
     import threading
     import time
 
@@ -69,6 +73,7 @@ class Xvfb:
     """
 
     def __init__(self, size: str = "1280x720x24", *extra: str) -> None:
+        """Start Xvfb and wait for the display number it chose."""
         import os
 
         read, write = os.pipe()
@@ -86,6 +91,7 @@ class Xvfb:
         self.display = f":{number}"
 
     def env(self) -> dict[str, str]:
+        """This process's environment with ``DISPLAY`` set to the server."""
         import os
 
         return {**os.environ, "DISPLAY": self.display}
@@ -107,8 +113,10 @@ class Xvfb:
             return np.asarray(img.convert("RGB"))
 
     def keys(self, *keys: str) -> None:
-        """Type keys into whatever window is under the pointer (there is no window
-        manager, so focus follows the pointer; the show's windows are centred)."""
+        """Type keys into whatever window is under the pointer.
+
+        There is no window manager, so focus follows the pointer; the show's windows are centred.
+        """
         subprocess.run(
             [
                 "xdotool",
@@ -118,13 +126,14 @@ class Xvfb:
                 "sleep",
                 "0.2",
                 *[a for k in keys for a in ("key", k, "sleep", "0.3")],
-            ],  # fmt: skip
+            ],
             env=self.env(),
             check=True,
             timeout=30,
         )
 
     def stop(self) -> None:
+        """Terminate the server and wait for it."""
         self.proc.terminate()
         self.proc.wait(timeout=10)
 

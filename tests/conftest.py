@@ -16,9 +16,11 @@ SMALL_WORLD = WorldConfig(
 
 @pytest.fixture(scope="session", autouse=True)
 def own_state_folder():
-    """A show started without --data-dir writes to the platform's state folder
-    ($XDG_STATE_HOME/canopy): in tests, a temporary one, never the tester's home (shows
-    started as child processes inherit it)."""
+    """Give the tests a temporary platform state folder ($XDG_STATE_HOME).
+
+    A show started without --data-dir writes to $XDG_STATE_HOME/canopy: in tests, a temporary one,
+    never the tester's home (shows started as child processes inherit it).
+    """
     with tempfile.TemporaryDirectory(prefix="canopy-test-state-") as folder:
         previous = os.environ.get("XDG_STATE_HOME")
         os.environ["XDG_STATE_HOME"] = folder
@@ -31,9 +33,11 @@ def own_state_folder():
 
 @pytest.fixture
 def small_world() -> WorldConfig:
+    """A 32x32 world of 400 citizens: small enough for fast tests."""
     return SMALL_WORLD
 
 
 @pytest.fixture
 def model() -> ModelConfig:
+    """The model's default parameters."""
     return ModelConfig()

@@ -32,8 +32,10 @@ def _median_step_ms(world: WorldConfig, steps: int, warmup: int) -> float:
 
 
 def cascade_round_ms(world: WorldConfig, repeats: int) -> float:
-    """Median time of one Motter-Lai load recomputation on the world's whole grid graph: a
-    cascade pays this once per round inside one tick, so it bounds the show's stutters."""
+    """Median time of one Motter-Lai load recomputation on the world's whole grid graph.
+
+    A cascade pays this once per round inside one tick, so it bounds the show's stutters.
+    """
     adjacency = derived(create_world(world, ModelConfig())).adjacency
     times = []
     for _ in range(repeats):
@@ -116,7 +118,10 @@ def _encode_fps(size: tuple[int, int], frames: int, ctx, tmp: str) -> float:
     from installation.app.sketch import load_sketch
     from installation.outputs.video import VideoWriter
 
-    images = list(story_frames(load_sketch("verdantia"), size, 30.0, 8, ctx))
+    # Without ``draw`` every frame is drawn (none is None).
+    images = [
+        f for f in story_frames(load_sketch("verdantia"), size, 30.0, 8, ctx) if f is not None
+    ]
     t0 = time.perf_counter()
     with VideoWriter(f"{tmp}/bench.mp4", size, 30) as writer:
         for i in range(frames):
@@ -144,8 +149,10 @@ def _pipeline_fps(size: tuple[int, int], frames: int, ctx, tmp: str, threaded: b
 
 
 def bench_render(quick: bool = False) -> dict[str, float | str]:
-    """Render, encode and whole-pipeline frames per second at 1280x720 and 1920x1080 (the
-    full look), and the draft tier's GL-only frames per second at 1280x720."""
+    """Render, encode and whole-pipeline frames per second at 1280x720 and 1920x1080.
+
+    These use the full look; the draft tier's GL-only frames per second are measured at 1280x720.
+    """
     import tempfile
 
     from installation.render.context import create_headless_context, describe
@@ -176,10 +183,12 @@ RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}
 
 
 def bench_osc(quick: bool = False) -> dict[str, float | str]:
-    """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720,
-    and the latency from the send (each message carries its send time as a bundle timetag)
-    to its application to the simulation's state, at 5,000 msg/s (the target's rate) and
-    at the highest lossless rate."""
+    """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720.
+
+    Also the latency from the send (each message carries its send time as a bundle timetag) to its
+    application to the simulation's state, at 5,000 msg/s (the target's rate) and at the highest
+    lossless rate.
+    """
     import multiprocessing as mp
 
     from installation.app.live import ShowOptions, run_show
@@ -243,8 +252,8 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
                     out[f"latency_p99_ms{tag}"] = round(best[senders][2], 2)
             if not lossless:
                 break
-        rate, p50, p99 = best.get(senders, (0.0, float("nan"), float("nan")))
-        out[f"max_lossless_msgs_per_s{tag}"] = rate
+        max_rate, p50, p99 = best.get(senders, (0.0, float("nan"), float("nan")))
+        out[f"max_lossless_msgs_per_s{tag}"] = max_rate
         out[f"latency_median_ms_at_max{tag}"] = round(p50, 2)
         out[f"latency_p99_ms_at_max{tag}"] = round(p99, 2)
     out["tick_ms"] = round(1000.0 / config.world.tick_hz, 2)

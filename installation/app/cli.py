@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from installation.config import QUALITIES, ConfigError, load_config
 from installation.inputs import EMPTY_FRAME
@@ -27,7 +28,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints usage on two lines; we want one
+    def error(self, message: str) -> NoReturn:  # argparse prints usage on two lines; we want one
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 

@@ -120,7 +120,7 @@ class ShowOptions:
     render: bool = True
     headless: bool = True
     resume: bool = False
-    data_dir: Path | None = None
+    data_dir: str | Path | None = None
     status_port: int | None = None
     snapshots: bool = True
     on_input: Callable[[State, list], None] | None = None
@@ -454,6 +454,7 @@ class Show:
         return result
 
     def _loop(self) -> str:
+        assert self.clock is not None  # run started it
         opts = self.options
         t_end = None if opts.duration is None else time.monotonic() + opts.duration
         # Headless there is nothing to show between ticks; windows draw up to max_fps.
@@ -598,8 +599,10 @@ class Show:
         events: list[Event] = []
         for r in received:
             if isinstance(r.item, Subscribe):
+                assert self.feedback is not None  # OSC input on, so OSC feedback on
                 self.feedback.subscribe(r.host, r.item.port or r.port)
             elif isinstance(r.item, Unsubscribe):
+                assert self.feedback is not None
                 self.feedback.unsubscribe(r.host, r.item.port)
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
@@ -641,6 +644,7 @@ class Show:
             self.options.on_tick(state)
 
     def _frame(self, fade: float) -> None:
+        assert self.clock is not None  # run started it
         tap = self.tapestry
         tap.library.reload_pending()
         if self.windows is not None:

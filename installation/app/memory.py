@@ -1,7 +1,8 @@
-"""The memory of a show that runs for weeks: resident size, what the C heap holds, and giving
-the heap's free pages back.
+"""The memory of a show that runs for weeks.
 
-Measured on the headless show (640×360, 500 random OSC msg/s, glibc 2.36): the memory
+Resident size, what the C heap holds, and giving the heap's free pages back.
+
+Measured on the headless show (640x360, 500 random OSC msg/s, glibc 2.36): the memory
 malloc hands out stayed flat at 40.5 MB for 20 minutes, while the freed memory it kept
 inside its heap grew from 2.9 to 7.1 MB, and resident memory with it (4-11 MB an hour in
 the hour-long soaks). That is fragmentation, not a leak: the numpy temporaries of each tick
@@ -65,8 +66,10 @@ _LIBC = _glibc()
 
 
 def heap_in_use() -> int | None:
-    """Bytes malloc has handed out and not had back (heap and mmapped blocks), or None
-    without glibc. Unlike resident memory, free memory the allocator keeps is not in it."""
+    """Bytes malloc has handed out and not had back (heap and mmapped blocks).
+
+    None without glibc. Unlike resident memory, free memory the allocator keeps is not in it.
+    """
     if _LIBC is None:
         return None
     info = _LIBC.mallinfo2()
@@ -77,6 +80,7 @@ class HeapTrim:
     """Returns the heap's free pages to the system every ``every_s`` seconds of the show."""
 
     def __init__(self, every_s: float = TRIM_EVERY_S) -> None:
+        """Trim first at the first call, then every ``every_s`` seconds."""
         self.every_s = every_s
         self.next_at: float | None = None
         self.calls = 0

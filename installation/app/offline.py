@@ -117,6 +117,7 @@ class RenderSummary:
 
     @property
     def fps(self) -> float:
+        """Frames rendered per second of wall time (0 when no time passed)."""
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
 
@@ -200,6 +201,7 @@ def render_video(
         for frame in frames(sketch, size, fps, count, ctx, seed=seed, look=look):
             if failure:
                 break
+            assert frame is not None  # without ``draw`` every frame is drawn
             digest.update(hashlib.sha256(frame.tobytes()).digest())
             if threaded:
                 jobs.put(frame)
@@ -272,8 +274,9 @@ def render_stills(
     ctx: moderngl.Context | None = None,
     look: Look | None = None,
 ) -> list[tuple[Path | None, np.ndarray]]:
-    """Render frames at the given times in one pass; write them as PNGs when ``folder`` is
-    given (named ``<n>-<label>.png``). A frame depends only on the state and the clocks, so
+    """Render frames at the given times in one pass; write them as PNGs when ``folder`` is given.
+
+    The files are named ``<n>-<label>.png``. A frame depends only on the state and the clocks, so
     only the wanted frames are drawn; the others are simulated.
 
     Returns:

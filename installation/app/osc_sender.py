@@ -1,5 +1,7 @@
-"""A paced OSC sender for ``canopy bench osc``: a module with light imports, because each
-concurrent sender is a spawned process that imports it."""
+"""A paced OSC sender for ``canopy bench osc``.
+
+A module with light imports, because each concurrent sender is a spawned process that imports it.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ NTP_EPOCH = 2_208_988_800  # seconds from 1900 (OSC timetags) to 1970 (Unix)
 
 
 def stamped(message: bytes, unix_time: float) -> bytes:
-    """``message`` in an OSC bundle whose timetag is ``unix_time``: a time in the past
-    means 'apply now', and tells the receiver when the message was sent."""
+    """``message`` in an OSC bundle whose timetag is ``unix_time``.
+
+    A time in the past means 'apply now', and tells the receiver when the message was sent.
+    """
     seconds = int(unix_time) + NTP_EPOCH
     fraction = int((unix_time % 1.0) * 2**32) & 0xFFFFFFFF
     return (
@@ -29,9 +33,11 @@ def stamped(message: bytes, unix_time: float) -> bytes:
 
 
 def send_paced(port: int, rate: float, seconds: float, ready: Any, go: Any, sent: Any) -> None:
-    """Send /canopy/touch at ``rate`` msg/s for ``seconds`` once ``go`` holds a start time;
-    each message travels in a bundle stamped with its send time, so latency can be measured
-    from the send."""
+    """Send /canopy/touch at ``rate`` msg/s for ``seconds`` once ``go`` holds a start time.
+
+    Each message travels in a bundle stamped with its send time, so latency can be measured from the
+    send.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     packets = []
     for i in range(64):
@@ -56,8 +62,11 @@ def send_paced(port: int, rate: float, seconds: float, ready: Any, go: Any, sent
 
 
 def random_packets(seed: int, count: int = 512) -> list[bytes]:
-    """A mix of the whole address space, mostly valid, some wrong (types, ranges, addresses,
-    NaN, garbage bytes): what a busy gallery network throws at the show."""
+    """A mix of the whole address space, mostly valid.
+
+    Some wrong (types, ranges, addresses, NaN, garbage bytes): what a busy gallery network throws at
+    the show.
+    """
     import random
 
     rng = random.Random(seed)
@@ -106,11 +115,13 @@ def random_packets(seed: int, count: int = 512) -> list[bytes]:
 def send_random(
     port: int, rate: float, lifeline: Any, sent: Any, parent_pid: int, seed: int = 0
 ) -> None:
-    """Send ``random_packets`` at ``rate`` per second until its parent closes ``lifeline``
-    or dies (soak input; see ``inputs.processes``); ``sent`` is a lock-free shared count.
+    """Send ``random_packets`` at ``rate`` per second until the parent closes ``lifeline``.
 
-    In a gallery the controllers are other machines; here the sender shares the show's two
-    cores, so it yields to everything else (nice 19) and the soak measures the show.
+    Also stops when the parent dies (soak input; see ``inputs.processes``); ``sent`` is a lock-free
+    shared count.
+
+    In a gallery the controllers are other machines; here the sender shares the show's two cores, so
+    it yields to everything else (nice 19) and the soak measures the show.
     """
     import os
 
@@ -127,7 +138,9 @@ def send_random(
         if wait > 0.0005:
             time.sleep(min(wait, 0.05))
             continue
-        try:
+        # Per packet in a paced loop: try/except costs nothing until it raises, unlike a
+        # suppress() context manager entered for every packet.
+        try:  # noqa: SIM105
             sock.sendto(packets[i % len(packets)], ("127.0.0.1", port))
         except OSError:
             pass
@@ -137,8 +150,10 @@ def send_random(
 
 
 def loopback_venue(base: Config, **osc: Any) -> Config:
-    """``base`` with OSC on a free loopback port (plus ``osc`` changes) and no microphone:
-    the venue the benchmarks and the soak drive with their own senders."""
+    """``base`` with OSC on a free loopback port (plus ``osc`` changes) and no microphone.
+
+    The venue the benchmarks and the soak drive with their own senders.
+    """
     import dataclasses
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

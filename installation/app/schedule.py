@@ -58,6 +58,7 @@ class Fader:
     """
 
     def __init__(self, schedule: ScheduleConfig, when: _dt.datetime | None = None) -> None:
+        """Start at the level the hours call for at ``when`` (full brightness without it)."""
         self.schedule = schedule
         self._started = when is not None
         self.open = True if when is None else is_open(schedule, when)

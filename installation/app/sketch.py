@@ -21,7 +21,8 @@ from installation.simulation import State
 class InputSource(Protocol):
     """Anything that gives the inputs of a tick: a ``Score``, or a recorded ``Journal``."""
 
-    def frame(self, tick: int, dt: float) -> InputFrame: ...
+    def frame(self, tick: int, dt: float) -> InputFrame:
+        """The inputs to apply at ``tick`` (``dt`` seconds per tick)."""
 
 
 SKETCH_DIR = Path(__file__).resolve().parents[2] / "sketches"

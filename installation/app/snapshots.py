@@ -89,7 +89,8 @@ def save_snapshot(state: State, path: str | Path) -> Path:
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     try:
         with _sigterm_held():
-            return atomic_write(path, lambda fh: np.savez(fh, **arrays))
+            # Numeric arrays only: named, allow_pickle cannot be taken for an array's name.
+            return atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
     except OSError as exc:
         reason = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
         raise SnapshotError(
@@ -130,7 +131,7 @@ def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> li
     file that cannot be removed is skipped.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = sorted(Path(folder).glob(TEMP_GLOB))
     except OSError:

@@ -1,5 +1,7 @@
-"""``canopy soak``: the headless show at full speed under random OSC input, watched for the
-ways a gallery piece dies slowly — memory creeping up, NaN in the state, frames stalling.
+"""``canopy soak``: the headless show at full speed under random OSC input.
+
+Watched for the ways a gallery piece dies slowly — memory creeping up, NaN in the state, frames
+stalling.
 
 Checks (docs/design.md, issue #5): resident memory grows less than 5% from the end of warm-up to
 the end; the state stays sane every second (``sanity_problems``); no gap between frames
@@ -12,6 +14,7 @@ import gc
 import multiprocessing as mp
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,8 +31,10 @@ MAX_GAP_MS = 100.0
 
 
 def steal_s() -> float:
-    """CPU time the hypervisor has taken from this virtual machine, summed over its CPUs
-    (/proc/stat 'steal'); a frame gap it explains is not the show's."""
+    """CPU time the hypervisor has taken from this virtual machine.
+
+    Summed over its CPUs (/proc/stat 'steal'); a frame gap it explains is not the show's.
+    """
     try:
         with open("/proc/stat") as fh:
             fields = fh.readline().split()
@@ -39,9 +44,11 @@ def steal_s() -> float:
 
 
 class _Gaps:
-    """Frame gaps kept as a histogram (0.1 ms bins up to 2 s, then one overflow bin), so the
-    soak's own bookkeeping stays the same size however long it runs and does not show up
-    in the memory it measures."""
+    """Frame gaps kept as a histogram (0.1 ms bins up to 2 s, then one overflow bin).
+
+    That way the soak's own bookkeeping stays the same size however long it runs and does not show
+    up in the memory it measures.
+    """
 
     BIN_MS = 0.1
     BINS = 20_000
@@ -90,6 +97,16 @@ class _GcPauses:
             gc.callbacks.remove(self._callback)
 
 
+@dataclass
+class _Last:
+    """What the soak's frame callback saw at the last frame and the last check."""
+
+    frame: float | None = None  # monotonic time of the last frame
+    check: float = 0.0  # monotonic time of the last once-a-second check
+    tick: int = 0
+    steal: float = 0.0  # ``steal_s()`` at the last frame
+
+
 def run_soak(
     config: Config, minutes: float, size: tuple[int, int], rate: float, data_dir: Any = None
 ) -> dict[str, Any]:
@@ -111,7 +128,7 @@ def run_soak(
     worst: list[dict[str, Any]] = []
     pauses = _GcPauses()
     problems: list[str] = []
-    last = {"frame": None, "check": 0.0, "tick": 0, "steal": 0.0}
+    last = _Last()
     steal0 = steal_s()
     t0 = time.monotonic()
 
@@ -119,26 +136,26 @@ def run_soak(
         nonlocal n_rss, heap_after_warmup
         now = time.monotonic()
         steal = steal_s()
-        if last["frame"] is None:
+        if last.frame is None:
             pauses.longest = 0.0  # start-up's collections (before any frame) are not hitches
-        if last["frame"] is not None and now - t0 > 2.0:  # start-up compiles shaders
-            gap = (now - last["frame"]) * 1e3
+        if last.frame is not None and now - t0 > 2.0:  # start-up compiles shaders
+            gap = (now - last.frame) * 1e3
             gaps.add(gap)
             if gap > MAX_GAP_MS / 2:
                 worst.append(
                     {
                         "gap_ms": round(gap, 1),
                         "at_s": round(now - t0, 1),
-                        "ticks": show.state.tick - last["tick"],
-                        "stolen_ms": round((steal - last["steal"]) * 1e3, 1),
+                        "ticks": show.state.tick - last.tick,
+                        "stolen_ms": round((steal - last.steal) * 1e3, 1),
                         **{f"{k}_ms": round(v, 1) for k, v in show.phases.ms.items()},
                     }
                 )
                 worst.sort(key=lambda w: -w["gap_ms"])
                 del worst[8:]
-        last["frame"], last["tick"], last["steal"] = now, show.state.tick, steal
-        if now - last["check"] >= 1.0:
-            last["check"] = now
+        last.frame, last.tick, last.steal = now, show.state.tick, steal
+        if now - last.check >= 1.0:
+            last.check = now
             if now - t0 >= warmup and n_rss < len(rss):
                 if n_rss == 0:
                     heap_after_warmup = heap_in_use()

@@ -34,7 +34,7 @@ def _changed(obj: Any, skip: set[str]) -> list[str]:
     for f in dataclasses.fields(obj):
         if f.name in skip:
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = f.default_factory() if callable(f.default_factory) else f.default
         value = getattr(obj, f.name)
         if value != default:
             out.append(f"{f.name} = {_toml(value)}")

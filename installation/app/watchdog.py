@@ -23,6 +23,7 @@ class Notifier:
     """
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
+        """Read the environment; open a datagram socket when ``NOTIFY_SOCKET`` is set."""
         env = os.environ if environ is None else environ
         address = env.get("NOTIFY_SOCKET", "")
         if address.startswith("@"):  # abstract namespace
@@ -40,6 +41,7 @@ class Notifier:
 
     @property
     def enabled(self) -> bool:
+        """Whether systemd is listening (a notify socket is open)."""
         return self._sock is not None
 
     def notify(self, message: str) -> bool:
@@ -63,6 +65,7 @@ class Notifier:
         self.notify("WATCHDOG=1" + (f"\nSTATUS={status}" if status else ""))
 
     def close(self) -> None:
+        """Close the notify socket; later messages are not sent."""
         if self._sock is not None:
             self._sock.close()
             self._sock = None

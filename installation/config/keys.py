@@ -1,5 +1,8 @@
-"""Key chords written in config files ('ctrl+shift+q'): parsed and checked here, without any
-windowing library, so a typo is caught when the venue file is read, not at closing time."""
+"""Key chords written in config files ('ctrl+shift+q').
+
+Parsed and checked here, without any windowing library, so a typo is caught when the venue file is
+read, not at closing time.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Chord:
     key: str
 
     def __str__(self) -> str:
+        """The chord as a config file writes it, modifiers first ('ctrl+shift+q')."""
         return "+".join([*(m for m in MODIFIERS if m in self.modifiers), self.key])
 
 

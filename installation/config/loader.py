@@ -58,8 +58,9 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
 
 
 def parse_world_and_model(record: Any, source: str) -> tuple[WorldConfig, ModelConfig]:
-    """The world and model a record (a snapshot's metadata, a journal's header) carries,
-    checked as a venue file's are (types, ranges, consistency).
+    """The world and model a record (a snapshot's metadata, a journal's header) carries.
+
+    Checked as a venue file's are (types, ranges, consistency).
 
     Raises:
         ConfigError: what is wrong, naming ``source`` and the key.
@@ -120,7 +121,7 @@ def _describe(value: Any) -> str:
 
 def _value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) -> Any:
     meta = f.metadata
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, source, path)
     origin = typing.get_origin(tp)
     if origin is tuple:
@@ -129,9 +130,9 @@ def _value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) ->
         if not isinstance(value, list):
             raise ConfigError(f"{source}: {path}: expected a list, got {_describe(value)}")
         return tuple(
-            _value(elem, f, v, source, f"{path}[{i}]")
-            if not dataclasses.is_dataclass(elem)
-            else _build(elem, v, source, f"{path}[{i}]")
+            _build(elem, v, source, f"{path}[{i}]")
+            if isinstance(elem, type) and dataclasses.is_dataclass(elem)
+            else _value(elem, f, v, source, f"{path}[{i}]")
             for i, v in enumerate(value)
         )
     if origin in (typing.Union, types.UnionType):  # pragma: no cover - not used yet

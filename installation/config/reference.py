@@ -44,16 +44,16 @@ def _section(cls: type, title: str, lines: list[str]) -> None:
     hints = typing.get_type_hints(cls)
     lines += [f"### `{title}`", "", (cls.__doc__ or "").strip(), ""]
     lines += ["| key | type | default | allowed | live | meaning |", "|---|---|---|---|---|---|"]
-    nested = []
+    nested: list[tuple[type, str]] = []
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             nested.append((tp, f"[{f.name}]"))
             continue
         elem = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
-        if elem is not None and dataclasses.is_dataclass(elem):
+        if isinstance(elem, type) and dataclasses.is_dataclass(elem):
             nested.append((elem, f"[[{title.strip('[]')}.{f.name}]]" if title else f"[[{f.name}]]"))
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = f.default_factory() if callable(f.default_factory) else f.default
         meta = f.metadata
         live = "yes" if meta.get("live") else ""
         lines.append(

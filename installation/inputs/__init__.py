@@ -1,5 +1,7 @@
-"""Inputs: everything that reaches the simulation from outside, and the processes that
-capture it."""
+"""Inputs: everything that reaches the simulation from outside.
+
+And the processes that capture it.
+"""
 
 from installation.inputs.frame import (
     EMPTY_FRAME,

@@ -300,7 +300,7 @@ class WavJournal:
         self._bytes = 0
         self.start_tick: int | None = None
 
-    def _open(self, tick: int) -> None:
+    def _open(self, tick: int) -> wave.Wave_write:
         self.close()
         self.seq += 1
         path = self.folder / f"audio-{self.seq:05d}-tick{tick:09d}.wav"
@@ -309,6 +309,7 @@ class WavJournal:
         self._w.setsampwidth(2)
         self._w.setframerate(self.samplerate)
         self._bytes = 0
+        return self._w
 
     def write(self, tick: int, samples: np.ndarray) -> None:
         """Append ``samples`` (frames x channels, float in [-1, 1]) as 16-bit PCM.
@@ -318,10 +319,11 @@ class WavJournal:
         """
         if samples.size == 0:
             return
-        if self._w is None or self._bytes >= self.max_bytes:
-            self._open(tick)
+        w = self._w
+        if w is None or self._bytes >= self.max_bytes:
+            w = self._open(tick)
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
-        self._w.writeframes(pcm.tobytes())
+        w.writeframes(pcm.tobytes())
         self._bytes += pcm.nbytes
 
     def close(self) -> None:

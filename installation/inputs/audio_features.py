@@ -11,6 +11,7 @@ import math
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -36,6 +37,7 @@ class FeatureTracker:
     """
 
     def __init__(self, samplerate: int, gain_db: float = 0.0) -> None:
+        """Start from silence."""
         self.samplerate = samplerate
         self.gain = 10.0 ** (gain_db / 20.0)
         self.smoothed = SILENCE_DB
@@ -46,7 +48,7 @@ class FeatureTracker:
         x = np.asarray(samples, dtype=np.float32) * np.float32(self.gain)
         if x.size == 0:
             level = SILENCE_DB
-            bands = (SILENCE_DB,) * 4
+            bands: tuple[float, ...] = (SILENCE_DB,) * 4
             centroid, flatness = 0.0, 1.0
         else:
             level = db(float(np.mean(x.astype(np.float64) ** 2)))
@@ -69,7 +71,8 @@ class FeatureTracker:
         return RoomSound(
             level_db=round(level, 2),
             smoothed_db=round(self.smoothed, 2),
-            bands=tuple(round(b, 2) for b in bands),  # type: ignore[arg-type]
+            # Four by construction: one per band of BANDS_HZ.
+            bands=cast("tuple[float, float, float, float]", tuple(round(b, 2) for b in bands)),
             onset=bool(onset),
             centroid_hz=round(centroid, 1),
             flatness=round(min(max(flatness, 0.0), 1.0), 4),

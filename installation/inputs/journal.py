@@ -27,7 +27,7 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from installation.inputs.frame import Event, InputFrame, Push, Repair, RoomSound, SetParam, Touch
 
@@ -68,9 +68,11 @@ def event_from_json(data: Any) -> Event:
 
 
 def _typed_fields(cls: type, fields: dict[str, Any], what: str) -> dict[str, Any]:
-    """``fields`` checked against ``cls``'s dataclass fields: all known, the required ones
-    present, each of its declared type (a float may be written as an integer, and NaN or
-    infinity as JSON's extensions: the live show records what it received)."""
+    """``fields`` checked against ``cls``'s dataclass fields.
+
+    All known, the required ones present, each of its declared type (a float may be written as an
+    integer, and NaN or infinity as JSON's extensions: the live show records what it received).
+    """
     hints = typing.get_type_hints(cls)
     declared = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(fields) - set(declared))
@@ -94,6 +96,16 @@ def _typed_fields(cls: type, fields: dict[str, Any], what: str) -> dict[str, Any
             raise JournalError(f"{what} whose {name} is {_short(value)}")
         out[name] = tuple(value) if isinstance(value, list) else value
     return out
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is a whole number (an int, not a bool), as ``_is(value, int)``."""
+    return _is(value, int)
+
+
+def _number(value: object) -> TypeGuard[float]:
+    """Whether ``value`` is a number (an int or float, not a bool), as ``_is(value, float)``."""
+    return _is(value, float)
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -150,6 +162,7 @@ class JournalWriter:
         max_bytes: int = 64 << 20,
         now: Any = time.time,
     ) -> None:
+        """Create ``folder`` and continue its file numbering; a file opens at the first record."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         # ``run`` tells this run's files from an earlier run's in the same folder.
@@ -190,8 +203,10 @@ class JournalWriter:
         args: tuple[Any, ...] | None = None,
         batch: int | None = None,
     ) -> None:
-        """One accepted input; ``batch`` numbers the groups the live show applied within
-        the tick (a replay applies the same groups)."""
+        """One accepted input; ``batch`` numbers the groups the live show applied within the tick.
+
+        A replay applies the same groups.
+        """
         self._rotate_if_needed()
         line: dict[str, Any] = {"tick": tick, "source": source, "event": event_to_json(event)}
         if batch is not None:
@@ -209,8 +224,10 @@ class JournalWriter:
         self._write({"tick": tick, "source": "audio", "sound": dataclasses.asdict(sound)})
 
     def mark_snapshot(self, name: str, tick: int) -> None:
-        """Note that snapshot ``name`` (of ``tick``) holds everything recorded so far, so a
-        run resumed from it supersedes only what this run records after this line."""
+        """Note that snapshot ``name`` (of ``tick``) holds everything recorded so far.
+
+        A run resumed from it therefore supersedes only what this run records after this line.
+        """
         self._rotate_if_needed()
         self._write({"snapshot": name, "tick": tick})
 
@@ -227,6 +244,7 @@ class JournalWriter:
             os.fsync(self._fh.fileno())
 
     def close(self) -> None:
+        """Flush and close the current file."""
         if self._fh is not None:
             self.flush()
             self._fh.close()
@@ -242,8 +260,10 @@ class Journal:
     end: int | None
 
     def frame(self, tick: int, dt: float | None = None) -> InputFrame:
-        """The recorded inputs of ``tick`` (``dt`` is accepted so a journal can stand in
-        for a score)."""
+        """The recorded inputs of ``tick``.
+
+        ``dt`` is accepted so a journal can stand in for a score.
+        """
         return self.frames.get(tick) or InputFrame(tick=tick)
 
     def ticks(self) -> Iterator[InputFrame]:
@@ -289,8 +309,11 @@ def read_journal(folder: str | Path) -> Journal:
 
 
 class _Reader:
-    """The state of ``read_journal`` as it goes through the files: the story so far (the
-    latest run that did not resume, and the runs that resumed it) and the current run."""
+    """The state of ``read_journal`` as it goes through the files.
+
+    The story so far (the latest run that did not resume, and the runs that resumed it) and the
+    current run.
+    """
 
     def __init__(self) -> None:
         self.header: dict[str, Any] | None = None
@@ -359,7 +382,7 @@ class _Reader:
 
     def tick(self, obj: dict[str, Any], key: str = "tick") -> int:
         tick = obj.get(key)
-        if not _is(tick, int) or tick < 0:
+        if not _whole(tick) or tick < 0:
             raise JournalError(f"a {key} of {_short(tick)}, not a whole number of ticks")
         if tick > self.limit:
             raise JournalError(
@@ -384,7 +407,9 @@ class _Reader:
                         f"{obj['start_tick']} without naming its start snapshot"
                     )
                 self.header, self.end = obj, None
-                self.records.clear(), self.sounds.clear(), self.markers.clear()
+                self.records.clear()
+                self.sounds.clear()
+                self.markers.clear()
                 self.story_tick = int(obj.get("start_tick", 0))
                 self.story_start, self.story_hz = _started(obj), hz
             else:
@@ -425,8 +450,11 @@ class _Reader:
 
 
 def _started(header: dict[str, Any]) -> float:
-    """When a run started: the writer's creation time, recorded in its ``run`` id
-    (``<time>-<pid>``), or for journals from before the id, when its first file opened."""
+    """When a run started: the writer's creation time.
+
+    Recorded in its ``run`` id (``<time>-<pid>``), or for journals from before the id, when its
+    first file opened.
+    """
     opened = float(header["opened"])
     try:
         started = float(str(header.get("run")).split("-")[0])
@@ -442,10 +470,10 @@ def _check_header(obj: dict[str, Any]) -> None:
         return JournalError(f"a header whose {key} is {_short(obj.get(key))}, not {what}")
 
     hz = obj.get("tick_hz")
-    if not _is(hz, float) or not (math.isfinite(hz) and 0 < hz <= 1e6):
+    if not _number(hz) or not (math.isfinite(hz) and 0 < hz <= 1e6):
         raise bad("tick_hz", "a tick rate")
     opened = obj.get("opened")
-    if not _is(opened, float) or not math.isfinite(opened):
+    if not _number(opened) or not math.isfinite(opened):
         raise bad("opened", "a time")
     for key in ("world", "model"):
         if not isinstance(obj.get(key), dict):
@@ -465,8 +493,10 @@ def _supersede(
     sounds: dict[int, RoomSound],
     markers: dict[str, int],
 ) -> None:
-    """A run that resumed from a snapshot re-records from the snapshot's tick: whatever an
-    earlier run recorded after taking that snapshot (before it crashed) never happened."""
+    """A run that resumed from a snapshot re-records from the snapshot's tick.
+
+    Whatever an earlier run recorded after taking that snapshot (before it crashed) never happened.
+    """
     start = int(header.get("start_tick", 0))
     cut = markers.get(str(header["resumed_from"]))
     if cut is not None:
@@ -480,9 +510,11 @@ def _supersede(
 def journal_audio(
     folder: str | Path, tick_hz: float, out: str | Path, start_tick: int = 0
 ) -> Path | None:
-    """Join the journal's WAV files into one track aligned with ``start_tick``, the tick the
-    recorded run started at (silence before the microphone started); None when the journal
-    has no audio."""
+    """Join the journal's WAV files into one track aligned with ``start_tick``.
+
+    ``start_tick`` is the tick the recorded run started at (silence before the microphone started);
+    None when the journal has no audio.
+    """
     import wave
 
     files = sorted(Path(folder).glob("audio-*-tick*.wav"))

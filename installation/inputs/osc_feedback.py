@@ -28,6 +28,7 @@ class Feedback:
     """Sends indices to fixed targets and subscribers at ``feedback_hz``."""
 
     def __init__(self, config: OscConfig) -> None:
+        """Parse the fixed targets ('host:port') and open the sending sockets."""
         self.period = 1.0 / config.feedback_hz if config.feedback_hz > 0 else None
         self.fixed = []
         for target in config.feedback_targets:
@@ -41,24 +42,28 @@ class Feedback:
         self.send_errors = 0
 
     def subscribe(self, host: str, port: int) -> None:
+        """Send feedback to ``host``:``port`` too; beyond ``MAX_SUBSCRIBERS`` the oldest goes."""
         self.subscribers[(host, port)] = None
         self.subscribers.move_to_end((host, port))
         while len(self.subscribers) > MAX_SUBSCRIBERS:
             self.subscribers.popitem(last=False)
 
     def unsubscribe(self, host: str, port: int | None) -> None:
-        """Stop feedback to ``host`` at ``port``, or at every port of ``host`` when None
-        (``oscsend`` and many tools send each message from a new source port, so the sender's
-        own port says nothing about which subscription it means)."""
+        """Stop feedback to ``host`` at ``port``, or at every port of ``host`` when None.
+
+        ``oscsend`` and many tools send each message from a new source port, so the sender's own
+        port says nothing about which subscription it means.
+        """
         for key in [k for k in self.subscribers if k[0] == host and port in (None, k[1])]:
             del self.subscribers[key]
 
     def due(self, now: float) -> bool:
+        """Whether a round of feedback is due at monotonic time ``now``."""
         return self.period is not None and now >= self._next
 
     def send(self, now: float, values: dict[str, float], act: int, rejected: int) -> None:
         """Send one round of feedback if it is due."""
-        if not self.due(now):
+        if self.period is None or not self.due(now):
             return
         self._next = now + self.period
         names = ("unity", "disparity", "outage", "hope", "anger", "participation")
@@ -76,4 +81,5 @@ class Feedback:
                     self.send_errors += 1  # a full buffer or unreachable target: skip
 
     def close(self) -> None:
+        """Close the sending sockets."""
         self._sock4.close()

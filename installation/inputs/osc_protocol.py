@@ -63,8 +63,10 @@ class Subscribe:
 
 @dataclass(frozen=True)
 class Unsubscribe:
-    """Stop sending feedback to the sender's host at ``port`` (every port it subscribed,
-    from whatever socket, when None)."""
+    """Stop sending feedback to the sender's host at ``port``.
+
+    Every port it subscribed, from whatever socket, when None.
+    """
 
     port: int | None = None
 
@@ -139,7 +141,7 @@ def _level(v: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return min(max(v, lo), hi)
 
 
-def _port(args: tuple[Any, ...], what: str) -> int | None | Reject:
+def _port(args: tuple[Any, ...], what: str) -> int | Reject | None:
     """The optional port argument of subscribe and unsubscribe."""
     if not args:
         return None
@@ -162,10 +164,12 @@ MOMENTARY_TARGETS = ("/canopy/repair",)
 def map_controller(
     address: str, args: tuple[Any, ...], mappings: Mapping[str, OscMapping]
 ) -> tuple[str, tuple[Any, ...]] | Reject:
-    """Rewrite a controller's own address onto Canopy's, scaling its first argument (clamped
-    to ``in_range``). A button mapped onto an action (``MOMENTARY_TARGETS``) sends its press
-    and then its release, the value back at rest (``in_range``'s first end): the release is
-    dropped as ``released`` unless the mapping sets ``on_release``."""
+    """Rewrite a controller's own address onto Canopy's, scaling its first argument.
+
+    Clamped to ``in_range``. A button mapped onto an action (``MOMENTARY_TARGETS``) sends its press
+    and then its release, the value back at rest (``in_range``'s first end): the release is dropped
+    as ``released`` unless the mapping sets ``on_release``.
+    """
     m = mappings.get(address)
     if m is None:
         return address, args

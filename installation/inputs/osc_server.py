@@ -131,8 +131,9 @@ def serve(
     def count(name: str, n: int = 1) -> None:
         counters[COUNTERS.index(name)] += n
 
+    watched: list[socket.socket | Connection] = [sock, lifeline]
     while True:
-        readable, _, _ = select.select([sock, lifeline], [], [], 0.002)
+        readable, _, _ = select.select(watched, [], [], 0.002)
         if lifeline in readable and stop_requested(lifeline):
             break
         if sock in readable:

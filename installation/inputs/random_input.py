@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
+from installation.inputs.frame import (
+    Event,
+    InputFrame,
+    Push,
+    Repair,
+    RoomSound,
+    SetParam,
+    Touch,
+)
 
 _EXTREMES = (0.0, 1.0, -1e30, 1e30, float("nan"), float("inf"), -float("inf"), 0.5, -0.0)
 _PARAMS = (
@@ -32,6 +40,7 @@ class RandomInputs:
     """
 
     def __init__(self, seed: int, event_rate: float = 0.2, extreme_share: float = 0.3) -> None:
+        """Seed the generator: the same seed gives the same inputs."""
         self.rng = np.random.default_rng(seed)
         self.event_rate = event_rate
         self.extreme_share = extreme_share
@@ -44,7 +53,7 @@ class RandomInputs:
     def frame(self, tick: int) -> InputFrame:
         """A frame for ``tick`` with zero or one event and, sometimes, room sound."""
         rng, v = self.rng, self._value
-        events = []
+        events: list[Event] = []
         if rng.random() < self.event_rate:
             kind = int(rng.integers(5))
             if kind == 0:

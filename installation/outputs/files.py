@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,9 +16,10 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write ``path`` through ``write(fh)`` into a temporary file in the same folder, flush
-    it to disk, then rename it over ``path`` (and sync the folder).
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` through ``write(fh)`` into a temporary file in the same folder.
+
+    Flush it to disk, then rename it over ``path`` (and sync the folder).
 
     Raises:
         OSError: the folder is missing or unwritable, or the disk is full; the previous
@@ -33,10 +35,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give it normal permissions
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -36,8 +36,10 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 def decode_png(data: bytes) -> np.ndarray:
-    """Decode a PNG written by ``encode_png`` (8-bit RGB/RGBA, filter 0 or any standard
-    filter) back to an array; used by the image tests."""
+    """Decode a PNG written by ``encode_png`` back to an array; used by the image tests.
+
+    Handles 8-bit RGB/RGBA with filter 0 or any standard filter.
+    """
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
     pos, idat = 8, b""

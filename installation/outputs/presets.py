@@ -1,5 +1,7 @@
-"""The x264 speed presets offline renders may use, and the one default (imported by the
-command line, the offline renderer and the video writer, so they cannot disagree)."""
+"""The x264 speed presets offline renders may use, and the one default.
+
+Imported by the command line, the offline renderer and the video writer, so they cannot disagree.
+"""
 
 X264_PRESETS = (
     "ultrafast",

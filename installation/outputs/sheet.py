@@ -15,8 +15,10 @@ def contact_sheet(
     width: int = 480,
     title: str = "",
 ) -> np.ndarray:
-    """Lay ``stills`` out in a grid, each scaled to ``width`` pixels (area averaging) with
-    its label under it, and an optional title above.
+    """Lay ``stills`` out in a grid.
+
+    Each scaled to ``width`` pixels (area averaging) with its label under it, and an optional title
+    above.
 
     Args:
         stills: (label, (H, W, 3) uint8 image) pairs, in reading order.
@@ -32,10 +34,11 @@ def contact_sheet(
     columns = max(1, min(columns, len(stills)))
     h0, w0 = stills[0][1].shape[:2]
     height = max(1, round(width * h0 / w0))
-    font = ImageFont.load_default(size=max(12, width // 24))
+    font_size = max(12, width // 24)
+    font = ImageFont.load_default(size=font_size)
     pad = max(8, width // 40)
-    label_h = font.size + pad
-    title_h = font.size + 2 * pad if title else 0
+    label_h = font_size + pad
+    title_h = font_size + 2 * pad if title else 0
     rows = -(-len(stills) // columns)
     sheet = Image.new(
         "RGB",
@@ -49,7 +52,9 @@ def contact_sheet(
         r, c = divmod(n, columns)
         x = pad + c * (width + pad)
         y = title_h + pad + r * (height + label_h + pad)
-        thumb = Image.fromarray(np.ascontiguousarray(image)).resize((width, height), Image.BOX)
+        thumb = Image.fromarray(np.ascontiguousarray(image)).resize(
+            (width, height), Image.Resampling.BOX
+        )
         sheet.paste(thumb, (x, y))
         draw.text((x, y + height + pad // 3), label, fill=INK, font=font)
     return np.asarray(sheet, dtype=np.uint8)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av import AudioStream
+from av.container import InputContainer, OutputContainer
 
 from installation.outputs.png import OutputError
 from installation.outputs.presets import DEFAULT_PRESET
@@ -41,16 +43,17 @@ def video_kind(path: str | Path) -> str:
 
 def _describe(exc: BaseException, path: str | Path) -> OutputError:
     code = getattr(exc, "errno", None)
-    reason = {
+    reasons: dict[int | None, str] = {
         errno.ENOSPC: "the disk is full",
         errno.EACCES: "permission denied",
         errno.EROFS: "the file system is read-only",
         errno.ENOENT: "the folder does not exist",
-    }.get(code, str(exc))
+    }
+    reason = reasons.get(code, str(exc))
     return OutputError(f"cannot write {path}: {reason}")
 
 
-def open_sound(path: str | Path):
+def open_sound(path: str | Path) -> InputContainer:
     """Open a sound file for muxing; the PyAV container, checked to hold a sound track.
 
     Raises:
@@ -95,6 +98,7 @@ class VideoWriter:
         preset: str = DEFAULT_PRESET,
         crf: int = 18,
     ) -> None:
+        """Open the output and its streams (and the sound file, when given)."""
         self.path = str(path)
         self.kind = video_kind(path)
         self.size = size
@@ -106,6 +110,7 @@ class VideoWriter:
         if not parent.is_dir():
             raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
         rate = Fraction(fps).limit_denominator(1001)
+        self.container: OutputContainer | None
         try:
             if self.kind == "png-sequence":
                 self.container = av.open(self.path, "w", format="image2")
@@ -127,17 +132,20 @@ class VideoWriter:
             raise _describe(exc, path) from None
         self.stream.width, self.stream.height = w, h
         self.stream.time_base = Fraction(1, 1) / rate
-        self._audio = None
+        self._audio: tuple[InputContainer, AudioStream, AudioStream] | None = None
         if audio is not None:
-            self._audio = self._open_audio(audio)
+            self._audio = self._open_audio(self.container, audio)
 
-    def _open_audio(self, audio: str | Path):
+    def _open_audio(
+        self, container: OutputContainer, audio: str | Path
+    ) -> tuple[InputContainer, AudioStream, AudioStream]:
         if self.kind == "png-sequence":
             raise OutputError(f"{self.path}: a PNG sequence cannot carry sound")
         source = open_sound(audio)
         in_stream = source.streams.audio[0]
         codec = "aac" if self.kind == "h264" else "pcm_s16le"
-        out = self.container.add_stream(codec, rate=in_stream.rate)
+        out = container.add_stream(codec, rate=in_stream.rate)
+        assert isinstance(out, AudioStream)  # an audio codec gives an audio stream
         # WAV files often carry an unordered layout ("1 channels") that the AAC encoder
         # refuses; name the standard layout for the channel count instead.
         channels = in_stream.codec_context.channels
@@ -159,13 +167,18 @@ class VideoWriter:
         self.frames += 1
 
     def _abandon(self) -> None:
-        """After a failed write, touch the muxer no more: libav crashes if a muxer that
-        failed is asked to write again (seen with ENOSPC during the trailer)."""
+        """After a failed write, touch the muxer no more.
+
+        Libav crashes if a muxer that failed is asked to write again (seen with ENOSPC during the
+        trailer).
+        """
         self._failed_container = self.container  # keep it alive; never flush or close it
         self.container = None
 
-    def _mux_audio(self) -> None:
-        source, in_stream, out = self._audio
+    def _mux_audio(
+        self, container: OutputContainer, audio: tuple[InputContainer, AudioStream, AudioStream]
+    ) -> None:
+        source, in_stream, out = audio
         seconds = self.frames / float(self.stream.average_rate or 1)
         resampler = av.AudioResampler(format=out.format.name, layout=out.layout.name, rate=out.rate)
         done = False
@@ -174,30 +187,33 @@ class VideoWriter:
                 break
             for rf in resampler.resample(frame):
                 for packet in out.encode(rf):
-                    self.container.mux(packet)
+                    container.mux(packet)
             done = True
         if done:
             for packet in out.encode(None):
-                self.container.mux(packet)
+                container.mux(packet)
         source.close()
 
     def close(self) -> None:
         """Flush the encoder (and mux the sound); safe to call more than once."""
-        if self.container is None:
+        container = self.container
+        if container is None:
             return
         try:
             for packet in self.stream.encode(None):
-                self.container.mux(packet)
+                container.mux(packet)
             if self._audio is not None:
-                self._mux_audio()
-            self.container.close()
+                self._mux_audio(container, self._audio)
+            container.close()
         except (OSError, av.FFmpegError) as exc:
             self._abandon()
             raise _describe(exc, self.path) from None
         self.container = None
 
     def __enter__(self) -> VideoWriter:
+        """Use the writer as a context manager that closes it."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the writer (finishing the file), whether or not the block raised."""
         self.close()

@@ -79,8 +79,10 @@ def is_primary(screen: Any) -> bool:
 
 
 def xinerama_heads(display: Any) -> list[Any]:
-    """Xinerama's heads of a pyglet X display as pyglet screens named ``xinerama-N``
-    (empty when the display is not X or Xinerama is off)."""
+    """Xinerama's heads of a pyglet X display as pyglet screens named ``xinerama-N``.
+
+    Empty when the display is not X or Xinerama is off.
+    """
     xdisplay = getattr(display, "_display", None)
     if not xdisplay:
         return []
@@ -101,7 +103,9 @@ def xinerama_heads(display: Any) -> list[Any]:
     try:
         table = cast(infos, POINTER(xinerama.XineramaScreenInfo * number.value)).contents
         for i, info in enumerate(table):
-            head = XlibScreenXinerama(
+            # Screens are duck-typed here: a head gets the name and primary flag XRandR's
+            # screens have, which pyglet's Xinerama class does not declare.
+            head: Any = XlibScreenXinerama(
                 display, info.x_org, info.y_org, info.width, info.height, number.value > 1, i
             )
             head.name = f"xinerama-{i}"
@@ -113,8 +117,11 @@ def xinerama_heads(display: Any) -> list[Any]:
 
 
 def desktop_screens(display: Any) -> list[Any]:
-    """The monitors of a pyglet display: pyglet's screens, or Xinerama's heads when
-    Xinerama knows more monitors than pyglet found (XRandR sees only the first there)."""
+    """The monitors of a pyglet display.
+
+    Pyglet's screens, or Xinerama's heads when Xinerama knows more monitors than pyglet found
+    (XRandR sees only the first there).
+    """
     screens = list(display.get_screens())
     heads = xinerama_heads(display)
     return heads if len(heads) > len(screens) else screens
@@ -165,6 +172,7 @@ class DisplayWindow:
     """One display's window, its GL context and its presenter."""
 
     def __init__(self, config: DisplayConfig, window: Any, choice: ScreenChoice) -> None:
+        """Wrap ``window`` on its chosen screen; the GL context and presenter come later."""
         self.config = config
         self.window = window
         self.screen = choice.screen
@@ -196,6 +204,7 @@ class Windows:
         quit_chord: Chord,
         shader_dir: str | Path | None = None,
     ) -> None:
+        """Open a window per display on its screen (or another when its own is missing)."""
         try:
             import pyglet
 
@@ -242,8 +251,10 @@ class Windows:
         return [item.presenter.library for item in self.items if item.presenter is not None]
 
     def reload_shaders(self) -> list[str]:
-        """Recompile every presenter's shaders now (the operator's reload key); the names
-        swapped in."""
+        """Recompile every presenter's shaders now (the operator's reload key).
+
+        The names swapped in.
+        """
         swapped: list[str] = []
         for item in self.items:
             item.window.switch_to()
@@ -293,10 +304,13 @@ class Windows:
 
     @staticmethod
     def _settle(win: Any) -> None:
-        """Take this window's pending X events now. pyglet maps a new window by reading the
-        display's whole event queue and takes any ConfigureNotify there as the new window's
-        size: the move above queues one for this window, which would give the next window
-        this one's size (and its picture a viewport larger than the window)."""
+        """Take this window's pending X events now.
+
+        pyglet maps a new window by reading the display's whole event queue and takes any
+        ConfigureNotify there as the new window's size: the move above queues one for this window,
+        which would give the next window this one's size (and its picture a viewport larger than the
+        window).
+        """
         x_display = getattr(win, "_x_display", None)
         if x_display is None:
             return
@@ -307,8 +321,10 @@ class Windows:
 
     @staticmethod
     def _place(win: Any, screen: Any, cfg: DisplayConfig) -> None:
-        """Put a windowed display at its ``position`` on ``screen`` (from the screen's
-        top-left), or centred on it without one."""
+        """Put a windowed display at its ``position`` on ``screen`` (from the screen's top-left).
+
+        Without a ``position`` the window is centred on the screen.
+        """
         if len(cfg.position) == 2:
             x, y = int(cfg.position[0]), int(cfg.position[1])
         else:
@@ -325,7 +341,8 @@ class Windows:
             ctrl = bool(modifiers & key.MOD_CTRL)
             shift = bool(modifiers & key.MOD_SHIFT)
             alt = bool(modifiers & key.MOD_ALT)
-            if chord_pressed(chord, name, ctrl, shift, alt):
+            # Two ways to quit, kept apart: the chord anywhere, a bare key only when windowed.
+            if chord_pressed(chord, name, ctrl, shift, alt):  # noqa: SIM114
                 actions.append(("quit", index))
             elif not gallery and name in WINDOWED_QUIT and not (ctrl or alt):
                 actions.append(("quit", index))
@@ -343,8 +360,10 @@ class Windows:
         item.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
 
     def poll(self) -> list[tuple[str, int]]:
-        """Dispatch window events; the operator actions since the last poll, each with the
-        index of the window it came from."""
+        """Dispatch window events; return the operator actions since the last poll.
+
+        Each action comes with the index of the window it came from.
+        """
         for item in self.items:
             # Events may make pyglet touch GL (its resize handler); let it use the window's
             # own context, never the show's while the tapestry's state is bound there.
@@ -362,10 +381,13 @@ class Windows:
         item.window.set_mouse_visible(not (self.gallery or item.window.fullscreen))
 
     def _refullscreen(self, item: DisplayWindow, fullscreen: bool, screen: Any) -> None:
-        """pyglet re-creates the X window to change fullscreen; vertex arrays made before
-        then fail to draw (GL_INVALID_OPERATION on llvmpipe), so the window's presenter
-        drops them before and makes them afresh after (its programs, which the shader
-        watcher knows, are kept: the GL context survives)."""
+        """Switch a window in or out of fullscreen, remaking its presenter's vertex arrays.
+
+        pyglet re-creates the X window to change fullscreen. Vertex arrays made before then fail to
+        draw (GL_INVALID_OPERATION on llvmpipe), so the window's presenter drops them before and
+        makes them afresh after (its programs, which the shader watcher knows, are kept: the GL
+        context survives).
+        """
         item.window.switch_to()
         if item.presenter is not None:
             item.presenter.reset()
@@ -375,7 +397,7 @@ class Windows:
 
     def recheck(self) -> list[str]:
         """Look for screens that were missing; move their windows back. Returns messages."""
-        messages = []
+        messages: list[str] = []
         if all(item.found for item in self.items):
             return messages
         screens = desktop_screens(self._display)
@@ -397,12 +419,14 @@ class Windows:
             self._place(item.window, screen, item.config)
 
     def present(self, tex: moderngl.Texture | None, hud: str, errors: str) -> None:
-        """Show ``tex`` (None: black) on every display and flip (the last flip waits for
-        vsync). ``errors`` (the tapestry's shader errors) and the presenters' own are shown
-        on the operator's window only; the HUD on every window.
+        """Show ``tex`` (None: black) on every display and flip (the last flip waits for vsync).
+
+        ``errors`` (the tapestry's shader errors) and the presenters' own are shown on the
+        operator's window only; the HUD on every window.
 
         Each presenter first swaps in the shaders the watcher saw change, in its own
-        context."""
+        context.
+        """
         for item in self.items:
             item.window.switch_to()
             assert item.presenter is not None
@@ -415,6 +439,7 @@ class Windows:
             item.presenter.errors.set_text(panel if item is self.main else "")
             item.presenter.present(tex, item.size)
             item.window.flip()
+            assert item.ctx is not None  # made with the presenter, at the window's opening
             error = item.ctx.error  # one glGetError per window and frame: cheap, and seen
             if error != "GL_NO_ERROR":
                 self.gl_errors += 1
@@ -433,6 +458,7 @@ class Windows:
         return max(16, round(w * scale)), max(16, round(h * scale))
 
     def close(self) -> None:
+        """Release every presenter and close every window, newest first; never raises."""
         for item in reversed(self.items):
             try:
                 item.window.switch_to()

@@ -33,7 +33,8 @@ def _check(ctx: moderngl.Context) -> moderngl.Context:
 def create_headless_context() -> moderngl.Context:
     """A standalone context through EGL (works without a display; llvmpipe without a GPU)."""
     try:
-        ctx = moderngl.create_context(standalone=True, backend="egl", require=MIN_GL)
+        # moderngl's stub types every **settings value as a dict; backend is a string.
+        ctx = moderngl.create_context(standalone=True, backend="egl", require=MIN_GL)  # type: ignore[arg-type]
     except Exception as exc:  # moderngl/glcontext raise bare Exceptions for missing libraries
         raise GLUnavailable(
             f"cannot create a headless OpenGL context ({exc}); {INSTALL_HINT}"

@@ -58,8 +58,10 @@ class Mood:
 
 
 def _focus(state: State, hope_field: np.ndarray | None) -> tuple[tuple[float, float], int]:
-    """Where the eye should go: the knot where the current outage began, else the heart of
-    the city's hope (the centroid of its most hopeful tenth)."""
+    """Where the eye should go: the knot where the current outage began.
+
+    With no outage, the heart of the city's hope (the centroid of its most hopeful tenth).
+    """
     dead = ~state.node_alive
     if dead.any() and state.indices.outage > 0.01:
         changed = np.where(dead, state.node_changed, np.inf)

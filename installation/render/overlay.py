@@ -6,6 +6,8 @@ when it changes, and blended over the frame's top-left corner by ``overlay.frag`
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import moderngl
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -36,10 +38,24 @@ def rasterise(text: str, size: int, colour: tuple[int, int, int]) -> np.ndarray:
     return a.astype(np.uint8)
 
 
+class DrawTarget(Protocol):
+    """What a panel is drawn into: a framebuffer, or one that knows the window's size now."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The target's (width, height) in pixels."""
+        ...
+
+    def use(self) -> None:
+        """Bind the target for drawing."""
+        ...
+
+
 class TextOverlay:
     """One text panel drawn over the top-left corner of a framebuffer."""
 
     def __init__(self, ctx: moderngl.Context, library: ShaderLibrary) -> None:
+        """An empty panel; its texture and vertex array are made at the first draw with text."""
         self.ctx = ctx
         self.library = library
         self.text = ""
@@ -62,9 +78,11 @@ class TextOverlay:
             self._tex = self.ctx.texture((img.shape[1], img.shape[0]), 4, img.tobytes())
             self._tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
 
-    def draw(self, target: moderngl.Framebuffer, bottom: bool = False) -> None:
-        """Blend the panel over ``target``'s top-left corner (bottom-left with ``bottom``);
-        nothing when there is no text."""
+    def draw(self, target: DrawTarget, bottom: bool = False) -> None:
+        """Blend the panel over ``target``'s top-left corner (bottom-left with ``bottom``).
+
+        Nothing when there is no text.
+        """
         if self._tex is None:
             return
         prog = self.library["overlay"]
@@ -89,8 +107,10 @@ class TextOverlay:
         self.ctx.disable(moderngl.BLEND)
 
     def reset(self) -> None:
-        """Forget the vertex array (made again at the next ``draw``), e.g. after the window
-        it draws in was re-created."""
+        """Forget the vertex array (made again at the next ``draw``).
+
+        E.g. after the window it draws in was re-created.
+        """
         if self._vao is not None:
             self._vao.release()
         self._vao = self._vao_program = None

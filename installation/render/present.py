@@ -56,9 +56,12 @@ class Presenter:
         view: tuple[float, ...] = (0, 0, 1, 1),
         shader_dir: str | Path | None = None,
     ) -> None:
+        """Compile the presenter's shaders in ``ctx`` and make its HUD and error panels."""
         self.ctx = ctx
         self.view = tuple(float(v) for v in view)
-        self.library = ShaderLibrary(ctx, PROGRAMS, SHADER_DIR, overrides=shader_dir or None)
+        self.library = ShaderLibrary(
+            ctx, PROGRAMS, SHADER_DIR, overrides=Path(shader_dir) if shader_dir else None
+        )
         self.hud = TextOverlay(ctx, self.library)
         self.errors = TextOverlay(ctx, self.library)
         self._vao: moderngl.VertexArray | None = None
@@ -71,8 +74,10 @@ class Presenter:
         return self.library.reload_pending()
 
     def reset(self) -> None:
-        """Forget the vertex arrays (pyglet re-created the window: ones made before fail to
-        draw); they are made afresh at the next ``present``."""
+        """Forget the vertex arrays (pyglet re-created the window: ones made before fail to draw).
+
+        They are made afresh at the next ``present``.
+        """
         if self._vao is not None:
             self._vao.release()
         self._vao = self._vao_program = None
@@ -95,9 +100,9 @@ class Presenter:
         size: tuple[int, int],
         target: moderngl.Framebuffer | None = None,
     ) -> None:
-        """Draw this display's part of ``tex`` into the window's framebuffer (``size``
-        pixels), black around it (all black when ``tex`` is None), then the HUD and error
-        panels.
+        """Draw this display's part of ``tex`` into the window's framebuffer (``size`` pixels).
+
+        Black around it (all black when ``tex`` is None), then the HUD and error panels.
 
         Args:
             tex: the tapestry's output texture.
@@ -146,8 +151,10 @@ class Presenter:
             overlay.draw(_Sized(screen, size), bottom=bottom)
 
     def release(self) -> None:
-        """Free this presenter's vertex arrays, panels and programs (never the shared
-        tapestry texture it wraps)."""
+        """Free this presenter's vertex arrays, panels and programs.
+
+        Never the shared tapestry texture it wraps.
+        """
         if self._vao is not None:
             self._vao.release()
             self._vao = None

@@ -52,15 +52,17 @@ _COMPILE_STATUS, _LINK_STATUS, _INFO_LOG_LENGTH = 0x8B81, 0x8B82, 0x8B84
 
 
 class _Preflight:
-    """Compile and link GLSL with raw GL calls, keeping nothing: what failed, and why, in
-    moderngl's words (see the module's docstring for why)."""
+    """Compile and link GLSL with raw GL calls, keeping nothing.
+
+    What failed, and why, in moderngl's words (see the module's docstring for why).
+    """
 
     _lib: ctypes.CDLL | None = None
     _loaded = False
 
     @classmethod
     def gl(cls) -> ctypes.CDLL | None:
-        """glvnd's libGL (it dispatches to the current context, EGL or GLX); None without."""
+        """Load glvnd's libGL (it dispatches to the current context, EGL or GLX); None without."""
         if not cls._loaded:
             cls._loaded = True
             for name in ("libGL.so.1", "libOpenGL.so.0"):
@@ -95,8 +97,10 @@ class _Preflight:
 
     @classmethod
     def problem(cls, vertex: str, fragment: str) -> str | None:
-        """moderngl's error text for these sources, or None when they build (or when raw
-        GL is not available here, and moderngl must find out itself)."""
+        """Return moderngl's error text for these sources, or None when they build.
+
+        None also when raw GL is not available here, and moderngl must find out itself.
+        """
         gl = cls.gl()
         if gl is None:
             return None
@@ -160,8 +164,10 @@ def shader_dir_problem(folder: str | Path | None) -> str:
 
 
 def resolve(name: str, root: Path = SHADER_DIR, overrides: Path | None = None) -> Path:
-    """The file that supplies the shader ``name`` (relative, e.g. 'include/common.glsl'):
-    the override folder's when it has one, else the built-in one."""
+    """The file that supplies the shader ``name`` (relative, e.g. 'include/common.glsl').
+
+    The override folder's when it has one, else the built-in one.
+    """
     if overrides is not None:
         own = overrides / name
         if own.is_file():
@@ -194,9 +200,11 @@ def load_source(
     defines: dict[str, int] | None = None,
     overrides: Path | None = None,
 ) -> Source:
-    """Read ``path`` and expand its includes (one level of nesting is enough, and cycles
-    are refused); ``defines`` are declared right after ``#version``. Includes come from
-    ``overrides/include`` when the file is there, else ``root/include``."""
+    """Read ``path``, expand its includes and declare ``defines`` right after ``#version``.
+
+    One level of nesting is enough, and cycles are refused. Includes come from ``overrides/include``
+    when the file is there, else ``root/include``.
+    """
     src = Source(text="", files=[])
 
     def expand(p: Path, stack: tuple[Path, ...]) -> list[str]:
@@ -284,6 +292,7 @@ class ShaderLibrary:
         defines: dict[str, int] | None = None,
         overrides: Path | None = None,
     ) -> None:
+        """Compile every program (see the class docstring for what a failure does)."""
         self.ctx = ctx
         self.root = root
         self.overrides = Path(overrides) if overrides else None
@@ -325,12 +334,15 @@ class ShaderLibrary:
         )
 
     def __getitem__(self, name: str) -> moderngl.Program:
+        """The current program ``name``."""
         return self.programs[name]
 
     def files(self) -> set[Path]:
-        """Every file that may feed the programs, includes included: the built-in ones and,
-        with an override folder, the same names there (present or not, so that a file that
-        appears or vanishes is noticed) and its own include files."""
+        """Every file that may feed the programs, includes included.
+
+        The built-in ones and, with an override folder, the same names there (present or not, so
+        that a file that appears or vanishes is noticed) and its own include files.
+        """
         names = {f for spec in self.specs.values() for f in spec}
         folders = [self.root] if self.overrides is None else [self.root, self.overrides]
         for folder in folders:
@@ -357,9 +369,11 @@ class ShaderLibrary:
         return self.reload_all() if changed else []
 
     def reload_all(self) -> list[str]:
-        """Recompile every program; keep the old one wherever the new one fails. The
-        programs swapped out are released (whoever drew with them must notice that the
-        program changed, by identity, and remake its vertex arrays)."""
+        """Recompile every program; keep the old one wherever the new one fails.
+
+        The programs swapped out are released (whoever drew with them must notice that the program
+        changed, by identity, and remake its vertex arrays).
+        """
         swapped = []
         for name in self.specs:
             try:
@@ -403,6 +417,7 @@ class ShaderWatcher(threading.Thread):
     """
 
     def __init__(self, *libraries: ShaderLibrary, interval: float = 0.25) -> None:
+        """Watch the files of ``libraries``; ``start`` the thread to poll them."""
         super().__init__(name="shader-watcher", daemon=True)
         self.interval = interval
         self._lock = threading.Lock()
@@ -460,8 +475,10 @@ class ShaderWatcher(threading.Thread):
         return sorted(changed)
 
     def run(self) -> None:
+        """Poll every ``interval`` seconds until ``stop``."""
         while not self._halt.wait(self.interval):
             self.poll_once()
 
     def stop(self) -> None:
+        """Ask the thread to end after its current poll."""
         self._halt.set()

@@ -19,9 +19,10 @@ compiled its own shaders, the library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import moderngl
 import numpy as np
@@ -80,6 +81,7 @@ class Look:
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
     def __post_init__(self) -> None:
+        """Refuse a quality tier that is not one of ``QUALITIES``."""
         if self.quality not in QUALITIES:
             raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, not {self.quality!r}")
 
@@ -87,6 +89,11 @@ class Look:
     def tier(cls, quality: str) -> Look:
         """The look of a quality tier (``QUALITIES``)."""
         return cls() if quality == "full" else cls(quality=quality, scale=0.5, rows=80.0)
+
+
+def _texture(fbo: moderngl.Framebuffer) -> moderngl.Texture:
+    """The colour texture of a framebuffer made by ``Tapestry._target`` (always a texture)."""
+    return cast(moderngl.Texture, fbo.color_attachments[0])
 
 
 class Tapestry:
@@ -110,6 +117,7 @@ class Tapestry:
         look: Look = Look(),
         shader_dir: str | Path | None = None,
     ) -> None:
+        """Compile (or take) the shaders; textures and buffers are made at the first upload."""
         self.ctx = ctx
         self.size = (int(size[0]), int(size[1]))
         self.look = look
@@ -119,7 +127,11 @@ class Tapestry:
             raise ValueError("the shader library was compiled for another quality tier")
         self._owns_library = library is None
         self.library = library or ShaderLibrary(
-            ctx, PROGRAMS, SHADER_DIR, defines=defines, overrides=shader_dir or None
+            ctx,
+            PROGRAMS,
+            SHADER_DIR,
+            defines=defines,
+            overrides=Path(shader_dir) if shader_dir else None,
         )
         self.frame = 0
         self.audio_time = 0.0
@@ -252,8 +264,10 @@ class Tapestry:
     # ------------------------------------------------------------------ draw
 
     def _quad(self, name: str) -> moderngl.VertexArray:
-        """The full-screen triangle's vertex array for program ``name`` (remade after a
-        reload swapped the program, the old array released)."""
+        """The full-screen triangle's vertex array for program ``name``.
+
+        Remade after a reload swapped the program, the old array released.
+        """
         prog = self.library[name]
         made = self._fullscreen.get(name)
         if made is not None and made[0] is prog:
@@ -268,8 +282,8 @@ class Tapestry:
         self,
         name: str,
         target: moderngl.Framebuffer,
-        textures: dict[str, object],
-        extra: dict[str, object] | None = None,
+        textures: Mapping[str, moderngl.Texture],
+        extra: Mapping[str, object] | None = None,
         between: Callable[[], None] | None = None,
         bands: int = 1,
     ) -> None:
@@ -279,7 +293,7 @@ class Tapestry:
             apply(prog, extra)
         for unit, (uname, tex) in enumerate(textures.items()):
             if uname in prog:
-                prog[uname].value = unit
+                prog[uname] = unit
             tex.use(location=unit)
         target.use()
         if between is None or bands <= 1:
@@ -329,20 +343,20 @@ class Tapestry:
             self._pass(
                 "blur",
                 self._bloom[1],
-                {"u_source": self._cloth.color_attachments[0]},
+                {"u_source": _texture(self._cloth)},
                 {"u_direction": (1.0, 0.0), "u_threshold": look.bloom_threshold},
                 between,
             )
             self._pass(
                 "blur",
                 self._bloom[0],
-                {"u_source": self._bloom[1].color_attachments[0]},
+                {"u_source": _texture(self._bloom[1])},
                 {"u_direction": (0.0, 1.0), "u_threshold": 0.0},
                 between,
             )
         composite = {
-            "u_frame": self._cloth.color_attachments[0],
-            "u_bloom": self._bloom[0].color_attachments[0],
+            "u_frame": _texture(self._cloth),
+            "u_bloom": _texture(self._bloom[0]),
         }
         extra = {"u_bloom_strength": look.bloom_strength, "u_fade": self.fade}
         # A shader that failed to reload keeps its last good program; its error is the
@@ -389,8 +403,11 @@ class Tapestry:
         return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)[::-1]
 
     def resized(self, size: tuple[int, int]) -> Tapestry:
-        """A tapestry of another output size that takes over this one's shaders (and their
-        ownership) and audio clock; this one is released. Upload a state before drawing."""
+        """Return a tapestry of another output size; this one is released.
+
+        The new one takes over this one's shaders (and their ownership) and audio clock. Upload a
+        state before drawing.
+        """
         new = Tapestry(self.ctx, size, library=self.library, look=self.look)
         new.audio_time = self.audio_time
         new.fade = self.fade
@@ -399,8 +416,10 @@ class Tapestry:
         return new
 
     def release(self) -> None:
-        """Free every GL object this tapestry created (its shaders too, when it compiled
-        them itself)."""
+        """Free every GL object this tapestry created.
+
+        Its shaders too, when it compiled them itself.
+        """
         # moderngl re-binds "the previous framebuffer" after creating or clearing one; make
         # that the default framebuffer, not one of ours that is about to be deleted.
         (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()

@@ -7,6 +7,7 @@ that the shaders declare nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,11 +167,11 @@ def index_values(
     return values
 
 
-def apply(program: moderngl.Program, values: dict[str, Any]) -> None:
+def apply(program: moderngl.Program, values: Mapping[str, Any]) -> None:
     """Write the values the program actually uses (the compiler drops unused uniforms)."""
     for name, value in values.items():
         if name in program:
-            program[name].value = value
+            program[name] = value  # moderngl's shortcut for program[name].value = value
 
 
 def uniforms_reference() -> str:

@@ -22,6 +22,7 @@ No randomness is drawn here: the cloth follows the city and never changes its co
 from __future__ import annotations
 
 import math
+from typing import TypedDict
 
 import numpy as np
 
@@ -42,7 +43,16 @@ NEVER = -1.0e9
 """``node_changed`` of a node that has never failed or been repaired."""
 
 
-def new_cloth(g: int, m: int) -> dict[str, np.ndarray]:
+class ClothFields(TypedDict):
+    """The cloth's arrays of a state, by field name (see ``State``)."""
+
+    cloth_unravel: np.ndarray
+    cloth_scar: np.ndarray
+    cloth_gold: np.ndarray
+    node_changed: np.ndarray
+
+
+def new_cloth(g: int, m: int) -> ClothFields:
     """The fields of an untouched cloth: G x G growth grid, M nodes."""
     return {
         "cloth_unravel": np.zeros((g, g), dtype=np.float32),

@@ -18,8 +18,11 @@ def field_resolution(state: State) -> int:
 
 
 def _field_cells(state: State, res: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each citizen's texel and the citizens per texel; citizens never move, so this is
-    computed once per resolution and kept with the state's derived lookups."""
+    """Each citizen's texel and the citizens per texel.
+
+    Citizens never move, so this is computed once per resolution and kept with the state's derived
+    lookups.
+    """
     cache = derived(state).field_cells
     if res not in cache:
         pos = state.cit_pos
@@ -52,8 +55,10 @@ NEEDLE_S = 6.0
 
 
 def node_sparks(state: State) -> np.ndarray:
-    """(M,) float64 in [0, 1]: the glow of a fresh change at each node, an ember where it
-    failed, a needle of light where it was repaired."""
+    """(M,) float64 in [0, 1]: the glow of a fresh change at each node.
+
+    An ember where it failed, a needle of light where it was repaired.
+    """
     since = np.maximum(state.time - state.node_changed, 0.0)
     ember = np.exp(-since / EMBER_S)
     needle = np.exp(-since / NEEDLE_S)
@@ -61,10 +66,11 @@ def node_sparks(state: State) -> np.ndarray:
 
 
 def grid_field(state: State) -> np.ndarray:
-    """(H, W, 4) uint8 per canopy cell, every channel fit for linear filtering (the districts'
-    ids are in ``map_field``): powered, node health over 1.5 (a repair's reinforcement
-    reaches 1.5), node stress (load over capacity, 255 at capacity or beyond), and the spark
-    of a fresh change (``node_sparks``).
+    """(H, W, 4) uint8 per canopy cell.
+
+    Every channel fit for linear filtering (the districts' ids are in ``map_field``): powered, node
+    health over 1.5 (a repair's reinforcement reaches 1.5), node stress (load over capacity, 255 at
+    capacity or beyond), and the spark of a fresh change (``node_sparks``).
     """
     alive = state.node_alive
     capacity = state.capacity0 * state.node_health
@@ -83,8 +89,10 @@ def grid_field(state: State) -> np.ndarray:
 
 
 def cord_table(state: State) -> np.ndarray:
-    """(E + M, 8) float32 the Neural Cloud as the renderer couches it: per link, then per
-    node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load, health, spark.
+    """(E + M, 8) float32 the Neural Cloud as the renderer couches it.
+
+    Per link, then per node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load,
+    health, spark.
 
     Load is a rank in [0, 1] (by designed capacity, which follows Motter-Lai transit),
     scaled down where the node serves a poorer district: a link takes the lesser of its
@@ -124,9 +132,11 @@ def cloth_field(state: State) -> np.ndarray:
 
 
 def map_field(state: State) -> np.ndarray:
-    """(H, W, 4) uint8 the districts' map for the joins, fixed for a world: community id,
-    the nearest other community's id, distance to that border (in eighths of a cell, up to
-    255), and zero."""
+    """(H, W, 4) uint8 the districts' map for the joins, fixed for a world.
+
+    Community id, the nearest other community's id, distance to that border (in eighths of a cell,
+    up to 255), and zero.
+    """
     from scipy.ndimage import distance_transform_edt
 
     comm = state.community

@@ -38,8 +38,10 @@ def deffuant_pairs(
 
     Args:
         x: (N,) or (N, D) opinions, float dtype, modified in place.
-        i, j: (P,) int indices of the pairs' first and second agents.
-        eps_i, eps_j: confidence bounds of the first and second agents (scalars or (P,)).
+        i: (P,) int indices of the pairs' first agents.
+        j: (P,) int indices of the pairs' second agents.
+        eps_i: confidence bounds of the first agents (scalar or (P,)).
+        eps_j: confidence bounds of the second agents (scalar or (P,)).
         mu: convergence parameter in [0, 0.5].
     """
     if x.ndim == 1:
@@ -198,7 +200,7 @@ def shortest_path_load(adjacency: np.ndarray | sp.spmatrix, clean: bool = False)
     Returns:
         (n,) float64 loads; each unordered pair {s, t} is counted once.
     """
-    a = adjacency if clean else _symmetric_binary(adjacency)
+    a: sp.csr_matrix = adjacency if clean else _symmetric_binary(adjacency)
     n = a.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.float64)
@@ -370,6 +372,7 @@ class GrayScottBuffers:
     """Scratch arrays for ``gray_scott_step``, reused so a step allocates nothing."""
 
     def __init__(self, shape: tuple[int, int], dtype: np.dtype) -> None:
+        """Four scratch arrays of ``shape`` and ``dtype``."""
         self.lu = np.empty(shape, dtype)
         self.lv = np.empty(shape, dtype)
         self.uvv = np.empty(shape, dtype)
@@ -424,9 +427,12 @@ def gray_scott(
     with the 5-point Laplacian on unit grid spacing.
 
     Args:
-        u, v: (H, W) concentrations.
-        F, k: feed and kill rates (scalars or (H, W) arrays).
-        Du, Dv: diffusion coefficients in grid units.
+        u: (H, W) concentration of the substrate.
+        v: (H, W) concentration of the catalyst.
+        F: feed rate (scalar or (H, W) array).
+        k: kill rate (scalar or (H, W) array).
+        Du: diffusion coefficient of ``u`` in grid units.
+        Dv: diffusion coefficient of ``v`` in grid units.
         steps: number of steps.
         dt: time step.
 

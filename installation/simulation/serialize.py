@@ -65,8 +65,11 @@ Shape = tuple[int, ...]
 
 
 def array_layout(world: WorldConfig) -> dict[str, tuple[tuple[int | None, ...], np.dtype]]:
-    """Each array's shape and dtype in a state of ``world`` (None: the Neural Cloud's link
-    count, which the world's seed decides; ``carried`` holds two entries per link)."""
+    """Each array's shape and dtype in a state of ``world``.
+
+    None: the Neural Cloud's link count, which the world's seed decides; ``carried`` holds two
+    entries per link.
+    """
     h, w, k, n = world.height, world.width, world.communities, world.citizens
     m, g = world.nodes, world.growth_resolution
     u1, b1, i4, f4, f8 = (np.dtype(c) for c in ("u1", "?", "<i4", "<f4", "<f8"))
@@ -104,8 +107,9 @@ def array_layout(world: WorldConfig) -> dict[str, tuple[tuple[int | None, ...], 
 
 
 def check_layout(meta: Any, headers: Mapping[str, tuple[Shape, np.dtype]]) -> WorldConfig:
-    """Check metadata and the arrays' (shape, dtype) as their headers claim them, before
-    any array is read; returns the state's world.
+    """Check metadata and the arrays' (shape, dtype) as their headers claim them.
+
+    Nothing is read before these checks pass. Returns the state's world.
 
     The metadata must be a JSON object of this format, of a version this Canopy reads,
     whose world and model the config schema accepts; the arrays must be exactly those of
@@ -171,8 +175,11 @@ def _configs(scalars: dict[str, Any]) -> tuple[WorldConfig, ModelConfig]:
 
 
 def _check_values(arrays: Mapping[str, np.ndarray], world: WorldConfig) -> None:
-    """Index arrays must point inside the world: a foreign file with a valid hash would
-    otherwise load and fail later, inside a tick of the running show."""
+    """Index arrays must point inside the world.
+
+    A foreign file with a valid hash would otherwise load and fail later, inside a tick of the
+    running show.
+    """
     m, k, cells = world.nodes, world.communities, world.height * world.width
     for name, bound in (
         ("community", k),
@@ -188,8 +195,11 @@ def _check_values(arrays: Mapping[str, np.ndarray], world: WorldConfig) -> None:
 
 
 def _check_scalars(sc: dict[str, Any]) -> None:
-    """Every scalar of the right type: a whole tick count, finite numbers, and the
-    counters', story's and indices' fields as their dataclasses declare them."""
+    """Every scalar of the right type.
+
+    A whole tick count, finite numbers, and the counters', story's and indices' fields as their
+    dataclasses declare them.
+    """
     for name in SCALAR_FIELDS:
         _check_number(name, sc.get(name), int if name == "tick" else float)
     if sc["tick"] < 0:
@@ -208,8 +218,10 @@ def _check_scalars(sc: dict[str, Any]) -> None:
 
 
 def _check_number(name: str, value: Any, kind: type) -> None:
-    """``value`` is a whole number (``kind`` int) or a finite number; JSON's booleans are
-    neither."""
+    """``value`` is a whole number (``kind`` int) or a finite number.
+
+    JSON's booleans are neither.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         ok = False
     elif isinstance(value, int):
@@ -234,8 +246,9 @@ def state_to_arrays(state: State) -> tuple[dict[str, np.ndarray], dict[str, Any]
 
 
 def state_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> State:
-    """Rebuild a state; checks the format, every array's presence, shape and dtype, the
-    scalars' types, the index arrays' ranges and the stored hash.
+    """Rebuild a state; checks the format, every array's presence, shape and dtype.
+
+    It also checks the scalars' types, the index arrays' ranges and the stored hash.
 
     Raises:
         StateFormatError: the arrays and metadata are not a Canopy state this version reads.
@@ -268,8 +281,10 @@ def _rebuild(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> State:
 def _check_hash(
     arrays: dict[str, np.ndarray], meta: dict[str, Any], names: tuple[str, ...]
 ) -> None:
-    """Check an older version's hash as it computed it: over its own arrays, and the
-    scalars' and generator's JSON as they were written."""
+    """Check an older version's hash as it computed it.
+
+    Over its own arrays, and the scalars' and generator's JSON as they were written.
+    """
     missing = [name for name in names if name not in arrays]
     if missing:
         raise StateFormatError(f"missing arrays: {', '.join(missing)}")

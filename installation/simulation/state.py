@@ -11,11 +11,15 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from installation.config import ModelConfig, WorldConfig
+
+if TYPE_CHECKING:  # at run time build_derived imports models itself, to make the buffers
+    from installation.simulation.models import GrayScottBuffers
 
 HOPE, ANGER, EMPATHY, TRUST = 0, 1, 2, 3
 
@@ -44,6 +48,7 @@ class Indices:
     act: int = 1
 
     def as_dict(self) -> dict[str, float]:
+        """The indices as a plain dict (for JSON, feedback and the status page)."""
         return dataclasses.asdict(self)
 
 
@@ -238,7 +243,7 @@ class Derived:
     members: list[np.ndarray]
     touch_order: np.ndarray
     touch_start: np.ndarray
-    gs_buffers: object = None
+    gs_buffers: GrayScottBuffers | None = None
     field_cells: dict = field(default_factory=dict)  # renderer's texel lookups, by size
 
 
@@ -342,9 +347,11 @@ def state_hash(state: State) -> str:
 
 
 def hash_parts(arrays: dict[str, np.ndarray], scalars: str, rng: str) -> str:
-    """The state hash's layout: each array with its name, dtype and shape (in the order
-    given), then the scalars' and the generator's JSON. Snapshots of an older format are
-    checked with it over the fields that format had."""
+    """The state hash's layout: each array with its name, dtype and shape (in the order given).
+
+    Then the scalars' and the generator's JSON. Snapshots of an older format are checked with it
+    over the fields that format had.
+    """
     h = hashlib.sha256()
     for name, value in arrays.items():
         a = np.ascontiguousarray(value)

@@ -122,7 +122,11 @@ def citizens_near(state: State, x: float, y: float, radius: float) -> tuple[np.n
 
 
 def _anchor(
-    state: State, idx: np.ndarray | slice, dim: int, value: float, pull: np.ndarray | float
+    state: State,
+    idx: np.ndarray | slice,
+    dim: int,
+    value: float,
+    pull: np.ndarray | np.floating | float,
 ) -> None:
     """Friedkin-Johnsen anchoring: blend a new target into citizens' anchors on one dimension.
 
@@ -138,8 +142,9 @@ def _anchor(
 
 
 def apply_events(state: State, events: Sequence[Event]) -> int:
-    """Apply visitors' and controllers' events to the state now; returns how many were
-    accepted (invalid ones are counted in ``counters.rejected_inputs``).
+    """Apply visitors' and controllers' events to the state now; returns how many were accepted.
+
+    Invalid ones are counted in ``counters.rejected_inputs``.
 
     The live show calls this as soon as inputs arrive, between ticks, so an input reaches
     the state within milliseconds instead of at the next tick boundary; the next ``step``
@@ -222,10 +227,13 @@ def _room_sound(state: State, sound: RoomSound, dt: float) -> None:
 
 
 def _touches(state: State, touches: np.ndarray) -> None:
-    """All of a tick's touches at once (an XY pad sends dozens per tick): hope anchored
-    around each touch, growth seeded there. Overlapping touches count as the strongest.
+    """All of a tick's touches at once (an XY pad sends dozens per tick).
+
+    Hope anchored around each touch, growth seeded there. Overlapping touches count as the
+    strongest.
 
     Args:
+        state: the state the touches act on, modified in place.
         touches: (T, 3) float64 x, y, strength, already clipped to [0, 1].
     """
     model = state.model
@@ -293,8 +301,10 @@ def node_load(state: State) -> np.ndarray:
 
 
 def _reroute(state: State) -> None:
-    """Motter-Lai: transit follows shortest paths on the live graph. Re-routed at the start
-    of a cascade round when the graph has changed since (failures, repairs)."""
+    """Motter-Lai: transit follows shortest paths on the live graph.
+
+    Re-routed at the start of a cascade round when the graph has changed since (failures, repairs).
+    """
     if np.array_equal(state.transit_alive, state.node_alive):
         return
     d = derived(state)
@@ -483,7 +493,9 @@ def _growth(state: State, dt: float) -> None:
     health = np.clip(health.reshape(g, g) * 1.6, 0.0, 1.0).astype(np.float32)
     F = GS_DECAY[0] + (GS_THRIVING[0] - GS_DECAY[0]) * health
     k = GS_DECAY[1] + (GS_THRIVING[1] - GS_DECAY[1]) * health
+    buffers = d.gs_buffers
+    assert buffers is not None  # build_derived always makes them
     for _ in range(steps):
-        gray_scott_step(state.growth_u, state.growth_v, F, k, GS_DU, GS_DV, 1.0, d.gs_buffers)
+        gray_scott_step(state.growth_u, state.growth_v, F, k, GS_DU, GS_DV, 1.0, buffers)
     np.clip(state.growth_u, 0.0, 1.0, out=state.growth_u)
     np.clip(state.growth_v, 0.0, 1.0, out=state.growth_v)

@@ -45,6 +45,7 @@ def deffuant_clusters(eps: float, seeds: int = 10, n: int = 1000, sweeps: int = 
 
 
 def check_deffuant() -> list[Check]:
+    """Deffuant-Weisbuch: about 1/(2 eps) major clusters (Deffuant et al. 2000)."""
     checks = []
     for eps in (0.15, 0.2, 0.25, 0.3, 0.5):
         counts = deffuant_clusters(eps)
@@ -74,6 +75,7 @@ def hk_consensus_share(eps: float, seeds: int = 20, n: int = 1000) -> float:
 
 
 def check_hegselmann_krause() -> list[Check]:
+    """Hegselmann-Krause: consensus above a confidence bound near 0.2 (Lorenz 2007)."""
     grid = np.round(np.arange(0.15, 0.301, 0.01), 2)
     shares = [hk_consensus_share(float(e)) for e in grid]
     crossing = next((float(e) for e, s in zip(grid, shares, strict=True) if s >= 0.5), None)
@@ -90,6 +92,7 @@ def check_hegselmann_krause() -> list[Check]:
 
 
 def check_friedkin_johnsen() -> list[Check]:
+    """Friedkin-Johnsen: iteration reaches the closed-form equilibrium (Friedkin & Johnsen 1999)."""
     rng = np.random.default_rng(7)
     n = 60
     w = rng.random((n, n)) * (rng.random((n, n)) < 0.2)
@@ -113,7 +116,8 @@ def check_friedkin_johnsen() -> list[Check]:
 
 def motter_lai_trials(alpha: float, n: int = 500, seeds: int = 3) -> tuple[float, float]:
     """Mean G after attacking the highest-load node, and after random single failures."""
-    attack, random = [], []
+    attack: list[float] = []
+    random: list[float] = []
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         g = models.barabasi_albert(n, 2, rng)
@@ -124,6 +128,7 @@ def motter_lai_trials(alpha: float, n: int = 500, seeds: int = 3) -> tuple[float
 
 
 def check_motter_lai() -> list[Check]:
+    """Motter-Lai: attacking the top-load node collapses a BA network; random failures do not."""
     attack, random = motter_lai_trials(0.2)
     return [
         Check(
@@ -166,6 +171,7 @@ def pattern_shape(v: np.ndarray) -> tuple[int, float, float]:
 
 
 def check_gray_scott() -> list[Check]:
+    """Gray-Scott: Pearson's spots, worms and extinction at their published (F, k)."""
     checks = []
     early = pattern_shape(gray_scott_run(0.0367, 0.0649, 4000))
     late = pattern_shape(gray_scott_run(0.0367, 0.0649, 8000))
@@ -203,6 +209,7 @@ def check_gray_scott() -> list[Check]:
 
 
 def check_gini() -> list[Check]:
+    """Gini coefficient: 0 for equal shares, (n-1)/n when one has everything."""
     values = {"equal": np.ones(6), "one has all": np.array([0, 0, 0, 0, 0, 1.0])}
     g_eq = models.gini(values["equal"])
     g_one = models.gini(values["one has all"])

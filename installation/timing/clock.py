@@ -19,13 +19,15 @@ from typing import Protocol
 class TimeSource(Protocol):
     """Anything that says how many seconds have passed since an arbitrary origin."""
 
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """Seconds since the source's origin."""
 
 
 class WallTime:
     """Monotonic wall time, for the live show."""
 
     def now(self) -> float:
+        """Monotonic seconds (``time.monotonic``)."""
         return time.monotonic()
 
 
@@ -33,15 +35,18 @@ class FrameTime:
     """Offline time: ``frame / fps``, advanced explicitly once per rendered frame."""
 
     def __init__(self, fps: float) -> None:
+        """Start at frame 0 at ``fps`` frames per second."""
         if not fps > 0:
             raise ValueError("fps must be positive")
         self.fps = float(fps)
         self.frame = 0
 
     def advance(self, frames: int = 1) -> None:
+        """Move on by ``frames`` rendered frames."""
         self.frame += frames
 
     def now(self) -> float:
+        """Seconds of the frames rendered so far."""
         return self.frame / self.fps
 
 
@@ -49,9 +54,11 @@ class ManualTime:
     """A time source set by hand (tests, replays)."""
 
     def __init__(self, t: float = 0.0) -> None:
+        """Start at ``t`` seconds."""
         self.t = float(t)
 
     def now(self) -> float:
+        """The time last set."""
         return self.t
 
 
@@ -80,6 +87,7 @@ class FixedStepClock:
     """
 
     def __init__(self, tick_hz: float, source: TimeSource, max_catchup: int = 5) -> None:
+        """Start at tick 0 at the source's current time."""
         if not tick_hz > 0:
             raise ValueError("tick_hz must be positive")
         if max_catchup < 1:

@@ -1,0 +1,1 @@
+"""GL tests: shaders, the tapestry, stills and sketches on a headless context (EGL)."""

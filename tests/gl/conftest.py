@@ -9,6 +9,7 @@ from installation.render.context import create_headless_context
 
 @pytest.fixture(scope="session")
 def ctx():
+    """A headless GL context shared by the whole test process, released at its end."""
     context = create_headless_context()
     yield context
     context.release()

@@ -1,5 +1,6 @@
-"""A venue's own shader folder, hot reload of every library (the presenters' too), no GL
-object leaked across reloads and releases, and the shader-error panel kept out of the
+"""A venue's own shader folder, hot reload of every library (the presenters' too).
+
+No GL object leaked across reloads and releases, and the shader-error panel kept out of the
 tapestry's picture and on the operator's window.
 
 Live GL objects are counted by the driver itself (``glIs*`` over the object names, through
@@ -115,8 +116,10 @@ def world():
 
 
 def write(path: Path, text: str, tick: int) -> None:
-    """Write a shader and give it a distinct modification time (so that edits faster than
-    the file system's clock are still seen as changes)."""
+    """Write a shader and give it a distinct modification time.
+
+    So that edits faster than the file system's clock are still seen as changes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     ns = 1_700_000_000_000_000_000 + tick * 1_000_000_000
@@ -213,8 +216,10 @@ def test_a_broken_or_missing_venue_folder_never_stops_the_show(ctx, tmp_path, ca
 
 
 def test_no_gl_object_leaks_across_twenty_reloads_resizes_and_release(ctx, tmp_path):
-    """The tapestry (with the shaders it compiled itself) and a presenter, as the live show
-    uses them: a reload swaps programs, whose vertex arrays must go with them."""
+    """The tapestry (with the shaders it compiled itself) and a presenter.
+
+    As the live show uses them: a reload swaps programs, whose vertex arrays must go with them.
+    """
     venue = tmp_path / "venue-shaders"
     present = (SHADER_DIR / "present.frag").read_text()
     write(venue / "present.frag", present, 0)

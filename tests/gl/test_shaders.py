@@ -57,14 +57,14 @@ def test_includes_keep_line_numbers_and_errors_name_the_file(ctx, shader_copy):
     n = next(i for i, ln in enumerate(text) if "void main()" in ln)
     text.insert(n + 1, "    undefined_function();")
     cloth.write_text("\n".join(text) + "\n")
-    inc.write_text("\n".join(lines[:4] + ["float ok_line;"] + lines[5:]) + "\n")
+    inc.write_text("\n".join([*lines[:4], "float ok_line;", *lines[5:]]) + "\n")
     with pytest.raises(ShaderError, match=rf"cloth\.frag:{n + 2}"):
         compile_program(ctx, shader_copy / "fullscreen.vert", cloth, shader_copy)
 
 
 def test_missing_include_is_reported(ctx, shader_copy):
     (shader_copy / "blur.frag").write_text('#version 330\n#include "nope.glsl"\n')
-    with pytest.raises(ShaderError, match="cannot include 'nope.glsl'"):
+    with pytest.raises(ShaderError, match=r"cannot include 'nope\.glsl'"):
         load_source(shader_copy / "blur.frag", shader_copy)
 
 

@@ -1,5 +1,8 @@
-"""Review tools: ``canopy stills --seed S`` takes each act's still while that seed's city is
-in the act, and writes a labelled contact sheet of them."""
+"""Review tools: ``canopy stills --seed S`` and its contact sheet.
+
+It takes each act's still while that seed's city is in the act, and writes a labelled contact sheet
+of them.
+"""
 
 from __future__ import annotations
 

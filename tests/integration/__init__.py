@@ -1,0 +1,1 @@
+"""Integration tests: real processes, sockets, files and services (Xvfb, PulseAudio)."""

@@ -1,7 +1,9 @@
-"""The input processes' one lifecycle (``processes.ChildProcess``) with real spawned
-children: a child that finishes on purpose stays finished, one that crashes is restarted at
-once and then with backoff, one that never becomes ready is retried with backoff, and one
-that ignores the request to stop is killed within the deadline."""
+"""The input processes' one lifecycle (``processes.ChildProcess``) with real spawned children.
+
+A child that finishes on purpose stays finished, one that crashes is restarted at once and then with
+backoff, one that never becomes ready is retried with backoff, and one that ignores the request to
+stop is killed within the deadline.
+"""
 
 from __future__ import annotations
 

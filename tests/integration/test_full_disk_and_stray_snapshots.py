@@ -1,7 +1,9 @@
-"""The gallery operator's path, with the show as a real process: a full data disk (a real
-tmpfs) never turns a clean stop into a failure and shows in /health and /metrics; stray
-folders named like snapshots never stop the show; the stop summary gives OSC rejects by
-reason (real UDP on loopback)."""
+"""The gallery operator's path, with the show as a real process.
+
+A full data disk (a real tmpfs) never turns a clean stop into a failure and shows in /health and
+/metrics; stray folders named like snapshots never stop the show; the stop summary gives OSC rejects
+by reason (real UDP on loopback).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""The gallery show as a real process: windows on a real X server (Xvfb), keys typed with
-xdotool, the status endpoint over HTTP, systemd's notify socket, SIGTERM -> snapshot ->
---resume, gallery hours, a killed input process, and a shortened soak."""
+"""The gallery show as a real process.
+
+Windows on a real X server (Xvfb), keys typed with xdotool, the status endpoint over HTTP, systemd's
+notify socket, SIGTERM -> snapshot -> --resume, gallery hours, a killed input process, and a
+shortened soak.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +44,11 @@ def xserver():
 
 
 def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(xserver, tmp_path):
-    """Two displays (one whose screen is missing), gallery mode: Escape is ignored, H shows
-    the HUD, S writes a screenshot, Space pauses, F goes fullscreen, the quit chord stops
-    the show with a final snapshot."""
+    """Two displays (one whose screen is missing), gallery mode.
+
+    Escape is ignored, H shows the HUD, S writes a screenshot, Space pauses, F goes fullscreen, the
+    quit chord stops the show with a final snapshot.
+    """
     config = venue(
         tmp_path,
         "[[displays]]\nname = 'left'\nsize = [480, 270]\nview = [0, 0, 0.5, 1]\n"
@@ -68,7 +73,7 @@ def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(x
             str(data),
             "--status-port",
             str(port),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=xserver.env(),
         stdout=subprocess.PIPE,
@@ -125,8 +130,10 @@ def test_windows_on_a_real_x_server_draw_changing_frames_and_obey_the_operator(x
 
 
 def test_headless_status_sigterm_snapshot_and_resume(tmp_path):
-    """/health and /metrics answer; SIGTERM stops within 5 s with a final snapshot; --resume
-    continues from that tick with the same state, and the journal of both runs replays."""
+    """/health and /metrics answer; SIGTERM stops within 5 s with a final snapshot.
+
+    --resume continues from that tick with the same state, and the journal of both runs replays.
+    """
     port = free_tcp_port()
     data = tmp_path / "data"
     config = venue(tmp_path, "[show]\njournal = true\n")
@@ -171,8 +178,11 @@ def test_headless_status_sigterm_snapshot_and_resume(tmp_path):
 
 
 def test_closed_hours_black_watchdog_pings_and_a_killed_input_is_restarted(tmp_path):
-    """Outside gallery hours the picture goes black; systemd hears READY, WATCHDOG pings and
-    STOPPING; a killed OSC process comes back and is counted."""
+    """Outside gallery hours the picture goes black.
+
+    Meanwhile systemd hears READY, WATCHDOG pings and STOPPING; a killed OSC process comes back and
+    is counted.
+    """
     notify = tmp_path / "notify"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(notify))
@@ -246,8 +256,10 @@ def test_the_systemd_unit_restarts_the_show_and_watches_it():
 
 
 def test_a_taken_osc_port_does_not_stop_the_show(tmp_path):
-    """Another program holds the OSC port: the show runs (degraded), retries with backoff,
-    and listens as soon as the port is free."""
+    """Another program holds the OSC port.
+
+    The show runs (degraded), retries with backoff, and listens as soon as the port is free.
+    """
     port = free_port()
     squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     squatter.bind(("127.0.0.1", port))
@@ -266,7 +278,7 @@ def test_a_taken_osc_port_does_not_stop_the_show(tmp_path):
             s.sendto(b"/canopy/ping\0\0\0\0,\0\0\0", ("127.0.0.1", port))
             assert s.recvfrom(256)[0].startswith(b"/canopy/pong")
         show.send_signal(signal.SIGTERM)
-        stdout, stderr = show.communicate(timeout=30)
+        _stdout, stderr = show.communicate(timeout=30)
     finally:
         squatter.close()
         if show.poll() is None:

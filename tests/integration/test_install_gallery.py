@@ -106,9 +106,7 @@ def test_installed_user_unit_passes_systemd_verify_and_reinstalls_idempotently(t
     assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr
 
     s = unit_settings(text)
-    assert (
-        s["Type"] == ["notify"] and s["WatchdogSec"] == ["30"] and "StateDirectory" not in s
-    )
+    assert s["Type"] == ["notify"] and s["WatchdogSec"] == ["30"] and "StateDirectory" not in s
     assert s["PartOf"] == ["graphical-session.target"] and s["WantedBy"] == [
         "graphical-session.target"
     ]

@@ -1,6 +1,9 @@
-"""The microphone: room-sound features (the same code live and offline), the ring buffer,
-and the real thing: PulseAudio started by the test with a null sink whose monitor is the
-input, tones played into it with paplay, the server killed and started again."""
+"""The microphone: room-sound features, the ring buffer, and the real thing.
+
+The features are the same code live and offline. The real thing: PulseAudio started by the test with
+a null sink whose monitor is the input, tones played into it with paplay, the server killed and
+started again.
+"""
 
 from __future__ import annotations
 
@@ -119,8 +122,10 @@ def levels(mic: MicInput, seconds: float) -> list[float]:
 
 @pytest.mark.skipif(shutil.which("pulseaudio") is None, reason="installed by make test set-up")
 def show_with_a_microphone_records_replays_and_renders_its_sound(pulse, tone, tmp_path):
-    """The headless show hears the tone, journals it (JSON lines and WAV), replays to the
-    same state hash, and renders with the recorded sound."""
+    """The headless show hears the tone, journals it (JSON lines and WAV).
+
+    Replays to the same state hash, and renders with the recorded sound.
+    """
     config = tmp_path / "venue.toml"
     config.write_text(f'[audio]\ndevice = "pulse"\n[osc]\nport = {free_port()}\n')
     journal = tmp_path / "journal"

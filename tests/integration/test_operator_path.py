@@ -1,8 +1,9 @@
-"""The gallery operator's path, with the real show as a process: windows on the heads of a
-Xinerama desktop (a real Xvfb with two heads), at their configured positions; a venue's own
-shader folder hot-reloaded into the tapestry and the windows; the shader-error panel on the
-operator's window only and never in screenshots; a missing shader folder and a status
-endpoint that refuses loopback, headless.
+"""The gallery operator's path, with the real show as a process.
+
+Windows on the heads of a Xinerama desktop (a real Xvfb with two heads), at their configured
+positions; a venue's own shader folder hot-reloaded into the tapestry and the windows; the
+shader-error panel on the operator's window only and never in screenshots; a missing shader folder
+and a status endpoint that refuses loopback, headless.
 
 Xvfb (21.1) puts every Xinerama head at the desktop's origin, so the heads here differ in
 size: a window centred on the second head (800x600) lands elsewhere than one centred on the
@@ -11,6 +12,7 @@ first (1280x720), which tells where it went.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -49,8 +51,10 @@ class XineramaXvfb(Xvfb):
         return int(pos[1]), int(pos[2]), int(size[1]), int(size[2])
 
     def key_at(self, x: int, y: int, *keys: str) -> None:
-        """Type keys into the window under (x, y) (no window manager: focus follows the
-        pointer)."""
+        """Type keys into the window under (x, y).
+
+        No window manager: focus follows the pointer.
+        """
         args = ["mousemove", str(x), str(y), "sleep", "0.2"]
         for k in keys:
             args += ["key", k, "sleep", "0.3"]
@@ -162,7 +166,7 @@ def test_heads_positions_venue_shaders_and_the_operators_error_panel(tmp_path):
             assert red[region][..., 1:].max() == 0, "the venue's present.frag is not used"
         assert health(port)["gl_errors"] == 0
         show.send_signal(signal.SIGTERM)
-        stdout, stderr = show.communicate(timeout=30)
+        _stdout, stderr = show.communicate(timeout=30)
     finally:
         if show.poll() is None:
             show.kill()
@@ -190,10 +194,8 @@ def test_headless_missing_shader_folder_and_a_status_endpoint_closed_to_loopback
         # Loopback is not in the venue's allowlist: the connection is closed, unanswered.
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
-            try:
+            with contextlib.suppress(ConnectionResetError):
                 assert s.recv(4096) == b""
-            except ConnectionResetError:
-                pass
         stdout, stderr = show.communicate(timeout=60)
     finally:
         if show.poll() is None:

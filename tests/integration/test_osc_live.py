@@ -1,5 +1,8 @@
-"""OSC with real UDP sockets on loopback, an independent client (liblo's oscsend) and the
-headless show as a real process; the journal replays to the same state hash."""
+"""OSC with real UDP sockets on loopback.
+
+An independent client (liblo's oscsend) and the headless show as a real process; the journal replays
+to the same state hash.
+"""
 
 from __future__ import annotations
 
@@ -207,8 +210,11 @@ def test_headless_show_records_a_journal_that_replays_to_the_same_hash(tmp_path)
 
 
 def test_a_burst_is_applied_in_bounded_batches_and_replays(tmp_path):
-    """600 inputs at once (a controller dumping its state): the show applies them in
-    batches of at most 32, none lost, and the journal replays to the same hash."""
+    """600 inputs at once (a controller dumping its state).
+
+    The show applies them in batches of at most 32, none lost, and the journal replays to the same
+    hash.
+    """
     from pythonosc.osc_bundle_builder import IMMEDIATELY
 
     from installation.app.live import MAX_BATCH
@@ -300,8 +306,11 @@ def feedback_arrives(sock: socket.socket, seconds: float) -> bool:
 
 @pytest.mark.parametrize("unsubscribe", [(), ("i", "{port}")], ids=["no-port", "port"])
 def test_oscsend_unsubscribe_stops_what_subscribe_started(tmp_path, unsubscribe):
-    """Exactly as docs/osc.md shows: each ``oscsend`` sends from a new source port, so
-    unsubscribe must stop the subscription by host (and port, when given), not by socket."""
+    """Exactly as docs/osc.md shows.
+
+    Each ``oscsend`` sends from a new source port, so unsubscribe must stop the subscription by host
+    (and port, when given), not by socket.
+    """
     port = free_port()
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))

@@ -1,6 +1,8 @@
-"""``make run`` works offline once set up: scripts/setup.sh skips pip when its stamp says the
-locked dependencies are installed, whichever set-up (run or test) left it, and whatever the
-files' modification times (a ``git pull`` or a copy changes them, not what they say).
+"""``make run`` works offline once set up.
+
+The script scripts/setup.sh skips pip when its stamp says the locked dependencies are installed,
+whichever set-up (run or test) left it, and whatever the files' modification times (a ``git pull``
+or a copy changes them, not what they say).
 
 The real scripts/setup.sh runs in a copy of the checkout's set-up files (so the shared
 ``.venv/`` is never touched), with a venv made without pip. ``python -m pip`` there is a

@@ -1,5 +1,8 @@
-"""A journal whose disk fills up mid-show stops recording, never the show. The full disk is
-real: the journal's file handle is swapped for one on /dev/full (ENOSPC on every flush)."""
+"""A journal whose disk fills up mid-show stops recording, never the show.
+
+The full disk is real: the journal's file handle is swapped for one on /dev/full (ENOSPC on every
+flush).
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,16 @@
-"""Every stop stops, every crash recovers: the show as a real process in its own process
-group, stopped by PID or by group (systemd's ``KillMode=control-group`` signals the whole
-group, children included), with SIGTERM or Ctrl-C's SIGINT, headless or in a window on a real
-X server (Xvfb), with a real microphone (a PulseAudio server of the test's own, null sink) or
-with none; a capture child killed under a running show; the show killed with ``kill -9``,
-whose children must free the OSC port at once for the restarted show; and OSC bundles still
-held for a future timetag when the show stops."""
+"""Every stop stops, every crash recovers.
+
+The show as a real process in its own process group, stopped by PID or by group (systemd's
+``KillMode=control-group`` signals the whole group, children included), with SIGTERM or Ctrl-C's
+SIGINT, headless or in a window on a real X server (Xvfb), with a real microphone (a PulseAudio
+server of the test's own, null sink) or with none; a capture child killed under a running show; the
+show killed with ``kill -9``, whose children must free the OSC port at once for the restarted show;
+and OSC bundles still held for a future timetag when the show stops.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,8 +36,11 @@ needs_pulse = pytest.mark.skipif(
 
 
 class OwnPulse:
-    """A PulseAudio server in the test's own runtime folder (so it never meets the one
-    test_microphone starts), with a null sink whose monitor is the default source."""
+    """A PulseAudio server in the test's own runtime folder.
+
+    It never meets the one test_microphone starts, and has a null sink whose monitor is the default
+    source.
+    """
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -109,9 +115,11 @@ class Show:
         return time.monotonic() - t0, out, err
 
     def group_gone(self, timeout: float = 2.0) -> bool:
-        """Whether every process of the show's group (its children) has gone. Zombies
-        count as gone: a child that outlived the show by a moment is the container's
-        init's to reap, and this one does not."""
+        """Whether every process of the show's group (its children) has gone.
+
+        Zombies count as gone: a child that outlived the show by a moment is the container's init's
+        to reap, and this one does not.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not living_in_group(self.proc.pid):
@@ -120,10 +128,8 @@ class Show:
         return False
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
 
 
@@ -155,8 +161,10 @@ def assert_clean_stop(show: Show, seconds: float, out: str, err: str, reason: st
 @pytest.mark.parametrize("how", ["pid", "group"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_headless_stop_without_a_microphone(tmp_path, how, sig):
-    """The issue's reproduction: stopping by group hung for ever when there was no
-    microphone (the capture child died holding a shared Event the show then waited on)."""
+    """The issue's reproduction: stopping by group hung for ever when there was no microphone.
+
+    The capture child died holding a shared Event the show then waited on.
+    """
     show = Show(tmp_path, no_microphone_env(tmp_path))
     try:
         wait_health(show.status_port, lambda h: h["tick"] > 20)
@@ -204,8 +212,11 @@ def test_windowed_stop(tmp_path, pulse, xserver, how, microphone):
 @needs_pulse
 @pytest.mark.slow
 def test_a_killed_capture_child_never_freezes_the_show(tmp_path, pulse):
-    """The capture child killed under a running show: the show keeps drawing and answering,
-    restarts the capture (which listens again), and still stops cleanly."""
+    """The capture child killed under a running show.
+
+    The show keeps drawing and answering, restarts the capture (which listens again), and still
+    stops cleanly.
+    """
     venue = tmp_path / "venue.toml"
     venue.write_text('[osc]\nenabled = false\n[audio]\ndevice = ""\n')
     show = Show(tmp_path, pulse.env, "--config", str(venue))
@@ -239,8 +250,10 @@ def test_a_killed_capture_child_never_freezes_the_show(tmp_path, pulse):
 
 @pytest.mark.slow
 def test_after_kill_9_children_die_and_the_resumed_show_listens_at_once(tmp_path):
-    """``kill -9`` of the show: its OSC child frees the port at once (it dies with its
-    parent), and the show restarted with ``--resume`` listens for OSC within 2 s."""
+    """``kill -9`` of the show: its OSC child frees the port at once (it dies with its parent).
+
+    The show restarted with ``--resume`` listens for OSC within 2 s.
+    """
     env = no_microphone_env(tmp_path)
     venue = tmp_path / "venue.toml"
     venue.write_text("[show]\nsnapshot_minutes = 0.1\n")
@@ -271,7 +284,7 @@ def test_after_kill_9_children_die_and_the_resumed_show_listens_at_once(tmp_path
             f"after kill -9: resumed show ready in {ready_at - t0:.1f} s, pong {pong:.2f} s later"
         )
         again.send_signal(signal.SIGTERM)
-        out, err = again.communicate(timeout=30)
+        _out, err = again.communicate(timeout=30)
     finally:
         if again.poll() is None:
             again.kill()
@@ -297,9 +310,11 @@ def ping(port: int, timeout: float) -> float | None:
 
 
 def test_held_future_bundles_are_counted_at_the_stop():
-    """A bundle stamped for later that has not fallen due when the show stops never
-    applies: it is counted as dropped, not left among the accepted; what is due comes back
-    to be applied before the final snapshot."""
+    """A bundle stamped for later that has not fallen due when the show stops never applies.
+
+    It is counted as dropped, not left among the accepted; what is due comes back to be applied
+    before the final snapshot.
+    """
     port = free_port()
     osc = OscInput(OscConfig(host="127.0.0.1", port=port), communities=6)
     osc.start()

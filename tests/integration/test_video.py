@@ -106,12 +106,11 @@ def test_identical_renders_give_identical_frame_hashes(tmp_path, sketch, ctx):
 def test_full_disk_and_bad_paths_are_clear_errors(tmp_path):
     full = tmp_path / "full.mp4"
     full.symlink_to("/dev/full")  # every write fails with ENOSPC
-    with pytest.raises(OutputError, match="disk is full"):
-        with VideoWriter(full, (64, 36), 30) as w:
-            import numpy as np
+    with pytest.raises(OutputError, match="disk is full"), VideoWriter(full, (64, 36), 30) as w:
+        import numpy as np
 
-            for _ in range(60):
-                w.write(np.zeros((36, 64, 3), np.uint8))
+        for _ in range(60):
+            w.write(np.zeros((36, 64, 3), np.uint8))
     with pytest.raises(OutputError, match="does not exist"):
         VideoWriter(tmp_path / "missing" / "x.mp4", (64, 36), 30)
     with pytest.raises(OutputError, match="unknown video type"):

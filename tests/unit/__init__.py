@@ -1,0 +1,1 @@
+"""Unit tests: the modules on their own, without a display, GL or a sound server."""

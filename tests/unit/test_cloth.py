@@ -1,6 +1,9 @@
-"""The cloth's memory (``simulation.cloth``): unravelling spreads over seconds, re-weaving
-follows repair, scars stay, gold fills them only as the city bonds; all of it is state
-(hashed, snapshotted, upgraded from older snapshots) and independent of the tick rate."""
+"""The cloth's memory (``simulation.cloth``).
+
+Unravelling spreads over seconds, re-weaving follows repair, scars stay, gold fills them only as the
+city bonds; all of it is state (hashed, snapshotted, upgraded from older snapshots) and independent
+of the tick rate.
+"""
 
 from __future__ import annotations
 

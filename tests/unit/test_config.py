@@ -58,7 +58,7 @@ def test_unknown_key_names_file_path_and_suggests(tmp_path):
 
 
 def test_unknown_section_suggests(tmp_path):
-    with pytest.raises(ConfigError, match="wrold: unknown key .did you mean 'world'"):
+    with pytest.raises(ConfigError, match=r"wrold: unknown key .did you mean 'world'"):
         load_config(write(tmp_path, "[wrold]\nseed = 1\n"))
 
 

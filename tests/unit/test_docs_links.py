@@ -1,5 +1,7 @@
-"""The README and the design document link only to files a clone has: nothing outside the
-repository (a clone has no ``../shared/``), nothing missing."""
+"""The README and the design document link only to files a clone has.
+
+Nothing outside the repository (a clone has no ``../shared/``), nothing missing.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The live loop's pacing: while a frame waits, ticks run one at a time within the frame's
-budget for ticks and inputs; the rest stay owed (not dropped) and run when no frame is due.
-Time is injected (ManualTime) so the test decides when ticks are due; the show, its clock
-and its ticks are real."""
+"""The live loop's pacing of ticks against frames.
+
+While a frame waits, ticks run one at a time within the frame's budget for ticks and inputs; the
+rest stay owed (not dropped) and run when no frame is due. Time is injected (ManualTime) so the test
+decides when ticks are due; the show, its clock and its ticks are real.
+"""
 
 from __future__ import annotations
 

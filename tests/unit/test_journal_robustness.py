@@ -1,5 +1,8 @@
-"""Malformed journals give one clear error naming the file and line (never a traceback,
-never a replay that runs for ever); a last line cut short by a crash stays tolerated."""
+"""Malformed journals give one clear error naming the file and line.
+
+Never a traceback, never a replay that runs for ever; a last line cut short by a crash stays
+tolerated.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +32,10 @@ class Clock:
 
 
 def recorded(folder: Path, small_world, now=time.time, **extra) -> Path:
-    """A real journal of a short run of the small world (ticks 0-29, end line not written:
-    tests add their own last lines); returns its one file."""
+    """Write a real journal of a short run of the small world and return its one file.
+
+    Ticks 0-29; the end line is not written: tests add their own last lines.
+    """
     header = {
         "world": dataclasses.asdict(small_world),
         "model": dataclasses.asdict(ModelConfig()),
@@ -129,8 +134,10 @@ def test_a_cut_last_line_is_still_tolerated(tmp_path, small_world):
 
 def test_ticks_are_bounded_by_the_journals_own_clock(tmp_path, small_world):
     """A file takes lines only on the day it was opened; its header says when that was.
-    A tick the wall clock could have reached since the run started is fine, even a day
-    and a half later in one file; three days is not."""
+
+    A tick the wall clock could have reached since the run started is fine, even a day and a half
+    later in one file; three days is not.
+    """
     hz = small_world.tick_hz
     clock = Clock(1_795_000_000.0)
     header = {"world": {}, "model": {}, "tick_hz": hz}
@@ -175,7 +182,7 @@ def test_damaged_headers_are_refused(tmp_path, small_world):
     lines = path.read_text().splitlines()
     path.write_text("\n".join([json.dumps({**json.loads(lines[0]), "world": bad}),
                                *lines[1:]]) + "\n")  # fmt: skip
-    with pytest.raises(JournalError, match="world.citizens: expected an integer"):
+    with pytest.raises(JournalError, match=r"world\.citizens: expected an integer"):
         replay(folder)
 
 

@@ -1,5 +1,8 @@
-"""Operator keys and screen choice. Screens here are stand-ins: projectors that come and go
-cannot exist on the test machine (the real X screen is used in the integration tests)."""
+"""Operator keys and screen choice.
+
+Screens here are stand-ins: projectors that come and go cannot exist on the test machine (the real X
+screen is used in the integration tests).
+"""
 
 from __future__ import annotations
 

@@ -50,9 +50,13 @@ def test_packages_import_only_to_their_left():
         for path in (PKG / pkg).rglob("*.py") if (PKG / pkg).exists() else []:
             for mod in imports_of(path):
                 parts = mod.split(".")
-                if parts[0] == "installation" and len(parts) > 1 and parts[1] in ORDER:
-                    if ORDER[parts[1]] > rank:
-                        problems.append(f"{path.relative_to(PKG)} imports {mod}")
+                if (
+                    parts[0] == "installation"
+                    and len(parts) > 1
+                    and parts[1] in ORDER
+                    and ORDER[parts[1]] > rank
+                ):
+                    problems.append(f"{path.relative_to(PKG)} imports {mod}")
     assert not problems, problems
 
 

@@ -1,5 +1,7 @@
-"""The published kernels: exact properties on small cases (the literature checks are in
-test_validation.py)."""
+"""The published kernels: exact properties on small cases.
+
+The literature checks are in test_validation.py.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def brute_betweenness(a: np.ndarray) -> np.ndarray:
         out = []
         for w in np.flatnonzero(a[t]):
             if dist[s, w] == dist[s, t] - 1:
-                out += [p + [t] for p in paths(s, w)]
+                out += [[*p, t] for p in paths(s, w)]
         return out
 
     load = np.zeros(n)

@@ -1,6 +1,8 @@
-"""The act's signature comes from the state (``render.mood``), never from the act number:
-cities in different conditions get different keys, motifs and focal points, and the act
-index itself changes nothing."""
+"""The act's signature comes from the state (``render.mood``), never from the act number.
+
+Cities in different conditions get different keys, motifs and focal points, and the act index itself
+changes nothing.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""A show started (or restarted) during closed hours starts at the closed level: it must not
-flash the full picture and then fade over ``fade_s``. The clock is injected."""
+"""A show started (or restarted) during closed hours starts at the closed level.
+
+It must not flash the full picture and then fade over ``fade_s``. The clock is injected.
+"""
 
 from __future__ import annotations
 

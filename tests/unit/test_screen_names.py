@@ -1,6 +1,8 @@
-"""Screen choice by name. Screens here are stand-ins (projectors that come and go cannot
-exist on the test machine); the real X server's screens and Xinerama heads are used in
-tests/integration/test_operator_path.py."""
+"""Screen choice by name.
+
+Screens here are stand-ins (projectors that come and go cannot exist on the test machine); the real
+X server's screens and Xinerama heads are used in tests/integration/test_operator_path.py.
+"""
 
 from __future__ import annotations
 

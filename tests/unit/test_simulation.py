@@ -301,8 +301,10 @@ def test_touches_anchor_hope_near_them_and_seed_growth(small_world):
 
 
 def test_inputs_applied_as_they_arrive_replay_exactly_from_their_batches(small_world):
-    """The live show applies inputs between ticks, in batches; a frame carrying the same
-    batches reproduces the state bit for bit."""
+    """The live show applies inputs between ticks, in batches.
+
+    A frame carrying the same batches reproduces the state bit for bit.
+    """
     from installation.simulation import apply_events
 
     events = (Touch(0.3, 0.3), Touch(0.31, 0.3, 0.5), Push(HOPE, 0.9, 0.6, 0.6), Touch(0.3, 0.3))

@@ -49,7 +49,7 @@ def test_foreign_damaged_and_missing_files_give_clear_errors(tmp_path, small_wor
     data[len(data) // 2] ^= 0xFF
     damaged = tmp_path / "damaged.npz"
     damaged.write_bytes(bytes(data))
-    with pytest.raises(SnapshotError, match="damaged|CRC|not a Canopy"):
+    with pytest.raises(SnapshotError, match=r"damaged|CRC|not a Canopy"):
         load_snapshot(damaged)
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good.read_bytes()[: len(data) // 3])
@@ -132,8 +132,10 @@ def test_a_version_2_snapshot_resumes_with_its_outage_unravelled(tmp_path):
 
 
 def _resumes_exactly_and_catches_damage(state, path: Path, field: str, tmp_path) -> None:
-    """An upgraded old snapshot, re-saved in today's format, continues bit-identically; and
-    damage to ``field`` in the old file is still caught by the old format's own hash."""
+    """An upgraded old snapshot, re-saved in today's format, continues bit-identically.
+
+    Damage to ``field`` in the old file is still caught by the old format's own hash.
+    """
     again = load_snapshot(save_snapshot(state, tmp_path / "resaved.npz"))
     for _ in range(60):
         step(state, EMPTY_FRAME, 1 / 30)

@@ -1,5 +1,8 @@
-"""The soak's frame-gap statistics: a fixed-size histogram, so the soak's own bookkeeping does
-not grow with its length and blur the memory growth it measures."""
+"""The soak's frame-gap statistics.
+
+A fixed-size histogram, so the soak's own bookkeeping does not grow with its length and blur the
+memory growth it measures.
+"""
 
 import numpy as np
 

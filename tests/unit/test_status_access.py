@@ -1,5 +1,8 @@
-"""Who may read the status endpoint: a listening address the venue chooses and a CIDR
-allowlist, over real TCP sockets on loopback; and the venue keys that configure it."""
+"""Who may read the status endpoint.
+
+A listening address the venue chooses and a CIDR allowlist, over real TCP sockets on loopback; and
+the venue keys that configure it.
+"""
 
 from __future__ import annotations
 

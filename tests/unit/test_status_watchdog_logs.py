@@ -1,5 +1,7 @@
-"""The status endpoint over a real TCP socket, systemd notifications over a real datagram
-socket, and the rotating JSON log."""
+"""The status endpoint, systemd notifications and the rotating JSON log.
+
+The endpoint is served over a real TCP socket, the notifications over a real datagram socket.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Addresses in a venue file are checked when it is read, with the file and the key path:
-a mistyped address must not pass ``check-config`` and then fail with a traceback at run
-time."""
+"""Addresses in a venue file are checked when it is read, with the file and the key path.
+
+A mistyped address must not pass ``check-config`` and then fail with a traceback at run time.
+"""
 
 from __future__ import annotations
 
