@@ -175,3 +175,56 @@ def wait_health(port: int, predicate, timeout: float = 30.0) -> dict:
             pass
         time.sleep(0.2)
     raise AssertionError(f"health never satisfied the test: {last}")
+
+
+class Pulse:
+    """A PulseAudio server with a null sink 'room' whose monitor is the default source."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        """Set up its environment (``self.env``, for the programs that talk to it).
+
+        Args:
+            folder: a runtime folder of its own (so it never meets another test's server),
+                or None for the default runtime paths (``test_microphone`` keeps everything
+                that uses those in one test, so parallel workers never run two such servers).
+        """
+        import os
+
+        self.env = dict(os.environ)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+            self.env.update(XDG_RUNTIME_DIR=str(folder), HOME=str(folder))
+            self.env.pop("PULSE_SERVER", None)
+
+    def _up(self) -> bool:
+        return subprocess.run(["pactl", "info"], capture_output=True, env=self.env).returncode == 0
+
+    def start(self) -> None:
+        """Start it and wait until it answers."""
+        import time
+
+        subprocess.run(
+            ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1",
+             "--load=module-null-sink sink_name=room", "--load=module-native-protocol-unix"],
+            check=True, capture_output=True, env=self.env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self._up():
+            assert time.monotonic() < deadline, "PulseAudio did not come up"
+            time.sleep(0.1)
+        subprocess.run(["pactl", "set-default-source", "room.monitor"], check=True, env=self.env)
+
+    def stop(self) -> None:
+        """Stop it (if it runs) and wait until it is gone."""
+        import time
+
+        subprocess.run(["pulseaudio", "-k"], capture_output=True, env=self.env)
+        deadline = time.monotonic() + 10
+        while self._up():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+    def play(self, wav: Path) -> subprocess.Popen:
+        """Play a sound file into the room (the microphone hears it)."""
+        return subprocess.Popen(["paplay", "--device=room", str(wav)], env=self.env)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from canopy_helpers import free_port, run_canopy, start_canopy
+from canopy_helpers import Pulse, free_port, run_canopy, start_canopy
 
 from installation.config import AudioConfig
 from installation.inputs.audio import MicInput, RingBuffer
@@ -71,43 +71,6 @@ def test_ring_buffer_keeps_order_and_counts_overruns():
     assert ring.read()[:, 0].tolist() == [5, 6, 7, 8, 9, 10]
     ring.write(np.arange(20, dtype=np.float32)[:, None])
     assert ring.read()[:, 0].tolist() == list(range(12, 20)) and ring.overruns == 1
-
-
-class Pulse:
-    """A PulseAudio server with a null sink 'room' whose monitor is the default source.
-
-    Started with the default runtime paths, as DESIGN.md verified. Everything that needs it
-    lives in one test, so parallel test workers never run two servers at once.
-    """
-
-    def start(self) -> None:
-        subprocess.run(
-            [
-                "pulseaudio",
-                "-n",
-                "--daemonize=yes",
-                "--exit-idle-time=-1",
-                "--load=module-null-sink sink_name=room",
-                "--load=module-native-protocol-unix",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
-            assert time.monotonic() < deadline, "PulseAudio did not come up"
-            time.sleep(0.1)
-        subprocess.run(["pactl", "set-default-source", "room.monitor"], check=True)
-
-    def stop(self) -> None:
-        subprocess.run(["pulseaudio", "-k"], capture_output=True)
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-
-    def play(self, wav: Path) -> subprocess.Popen:
-        return subprocess.Popen(["paplay", "--device=room", str(wav)])
 
 
 def levels(mic: MicInput, seconds: float) -> list[float]:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from canopy_helpers import ROOT, Xvfb, free_port, free_tcp_port, get_json, wait_health
+from canopy_helpers import ROOT, Pulse, Xvfb, free_port, free_tcp_port, get_json, wait_health
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -35,38 +35,9 @@ needs_pulse = pytest.mark.skipif(
 )
 
 
-class OwnPulse:
-    """A PulseAudio server in the test's own runtime folder.
-
-    It never meets the one test_microphone starts, and has a null sink whose monitor is the default
-    source.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        folder.chmod(0o700)
-        self.env = {**os.environ, "XDG_RUNTIME_DIR": str(folder), "HOME": str(folder)}
-        self.env.pop("PULSE_SERVER", None)
-
-    def start(self) -> None:
-        subprocess.run(
-            ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1",
-             "--load=module-null-sink sink_name=room", "--load=module-native-protocol-unix"],
-            check=True, capture_output=True, env=self.env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], capture_output=True, env=self.env).returncode:
-            assert time.monotonic() < deadline, "PulseAudio did not come up"
-            time.sleep(0.1)
-        subprocess.run(["pactl", "set-default-source", "room.monitor"], check=True, env=self.env)
-
-    def stop(self) -> None:
-        subprocess.run(["pulseaudio", "-k"], capture_output=True, env=self.env)
-
-
 @pytest.fixture(scope="module")
 def pulse(tmp_path_factory):
-    p = OwnPulse(tmp_path_factory.mktemp("pulse-runtime"))
+    p = Pulse(tmp_path_factory.mktemp("pulse-runtime"))
     p.start()
     yield p
     p.stop()
