@@ -11,6 +11,11 @@
 #include "common.glsl"
 #include "cloth.glsl"
 
+// A thread's edge softness for a footprint of fw picks a pixel.
+float aa_r(float fw) {
+    return max(fw * 1.5, 0.14);
+}
+
 #ifndef QUALITY
 #define QUALITY 1
 #endif
@@ -33,35 +38,23 @@ uniform float u_rally;           // the rallying thread's strength, [0, 1]
 in vec2 v_uv;
 out vec4 f_colour;
 
-const vec3 WALL = vec3(0.018, 0.016, 0.014);
+const vec3 WALL = vec3(0.04, 0.036, 0.032);   // a dim gallery wall, so the cloth's shadow reads
 const vec3 LINEN = vec3(0.46, 0.41, 0.33);
 
-// Weave structures: 1 where the weft passes over warp i on pick j.
-float weft_over(int s, float i, float j) {
-    if (s == 1) return step(mod(i + j, 4.0), 2.5);                        // 3/1 twill
-    if (s == 2) return step(0.5, mod(i * 2.0 + j, 5.0));                  // 4/1 satin
-    if (s == 3) return mod(floor(i * 0.5) + floor(j * 0.5), 2.0);         // 2x2 basket
-    if (s == 4) {                                                         // herringbone
-        float k = mod(floor(i / 6.0), 2.0) < 1.0 ? i + j : i - j;
-        return step(mod(k, 4.0), 2.5);
-    }
-    if (s == 5) return step(mod(i + 2.0 * j, 3.0), 1.5);                  // 2/1 twill
-    return 1.0;                                                           // tapestry pips
-}
-
-// Distance to the nearest edge of a jittered Voronoi tessellation (F2 - F1, in cells).
-float crack_distance(vec2 x) {
+// Distance to the nearest edge of a jittered Voronoi tessellation (F2 - F1, in cells), and
+// a hash of the nearest cell (so that only some of the shards are outlined).
+vec2 crack_distance(vec2 x) {
     vec2 cell = floor(x);
-    float f1 = 8.0, f2 = 8.0;
+    float f1 = 8.0, f2 = 8.0, id = 0.0;
     for (int dy = -1; dy <= 1; dy++) {
         for (int dx = -1; dx <= 1; dx++) {
             vec2 o = cell + vec2(dx, dy);
             vec2 site = o + vec2(hash12(o), hash12(o + 17.1)) * 0.8 + 0.1;
             float d = length(x - site);
-            if (d < f1) { f2 = f1; f1 = d; } else if (d < f2) { f2 = d; }
+            if (d < f1) { f2 = f1; f1 = d; id = hash12(o + 3.3); } else if (d < f2) { f2 = d; }
         }
     }
-    return f2 - f1;
+    return vec2(f2 - f1, id);
 }
 
 // A cylindrical thread across s in [-1, 1]: its normal's tilt and height.
@@ -69,39 +62,75 @@ float thread_height(float s) {
     return sqrt(max(1.0 - s * s, 0.0));
 }
 
-// The fringe and heading outside the woven part: warps hanging below, knotted in tassels;
-// a rod above. Returns the colour, and its coverage in .a (0: the wall shows).
+// The fringe and heading outside the woven part: the warps hang below, gathered in knotted
+// tassels; above, the cloth hangs by loops from a turned wooden pole with round finials.
+// Returns the colour, and its coverage in .a (0: the wall shows).
 vec4 outside(vec2 q, vec2 c, float fw_x) {
     float aspect = u_resolution.x / u_resolution.y;
-    // Heading: a dark wooden rod a little wider than the cloth.
+    // Heading: the pole, a lathe-turned cylinder lit from above left, a little wider than
+    // the cloth, with a ball at each end.
     float rod_y = u_cloth_rect.y - 0.018;
     float ry = (q.y - rod_y) / 0.011;
-    if (abs(ry) < 1.0 && q.x > u_cloth_rect.x - 0.012 && q.x < u_cloth_rect.x + u_cloth_rect.z + 0.012) {
+    float x0 = u_cloth_rect.x - 0.014, x1 = u_cloth_rect.x + u_cloth_rect.z + 0.014;
+    for (int e = 0; e < 2; e++) {
+        vec2 d = (q - vec2(e == 0 ? x0 : x1, rod_y)) * vec2(aspect, 1.0) / 0.016;
+        float r = length(d);
+        if (r < 1.0) {
+            vec3 nb = vec3(d, sqrt(1.0 - r * r));
+            float lit = max(dot(nb, LIGHT), 0.0);
+            vec3 wood = vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
+            return vec4(wood, 1.0);
+        }
+    }
+    if (abs(ry) < 1.0 && q.x > x0 && q.x < x1) {
         float h = thread_height(ry);
-        vec3 wood = vec3(0.16, 0.09, 0.05) * (0.3 + 0.9 * max(dot(vec3(0.0, ry, h), LIGHT), 0.0));
-        wood *= 0.85 + 0.15 * sin(q.x * 900.0 + sin(q.x * 37.0) * 4.0);
+        float lit = max(dot(vec3(0.0, ry, h), LIGHT), 0.0);
+        vec3 wood = vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
+        wood *= 0.85 + 0.15 * sin(q.x * 900.0 + sin(q.x * 37.0) * 4.0);     // the grain
         return vec4(wood, 1.0);
     }
-    // Between the rod and the cloth, the heading's loops.
+    // Between the pole and the cloth, the heading's tabs, folded over the pole.
     if (q.y > rod_y && q.y < u_cloth_rect.y && c.x > 0.0 && c.x < 1.0) {
-        float loop = step(0.35, fract(c.x * 14.0));
-        return vec4(LINEN * 0.35 * loop, loop);
+        float tab = fract(c.x * 14.0);
+        float loop = step(0.3, tab) * step(tab, 0.92);
+        float fold = thread_height(clamp((tab - 0.61) / 0.31, -1.0, 1.0));
+        return vec4(LINEN * (0.25 + 0.45 * fold) * loop, loop);
     }
-    // Fringe: groups of warps knotted below the last pick, hanging with a little sway.
-    if (c.y > 1.0 && c.x > -0.004 && c.x < 1.004) {
+    // Fringe: five warps to a tassel, drawn together into an overhand knot just below the
+    // last pick, then hanging loose, each its own length, swaying a little.
+    if (c.y > 1.0 && c.x > -0.006 && c.x < 1.006) {
         float hang = (c.y - 1.0) * u_cloth_rect.w;            // picture units below the cloth
-        float group = floor(c.x * 46.0);
-        float len = 0.045 + 0.02 * hash12(vec2(group, 2.0));
-        if (hang > len) return vec4(0.0);
-        float sway = sin(group * 1.7 + u_time * 0.4) * hang * 0.15;
-        float x = (c.x - sway / u_cloth_rect.z) * u_rows * aspect * u_cloth_rect.z / u_cloth_rect.w * 0.5;
-        float strand = abs(fract(x) - 0.5) / 0.3;
-        float cov = 1.0 - smoothstep(1.0 - fw_x * 3.0, 1.0, strand);
-        float knot = 1.0 - smoothstep(0.0, 0.006, abs(hang - 0.008));
-        float gather = smoothstep(0.0, 0.01, hang) * 0.5;
-        cov = max(cov * (1.0 - gather * step(0.5, abs(fract(c.x * 46.0) - 0.5) * 2.0)), knot * 0.9);
-        vec3 col = LINEN * (0.35 + 0.5 * thread_height(min(strand, 1.0))) * (1.0 - hang / len * 0.5);
-        return vec4(col, cov);
+        float groups = 46.0;
+        float g = floor(c.x * groups);
+        float u = fract(c.x * groups);
+        float knot_y = 0.011;
+        float len = 0.05 + 0.025 * hash12(vec2(g, 2.0));
+        float sway = sin(g * 1.7 + u_time * 0.4) * max(hang - knot_y, 0.0) * 2.0;
+        float px = u_resolution.x * u_cloth_rect.z / groups;  // pixels across a tassel
+        float cov = 0.0;
+        float shade = 0.0;
+        for (int k = 0; k < 5; k++) {
+            float fk = float(k);
+            float own_len = len * (0.85 + 0.3 * hash12(vec2(g, fk)));
+            if (hang > own_len) continue;
+            float spread = (fk - 2.0) * 0.16;
+            float x = hang < knot_y
+                ? mix(0.1 + fk * 0.2, 0.5 + spread * 0.25, smoothstep(0.0, knot_y, hang))
+                : 0.5 + spread * (0.25 + 0.9 * (hang - knot_y) / own_len) + sway
+                  + 0.02 * sin(hang * 240.0 + fk * 2.0);
+            float d = abs(u - x) * px / 1.6;                  // in strand half widths
+            float cv = 1.0 - smoothstep(1.0 - fw_x, 1.0 + fw_x, d);
+            if (cv > cov) { cov = cv; shade = thread_height(min(d, 1.0)) * (1.0 - 0.4 * hang / own_len); }
+        }
+        // The knot: a rounded bundle where the strands cross.
+        vec2 kd = vec2((u - 0.5) * px, (hang - knot_y) * u_resolution.y) / vec2(0.28 * px, 0.006 * u_resolution.y);
+        float kr = length(kd);
+        if (kr < 1.0) {
+            vec3 nk = vec3(kd, sqrt(1.0 - kr * kr));
+            float turns = 0.75 + 0.25 * sin(atan(kd.y, kd.x) * 3.0 + kr * 6.0);
+            return vec4(LINEN * (0.3 + 0.8 * max(dot(nk, LIGHT), 0.0)) * turns, 1.0);
+        }
+        return vec4(LINEN * (0.3 + 0.6 * shade), cov);
     }
     return vec4(0.0);
 }
@@ -119,9 +148,11 @@ void main() {
 
     // The selvedges wander a little where the weft turns; outside them, the wall.
     float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / (u_rows * cloth_aspect * 0.5);
+    // The weaver's draw-in: the weft pulls the selvedges in a little towards the middle.
+    float draw_in = 0.0035 * sin(clamp(c.y, 0.0, 1.0) * 3.1416);
     // (Derivatives are taken before any branch that differs between pixels.)
     float fw_x = max(fwidth(c.x * u_rows * cloth_aspect * 0.5), 1e-4);
-    if (c.y < 0.0 || c.y > 1.0 || c.x < selv || c.x > 1.0 + selv) {
+    if (c.y < 0.0 || c.y > 1.0 || c.x < selv + draw_in || c.x > 1.0 + selv - draw_in) {
         vec4 o = outside(q, c, fw_x);
         // The cloth's soft shadow on the wall, down-light of it.
         vec2 sc = picture_to_canopy(q - vec2(0.012, 0.016));
@@ -151,13 +182,22 @@ void main() {
     p.y += wave * 0.5 * (0.6 + 0.9 * anger + 1.6 * u_glitch);
     float j = floor(p.y);
     float fy = fract(p.y);
+    // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
+    // join (filtered to the smooth field where single picks are too small to see).
+    float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
+    powered = mix(powered, step(0.3 + 0.4 * hash12(vec2(j, floor(p.x * 0.2))), pick_power), detail);
+    float warp_x = p.x;           // the warps themselves run straight, whatever the weft does
     p.x += (hash12(vec2(j, 1.9)) - 0.5) * 0.3;
 
     // Glitches are the loom's mistakes: where a node's health dips, bands of picks shear by
     // whole stitches, a wrong-colour pick runs, a thread snaps or floats loose.
     float band_j = floor(j / 3.0);
     float seg = floor(p.x / 7.0 + hash12(vec2(band_j, 3.7)) * 3.0);
-    float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered;
+    // (In an outage's dark the surviving cloth huddles whole: what is left of the city holds.)
+    float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered
+                 * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
+                 * mix(2.2, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
+    unease = min(unease, 1.0);   // (the poorest districts suffer the loom's errors first)
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
@@ -173,10 +213,41 @@ void main() {
     // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
     // as the city mixes.
     vec2 pip_c = vec2((i + 0.5) / (u_rows * cloth_aspect * 0.5), (j + 0.5) / u_rows);
-    vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
-    int own = int(map.r * 255.0 + 0.5);
-    int other = int(map.g * 255.0 + 0.5);
-    float dist = map.b * 255.0 / 8.0 / u_canopy.y * u_rows;   // border distance, in picks
+    // The districts' map is one id per canopy cell; read nearest, its borders would step
+    // like a staircase. The four nearest cells vote instead, weighted by closeness and with a
+    // little hand-drawn wobble, so a border runs as freely as a cartoon drawn for the loom.
+    vec2 tc = clamp(pip_c, 0.0, 1.0) * u_canopy - 0.5;
+    vec2 t0 = floor(tc);
+    vec2 tf = clamp(fract(tc) + (vec2(noise2(pip_c * 41.0), noise2(pip_c * 41.0 + 5.2)) - 0.5) * 0.6, 0.0, 1.0);
+    ivec2 lim = ivec2(u_canopy) - 1;
+    vec4 m[4];
+    m[0] = texelFetch(u_map, clamp(ivec2(t0), ivec2(0), lim), 0);
+    m[1] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(1, 0), ivec2(0), lim), 0);
+    m[2] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(0, 1), ivec2(0), lim), 0);
+    m[3] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(1, 1), ivec2(0), lim), 0);
+    float wgt[4] = float[4]((1.0 - tf.x) * (1.0 - tf.y), tf.x * (1.0 - tf.y), (1.0 - tf.x) * tf.y, tf.x * tf.y);
+    int own = int(m[0].r * 255.0 + 0.5);
+    int other = int(m[0].g * 255.0 + 0.5);
+    float best = -1.0;
+    bool same = true;
+    float cell_dist = 0.0;
+    for (int a = 0; a < 4; a++) {
+        int ida = int(m[a].r * 255.0 + 0.5);
+        float votes = 0.0;
+        for (int b = 0; b < 4; b++) {
+            votes += int(m[b].r * 255.0 + 0.5) == ida ? wgt[b] : 0.0;
+        }
+        if (votes > best) { best = votes; own = ida; }
+        cell_dist += wgt[a] * m[a].b;
+    }
+    for (int a = 0; a < 4; a++) {
+        int ida = int(m[a].r * 255.0 + 0.5);
+        if (ida != own) { other = ida; same = false; }
+    }
+    if (same) other = int(m[0].g * 255.0 + 0.5);
+    float cell_picks = u_rows / u_canopy.y;
+    // Distance to the border, in picks: from the map inside a district, from the vote at it.
+    float dist = same ? cell_dist * 255.0 / 8.0 * cell_picks : (best - 0.5) * 1.6 * cell_picks;
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
     float tooth = (pair == side ? 3.6 : 1.0) * (1.0 + hash12(vec2(j, float(own)))) + u_mix * 4.0;
@@ -186,9 +257,23 @@ void main() {
 
     // Yarns: each community's family (main, heather, darker warp), brightened by hope and
     // wealth, saturated by trust; rage creeps in as red picks.
+    // Modelling: the weaver shades each area in three tones of its yarn (dark, main, light),
+    // joined by hachures -- teeth of single picks reaching into the next tone -- never by
+    // gradients. The tone follows the district's own hope and a slow, hand-drawn swell,
+    // sampled per stitch so that tone changes fall between stitches. Dye lots differ from
+    // bobbin to bobbin: bands of picks a shade apart (abrash), the mark of hand dyeing.
+    vec4 pip_sent = texture(u_sentiment, clamp(pip_c, 0.0, 1.0));
+    float swell = noise2(pip_c * vec2(4.0, 2.6) + float(comm) * 3.1) - 0.5;
+    float tone = clamp(1.0 + 2.2 * (pip_sent.r - u_hope) + 1.3 * swell, 0.0, 1.999);
+    float hatch = 0.5 + 0.4 * (abs(mod(j, 8.0) - 4.0) / 2.0 - 1.0) + 0.08 * (hash12(vec2(j, 9.7)) - 0.5);
+    float level = floor(tone) + step(hatch, fract(tone));
+    float abrash = 1.0 + 0.07 * (noise2(vec2(p.x * 0.012 + float(comm) * 5.0, j * 0.21)) - 0.5) * 2.0;
     vec3 base = u_colours[comm];
+    vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.62;
+    vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
+    base = (level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     float pick_h = hash12(vec2(j * 0.71, float(comm) + floor(p.x / 5.0) * 0.13));
-    vec3 yarn_a = saturate_colour(base, 0.9 + 0.4 * trust) * (0.85 + 0.6 * hope) * (0.8 + 0.4 * wealth);
+    vec3 yarn_a = saturate_colour(base, (0.9 + 0.4 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
     vec3 yarn_b = mix(yarn_a, vec3(luma(yarn_a)) * vec3(1.1, 1.0, 0.85), 0.3) * 1.1;
     // Hand-dyed, hand-spun: each stitch of the pick a little lighter or darker, thicker or
     // thinner than the next (no two alike, so the cloth never reads as tiles).
@@ -201,32 +286,28 @@ void main() {
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
-    if (u_mix > 0.0 && hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.3) {
+    if (u_mix > 0.0 && hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.15) {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
-    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.08) {
+    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.04) {
         weft = u_colours[other] * (0.7 + 0.45 * hope);             // a pick from next door
     }
 
-    // Structure: which thread is on top, and how long the weft float runs.
-    float over = weft_over(s, i, j);
-    float left = weft_over(s, i - 1.0, j);
-    float right = weft_over(s, i + 1.0, j);
-    if (wrong > 0.5 && unease > 0.35) {
-        over = 1.0; left = 1.0; right = 1.0;                           // a float: skipped warps
-    }
-    float fxp = fx;
-    if (s == 0) {                 // weft-faced tabby: a continuous pick rising over each warp
-        fxp = fract(p.x + 0.5 * mod(j, 2.0) + (pip_h - 0.5) * 0.25);
-        over = 1.0; left = 1.0; right = 1.0;
-    }
+    // A float: the shuttle skipped warps, the weft lies loose over three of them.
+    float float_err = wrong > 0.5 && unease > 0.35 ? 1.0 : 0.0;
 
     // Unravelling: where the cloth comes away, picks are missing to the bare warp; their ends
     // hang loose and sag. A fresh failure leaves scorched ends with an ember's glow.
-    float unravel = cl.g;
-    float thr = unravel > 0.005 ? 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j * 1.31)) : 1.0;
+    // (Each pick gives way at its own place: the hole's edge is ragged row by row.)
+    float unravel = texture(u_cloth, c + warp + vec2((hash12(vec2(j, 3.3)) - 0.5) * 0.014, 0.0)).g;
+    float thr = unravel > 0.005 ? 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j * 0.4)) : 1.0;
     float gone = step(thr, unravel);
+    // Slits: as the loom grows uneasy the joins between districts open -- wefts turning back
+    // on either side without interlocking -- in runs along the borders, baring the warp.
+    float slit_run = smoothstep(0.45, 0.7, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
+    float slit = step(dist, 1.6 * smoothstep(0.15, 0.8, u_glitch) * slit_run) * powered;
+    gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
     float reweave = powered * smoothstep(0.03, 0.2, unravel) * (1.0 - gone);
@@ -236,12 +317,11 @@ void main() {
     float scar = cl.b;
     float mended = smoothstep(0.15, 0.35, scar - unravel);
     float gold = cl.a;
-    if (mended > 0.5) {
-        over = mod(i + j, 2.0);
-    }
     // Kintsugi: the mended cloth's cracks, polygonal like broken ware, filled with gold.
-    float crack = gold > 0.02 && mended > 0.5 ? crack_distance(p * vec2(0.09, 0.18)) : 1.0;
-    float vein_w = 0.035 * smoothstep(0.15, 0.7, gold);
+    // Only some shards are outlined: gold scars, not a net thrown over the city.
+    vec2 shard = gold > 0.02 && mended > 0.5 ? crack_distance(p * vec2(0.045, 0.09)) : vec2(1.0);
+    float crack = shard.y < 0.3 ? shard.x : 1.0;
+    float vein_w = 0.016 * smoothstep(0.3, 0.8, gold);
     float vein = (1.0 - smoothstep(vein_w, vein_w + 0.03 + fw * 0.1, crack)) * step(0.005, vein_w) * mended;
 
     // Gold brocade: a supplementary weft in zigzags across every border as the city bonds.
@@ -249,70 +329,136 @@ void main() {
     float zig = abs(mod(j, 8.0) - 4.0);
     float brocade = u_gild * band * step(mod(i + zig, 6.0), 1.5) * step(0.5, mod(j, 2.0));
 
-    // The rallying thread: a single gold pick woven out from the focal point, reaching
-    // further as hopeful visitors gather.
-    float rally_row = floor(u_focus.y * u_rows);
-    float reach = u_rally * 0.6;
-    float rally = step(abs(j - rally_row - 0.5), 1.0) * step(abs(c.x - u_focus.x) * cloth_aspect, reach);
+    // The rallying threads: gold threads couched outward from the focal point like the rays
+    // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
+    // nearest ray, in picks; rally_t: how far along it, in canopy heights).
+    vec2 rv = (c - u_focus.xy) * vec2(cloth_aspect, 1.0);
+    float rr = length(rv);
+    float ra_ = atan(rv.y, rv.x + 1e-6);
+    float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
+    float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
+    float ray_len = u_rally * (0.16 + 0.34 * hash12(vec2(ray_k, 5.0)));
+    ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
+    float rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
+    float rally_t = cos(ra_ - ray_a) * rr;
+    float rally = u_rally > 0.02 ? (1.0 - smoothstep(0.55, 0.55 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr) : 0.0;
 
-    vec3 metal = GOLD * 1.3;
-    vec3 colour_weft = weft;
+    // One shared identity: as the city bonds and trusts again, a band woven of every
+    // district's yarn in chevrons runs unbroken through the whole city at its heart, edged
+    // in gold, with a gold weft above and below it, rising and falling gently.
+    float shared = 0.0;
+    vec3 braid = vec3(0.0);
+    float in_braid = 0.0;
+    if (u_mix > 0.05) {
+        float grow = smoothstep(0.05, 0.6, u_mix);
+        for (int k = -1; k <= 1; k += 2) {
+            float row = (u_focus.y + float(k) * 0.2 + 0.04 * sin(c.x * 5.0 + float(k) * 2.0) + 0.015 * sin(c.x * 17.0 + float(k))) * u_rows;
+            shared = max(shared, step(abs(p.y - row), 0.9 * grow));
+        }
+        float row0 = (u_focus.y + 0.02 * sin(c.x * 5.0)) * u_rows;
+        float dy = abs(j + 0.5 - row0);
+        float half_band = 9.0 * grow;
+        if (dy < half_band) {
+            in_braid = 1.0;
+            if (dy > half_band - 1.6) {
+                shared = 1.0;                                  // the gold edge
+            } else {
+                int idx = int(floor((p.x * 0.3 + dy * 0.9) / 2.2)) % max(u_communities, 1);
+                braid = u_colours[idx] * (1.0 + 0.4 * hope);
+            }
+        }
+    }
+    brocade = max(brocade, shared);
+    vec3 metal = GOLD * 0.95;   // gold shines by its highlight, not by glowing
+    vec3 colour_weft = in_braid > 0.5 ? braid : weft;
     float metallic = 0.0;
-    if (vein > 0.5 || brocade > 0.5 || rally > 0.5) {
-        colour_weft = rally > 0.5 ? GOLD * 1.15 : metal;
-        metallic = 1.0; over = 1.0;
+    if (vein > 0.5 || brocade > 0.5) {
+        colour_weft = metal;
+        metallic = 1.0;
     }
 
-    // Density: rich districts pack full, plump picks; poor ones thin, with the warp between.
-    float half_w = mix(0.4, 0.56, wealth) * (0.88 + 0.24 * hash12(vec2(j * 3.1, seg))) * (0.9 + 0.2 * pip_h);
-    if (rally > 0.5) half_w = 0.56;
-    half_w *= 1.0 - 0.55 * loose;
-    half_w *= 1.0 - 0.3 * shear;              // a sheared band is pulled thin: gaps open
-    float aa = max(fw * 1.5, 0.14);   // soft edges: the yarn's fuzz
-    // Loose ends sag below their row.
-    float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
-    float sy = (fy - 0.5 - sag) / half_w;
-    // Edge transitions are centred on the thread's edge, so widening them to filter a large
-    // footprint keeps each thread's coverage (and the cloth's mean brightness) unchanged.
-    float weft_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
-    weft_cov *= 1.0 - snapped * (1.0 - smoothstep(0.1, 0.45, abs(fxp - 0.5)));
-    // Where a float ends the weft dips under a warp; a packed pick also swells and sinks
-    // gently over each warp it crosses (the over-and-under you see in the light).
-    float dip_l = left > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, fxp);
-    float dip_r = right > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, 1.0 - fxp);
-    float ends = max(dip_l, dip_r) * 0.6 + 0.12 * (0.5 + 0.5 * cos(6.2832 * fxp));
-    float hy = thread_height(sy);
-    vec3 n_weft = normalize(vec3((dip_r - dip_l) * 0.9, sy * 0.95, hy + 0.15));
+    float aa = aa_r(fw);   // soft edges: the yarn's fuzz
+    vec3 half_v = normalize(LIGHT + vec3(0.0, 0.0, 1.0));
+    float gloss_exp = mix(10.0, 4.0, clamp(fw * 2.5, 0.0, 1.0));
+    // The warp: undyed linen, tinted by the district (or, in a mixing city, a plaid).
     float wx = (fx - 0.5) / 0.3;
     float warp_cov = 1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(wx));
     vec3 n_warp = normalize(vec3(wx * 0.9, 0.0, thread_height(wx) + 0.2));
-
-    // Light: diffuse under the raking light plus a glossy line along each thread (the cloth's
-    // anisotropic sheen), broken by the ply twist; gold catches it hardest.
-    vec3 half_v = normalize(LIGHT + vec3(0.0, 0.0, 1.0));
-    float gloss_exp = mix(10.0, 4.0, clamp(fw * 2.5, 0.0, 1.0));
-    float ply = 0.7 + 0.3 * sin(6.2832 * (fxp * 2.2 + sy * 0.45 + j * 0.37));
-    float sheen_w = (0.08 + 0.5 * trust * wealth * (0.4 + 1.2 * pip_h) + 1.5 * metallic) * ply;
-    float dw = max(dot(n_weft, LIGHT), 0.0);
-    float spw = pow(max(dot(n_weft, half_v), 0.0), gloss_exp);
-    vec3 lit_weft = colour_weft * (0.45 + 0.7 * dw) * (1.0 - 0.45 * ends)
-                  + mix(colour_weft, vec3(1.0), 0.45 - 0.3 * metallic) * spw * sheen_w;
-    float dwp = max(dot(n_warp, LIGHT), 0.0);
-    vec3 lit_warp = warp_yarn * (0.25 + 0.75 * dwp);
-    // Between the picks: the crevice, the packed yarn's own colour in shadow; a threadbare
-    // district shows its warp there.
-    vec3 backing = mix(colour_weft * 0.22, warp_yarn * 0.3, 1.0 - wealth);
-
+    vec3 lit_warp = warp_yarn * (0.25 + 0.75 * max(dot(n_warp, LIGHT), 0.0));
+    vec3 backing = mix(colour_weft * 0.42, warp_yarn * 0.42, 1.0 - wealth);
+    float hy, spw;
     vec3 cloth;
-    if (over > 0.5) {
-        cloth = mix(mix(backing, lit_warp * 0.6, warp_cov * (1.0 - wealth) * 0.7), lit_weft, weft_cov);
+    if (metallic > 0.5 || float_err > 0.5) {
+        // Floats and the supplementary gold weft lie on the surface as long picks.
+        float over = 1.0, left = 1.0, right = 1.0;
+        float half_w = 0.5 * (0.9 + 0.2 * pip_h);
+        float sy = (fy - 0.5) / half_w;
+        float weft_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
+        float dip_l = left > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, fx);
+        float dip_r = right > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, 1.0 - fx);
+        float ends = max(dip_l, dip_r) * 0.6;
+        hy = thread_height(sy);
+        vec3 n_weft = normalize(vec3((dip_r - dip_l) * 0.9, sy * 0.95, hy + 0.15));
+        float ply = 0.7 + 0.3 * sin(6.2832 * (fx * 2.2 + sy * 0.45 + j * 0.37));
+        float sheen_w = (0.15 + 1.5 * metallic) * ply;
+        float dw = max(dot(n_weft, LIGHT), 0.0);
+        spw = pow(max(dot(n_weft, half_v), 0.0), gloss_exp);
+        vec3 lit_weft = colour_weft * (0.55 + 0.6 * dw) * (1.0 - 0.32 * ends)
+                      + mix(colour_weft, vec3(1.0), 0.45 - 0.3 * metallic) * spw * sheen_w;
+        cloth = over > 0.5 ? mix(backing, lit_weft, weft_cov)
+                           : mix(mix(backing, lit_weft * 0.45, weft_cov * 0.6), lit_warp, warp_cov);
     } else {
-        cloth = mix(mix(backing, lit_weft * 0.45, weft_cov * 0.6), lit_warp, warp_cov);
+        // The ground: weft-faced tapestry. Each pick is one continuous yarn, beaten down so
+        // hard that it hides the warp: a fine horizontal rib that swells a little where it
+        // passes over a warp and sinks where it passes under. Alternate picks cross the
+        // warps the other way, and each community's structure sets how those swellings step
+        // from pick to pick: tabby, twill diagonals, herringbone, basket pairs, satin's long
+        // glossy floats. Rich districts pack plump picks; poor ones thin, the warp between.
+        // (A mended scar is re-woven by other hands in a basket weave: a visibly different
+        // structure in the same yarn.)
+        int st = mended > 0.5 ? 3 : s;
+        float satin = st == 2 ? 1.0 : 0.0;
+        float step_x = st == 1 ? mod(j, 4.0) * 0.25
+                     : st == 2 ? mod(j * 2.0, 5.0) * 0.2
+                     : st == 3 ? 0.5 * mod(floor(j * 0.5), 2.0)
+                     : st == 4 ? abs(mod(j, 8.0) - 4.0) * 0.25
+                     : st == 5 ? 1.0 - mod(j, 3.0) / 3.0
+                     : 0.5 * mod(j, 2.0);
+        float gx = p.x * (satin > 0.5 ? 0.75 : mended > 0.5 ? 2.2 : 1.5) + step_x;   // warps crossed
+        float phase = 6.2832 * gx;
+        float swell = 0.5 + 0.5 * cos(phase);                     // 1 over a warp, 0 under
+        // (Each pick beaten a little harder or softer than the last: the rows vary.)
+        float half_w = mix(0.34, 0.56, wealth) * (0.88 + 0.12 * pip_h + 0.14 * hash12(vec2(j, 0.37)))
+                     * (0.9 + 0.14 * swell) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
+        // Hand-spun: the yarn thickens and thins along its length (slub).
+        half_w *= 0.92 + 0.16 * noise2(vec2(p.x * 0.7, j * 3.1));
+        float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
+        float sy = (fy - 0.5 - sag) / half_w;
+        float cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
+        cov *= 1.0 - snapped * (1.0 - smoothstep(0.1, 0.45, abs(fract(gx) - 0.5)));
+        hy = thread_height(min(abs(sy), 1.0)) * (0.75 + 0.25 * swell);
+        vec3 n = normalize(vec3(-sin(phase) * (satin > 0.5 ? 0.12 : 0.3), sy * 0.9, hy + 0.25));
+        // The plies twist along the yarn: fine diagonal ridges.
+        float ply = 0.8 + 0.2 * sin(6.2832 * (p.x * 2.4 + sy * 0.55 + pip_h));
+        float fuzz = QUALITY >= 1 ? 0.9 + 0.2 * noise2(vec2(p.x * 7.0, p.y * 5.0)) : 1.0;
+        float sheen_w = (0.1 + 0.55 * trust * wealth * (0.4 + 1.2 * pip_h) + 0.35 * satin) * ply;
+        float dw = max(dot(n, LIGHT), 0.0);
+        spw = pow(max(dot(n, half_v), 0.0), gloss_exp);
+        vec3 lit = colour_weft * (0.52 + 0.6 * dw) * mix(1.0, ply, 0.6) * fuzz
+                 + mix(colour_weft, vec3(1.0), 0.4) * spw * sheen_w;
+        // Between the picks: a shallow crevice in the yarn's own colour; in a threadbare
+        // district the warp shows there, a vertical rib under each swelling.
+        float under_warp = (1.0 - smoothstep(0.12, 0.22 + aa * 0.3, abs(fract(gx) - 0.5) * 1.333)) * (1.0 - wealth);
+        vec3 gap = mix(colour_weft * 0.5, lit_warp * 0.8, under_warp);
+        cloth = mix(gap, lit, cov);
     }
     // Bare warp where the weft is gone: uneven threads (some snapped) over the wall's dark.
-    float bare_x = (fx - 0.5 + 0.15 * sin(p.y * 0.9 + i * 1.7)) / (0.16 + 0.1 * hash12(vec2(i, 4.0)));
-    float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.12, hash12(vec2(i, floor(p.y / 9.0))));
-    vec3 bare = mix(WALL, LINEN * (0.35 + 0.5 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(i, 7.0))), bare_cov);
+    // (Slack warps bow gently; a few have snapped, each at its own height.)
+    float wi = floor(warp_x);
+    float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.16 + 0.1 * hash12(vec2(wi, 4.0)));
+    float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
+    float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.08, hash12(vec2(wi, snap_at)));
+    vec3 bare = mix(WALL, LINEN * (0.7 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
     cloth = mix(cloth, bare, gone);
     // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
     // memory is smooth at this scale, so this pixel's unravelling stands for the rows above;
@@ -328,16 +474,16 @@ void main() {
         cloth = mix(cloth, weft * (0.3 + 0.5 * thread_height(min(sx, 1.0))), cov);
     }
     vec3 burnt = vec3(0.08, 0.035, 0.015);
-    float scorch = loose * (1.0 - gone) * smoothstep(0.05, 0.4, spark) * (1.0 - powered);
+    float scorch = loose * (1.0 - gone) * smoothstep(0.05, 0.4, spark) * (1.0 - powered) * (1.0 - 0.8 * u_gild);
     cloth = mix(cloth, burnt * (0.5 + 0.5 * hy), scorch * 0.8);
     vec3 ember = vec3(1.6, 0.45, 0.08) * scorch * 1.8 * spark;
     ember *= 0.65 + 0.35 * sin(u_audio_time * 1.3 + j * 0.7 + p.x * 0.2);
 
     // The yarns' mean, for footprints too large to show single threads.
     // (Calibrated against the area average of the detailed cloth at 4x the size.)
-    float mean_cov = mix(0.72, 0.92, wealth);
-    vec3 mean_cloth = mix(backing, mix(colour_weft, warp_yarn, s == 0 ? 0.05 : 0.25) * 0.9, mean_cov);
-    mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.3, 0.3), gone);
+    float mean_cov = mix(0.68, 0.98, wealth);   // a pick covers 2 half_w of its row
+    vec3 mean_cloth = mix(colour_weft * 0.5, colour_weft * 0.86, mean_cov);
+    mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.42, 0.3), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
         // Slub: the hand-spun yarn thickens and thins along its length.
@@ -345,42 +491,69 @@ void main() {
         cloth *= slub;
     }
     // Where the power has failed the cloth falls dark at once, before it comes apart.
-    vec3 colour = mix(mean_cloth, cloth, detail) * mix(0.38, 1.0, powered);
+    // Where the power has failed the yarn fades: greyer and darker, woven pick by pick.
+    vec3 colour = mix(mean_cloth, cloth, detail);
+    // (A city that has bonded shares its light: its dark districts are barely dimmed.)
+    float unlit = (1.0 - powered) * (1.0 - 0.75 * u_gild);
+    colour = mix(vec3(luma(colour)), colour, 1.0 - 0.65 * unlit) * (1.0 - 0.52 * unlit);
+    // The loom's errors starve the poorest districts first: they grey and dim as the unease
+    // grows, while the richest stay vivid.
+    float starved = u_glitch * (1.0 - wealth);
+    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.45 * starved);
+    // In a dark city the districts that still have power huddle in warm lamplight.
+    colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
     // Darning: while damage is mended, the neighbours' yarns fill it as darned patches, a
     // plain weave in another district's colour (every district lends a hand); gold takes
     // their place as the city bonds.
     float front = smoothstep(0.1, 0.2, scar - unravel) * (1.0 - smoothstep(0.35, 0.5, scar - unravel));
-    float darn_area = max(smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone), front) * (1.0 - smoothstep(0.15, 0.5, gold));
+    float darn_area = max(smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone), front) * (1.0 - smoothstep(0.15, 0.5, gold)) * (1.0 - u_mix);
     if (darn_area > 0.01) {
         vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
         int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
-        float dx_ = abs(fract(p.x * 2.0) - 0.5) / 0.32;
-        float dy_ = abs(fract(p.y * 1.0) - 0.5) / 0.4;
-        bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
+        // A darn: threads laid up and down across the damage, and others woven over and
+        // under them, each about two picks thick, in a basket you can see across the room.
+        float dx_ = abs(fract(p.x) - 0.5) / 0.4;
+        float dy_ = abs(fract(p.y * 0.5) - 0.5) / 0.4;
+        bool up = mod(floor(p.x) + floor(p.y * 0.5), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
-        vec3 yarn = u_colours[helper] * (0.7 + 0.5 * hope) * (0.35 + 0.75 * sh);
-        colour = mix(colour, mix(yarn * 0.3, yarn, cov), darn_area * step(0.35, hash12(patch_cell + 0.5)) * mix(0.7, 1.0, detail));
+        vec3 yarn = saturate_colour(u_colours[helper], 1.2) * (0.8 + 0.5 * hope) * (0.45 + 0.7 * sh);
+        // (Hard-edged: a patch is sewn on or it is not.)
+        float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, hash12(patch_cell + 0.5));
+        colour = mix(colour, mix(yarn * 0.55, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
+        // Its edges are sewn down with a running stitch in pale thread.
+        vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
+        vec2 pe = min(pf, 1.0 - pf) / vec2(11.0, 7.0) * vec2(u_rows * cloth_aspect, u_rows);   // picks
+        float along = pe.x < pe.y ? p.y : p.x * 2.0;
+        float run = step(fract(along / 3.0), 0.6) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
+        colour = mix(colour, vec3(0.85, 0.8, 0.68) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
     }
 
     // Embroidery: growth worked in raised French knots, denser where the canopy thrives,
     // each with its shade down-light.
     float v = cl.r;
-    float density = smoothstep(0.22, 0.36, v) * 0.45 * powered;
+    // (and, in a rally, the crowd: knots gathering thick around the focal point)
+    float crowd = u_rally * (1.0 - smoothstep(0.02, 0.16, rr)) * 0.8;
+    float density = max(smoothstep(0.32, 0.45, v) * 0.4, crowd) * powered;
     vec2 kcell = floor(vec2(p.x, p.y * 0.5));
     float kx = fract(p.x) - 0.5;
     float ky = (fract(p.y * 0.5) - 0.5);
     float kr = length(vec2(kx, ky)) / 0.42;
     float has_knot = step(hash12(kcell * vec2(1.7, 0.9) + 3.0), density);
     if (has_knot > 0.5) {
-        vec3 floss = mix(yarn_a * 1.15 + vec3(0.05, 0.03, 0.0), vec3(0.95, 0.55, 0.5), clamp(empathy * 1.2 - 0.4, 0.0, 0.6));
+        // Pale silk floss over the wool, warming to rose with empathy; the rally's crowd comes
+        // from every district, each knot in its own district's colour.
+        vec3 floss = mix(mix(yarn_a, vec3(1.0, 0.94, 0.82), 0.5), vec3(0.95, 0.55, 0.5), clamp(empathy * 1.2 - 0.4, 0.0, 0.6));
+        if (crowd > 0.05 && hash12(kcell + 1.1) < 0.7) {
+            floss = u_colours[int(hash12(kcell + 2.7) * float(u_communities)) % max(u_communities, 1)] * 1.3;
+        }
         floss = mix(floss, GOLD, u_gild * 0.4) * (0.5 + 0.5 * hope);
         vec3 kn = normalize(vec3(kx / 0.42, ky / 0.42, thread_height(min(kr, 1.0)) + 0.05));
         float turns = 0.8 + 0.2 * sin(atan(ky, kx + 1e-6) * 5.0 + kr * 8.0);
         vec3 knot = floss * (0.25 + 0.95 * max(dot(kn, LIGHT), 0.0)) * turns;
         float cov = 1.0 - smoothstep(0.85, 1.0, kr);
-        float shade = (1.0 - smoothstep(0.6, 1.3, length(vec2(kx - 0.12, ky - 0.1)) / 0.42)) * 0.5;
+        float shade = (1.0 - smoothstep(0.6, 1.3, length(vec2(kx - 0.12, ky - 0.1)) / 0.42)) * 0.2;
         colour *= 1.0 - shade * (1.0 - cov) * detail;
         colour = mix(colour, knot, cov * mix(0.55, 1.0, detail));
     }
@@ -391,16 +564,41 @@ void main() {
 
     // Light running along the rallying thread, outward from the focal point, and the glow
     // it casts on the picks beside it.
-    float dx = abs(c.x - u_focus.x) * cloth_aspect;
-    if (rally > 0.5) {
-        float run = fract(dx * 3.0 - u_audio_time * 0.3);
-        colour += GOLD * smoothstep(0.85, 1.0, run) * hy * spw * 3.0 * u_rally;   // a glint
+    if (rally > 0.0) {
+        // A round gold thread, lit across its width, with the couching stitches that hold it
+        // and light pulsing outward along it from the focal point.
+        float across = clamp(rally_d / 0.55, 0.0, 1.0);
+        float h = thread_height(across);
+        float couched = step(0.9, fract(rally_t * u_rows * 0.14));
+        float run = smoothstep(0.8, 1.0, fract(rally_t * 4.0 - u_audio_time * 0.35));
+        float twist = 0.75 + 0.25 * sin((rally_t * u_rows * 1.6 + across * 1.8) * 3.1416);
+        vec3 thread = GOLD * 1.45 * (0.35 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 10.0) * 0.45 * twist;
+        thread = mix(thread, vec3(0.3, 0.06, 0.04) * (0.5 + 0.5 * h), couched * 0.7);
+        thread += GOLD * run * h * 1.2 * (1.0 - rally_t / max(ray_len, 1e-3));
+        colour = mix(colour * (1.0 - 0.35 * rally), thread, rally);
     }
-    // Lanterns: small lights where a node was just mended or visitors are helping.
-    // Lanterns where the cloth is being mended: small lights at the fresh repairs.
-    float glint = step(0.975, hash12(vec2(i * 1.31, j * 0.77))) * (1.0 - smoothstep(0.1, 0.45, length(vec2(fxp - 0.5, (fy - 0.5) * 0.5))));
-    float mending = max(reweave, mended * (1.0 - smoothstep(0.1, 0.5, gold)));
-    colour += vec3(1.9, 1.5, 0.85) * spark * powered * glint * 2.2 * mending;
+    // Where the cloth is being mended, the helpers sew on small mirrors (shisha): each a disc
+    // held by a ring of buttonhole stitches in a neighbour's yarn, catching the warm light of
+    // the repair. At most one in each patch of 9 warps by 16 picks, so they read as lights.
+    float mending = max(reweave, 0.75 * mended * (1.0 - smoothstep(0.1, 0.5, gold))) * powered;
+    if (mending > 0.01) {
+        vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
+        vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
+        vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)
+        float lr = length(lv);
+        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.7 * mending);
+        float disc = 1.0 - smoothstep(2.3 - aa, 2.3 + aa, lr);
+        float bezel = (1.0 - smoothstep(2.7 - aa, 2.7 + aa, lr)) * (1.0 - disc);
+        float ring = (1.0 - smoothstep(3.6 - aa, 3.6 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
+        float stitches = 0.55 + 0.45 * sin(atan(lv.y, lv.x + 1e-6) * 18.0);
+        int lender = (own + 1 + int(hash12(lcell + 0.7) * 5.0)) % max(u_communities, 1);
+        vec3 ring_col = u_colours[lender] * (0.4 + 0.6 * stitches) * (0.7 + 0.5 * hope);
+        // The mirror shows the warm room: bright at the top left where the light is.
+        float glow = 0.55 + 0.45 * clamp(dot(normalize(lv + vec2(1e-4)), -normalize(LIGHT.xy)), -1.0, 1.0);
+        vec3 mirror = vec3(1.8, 1.3, 0.7) * (0.35 + 0.8 * glow * glow) * (0.6 + 0.6 * min(spark * 3.0, 1.0));
+        vec3 sewn_on = mix(mix(mix(colour, ring_col, ring), vec3(0.05, 0.035, 0.02), bezel), mirror, disc);
+        colour = mix(colour, sewn_on, step(0.3, sewn)) + vec3(0.5, 0.3, 0.1) * exp(-lr * lr / 12.0) * 0.15 * sewn;
+    }
 
     f_colour = vec4(colour, 1.0);
 }

@@ -35,7 +35,7 @@ void main() {
     vec2 d = (uv - canopy_to_picture(u_focus.xy)) * vec2(aspect, 1.0);
     float pool = exp(-dot(d, d) / 0.09);
     // A hopeful focal point gathers the light; a crisis is told by its embers, not a spotlight.
-    c *= 1.0 + u_focus.z * (0.9 * pool - 0.25) * (1.0 - step(0.5, u_focus.w));
+    c *= 1.0 + u_focus.z * (0.3 * pool - 0.08) * (1.0 - step(0.5, u_focus.w));
     if (QUALITY >= 1) {
         c += texture(u_bloom, v_uv).rgb * u_bloom_strength;
     }

@@ -11,6 +11,7 @@ flat in float v_length;
 flat in float v_knot;
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
+uniform float u_gild;           // the city's bond: as it grows, the embers of failed cords cool
 out vec4 f_colour;
 
 void main() {
@@ -32,13 +33,15 @@ void main() {
         float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
         // A wound knot: turns of thread around the dome.
         float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
-        vec3 silver = vec3(0.62, 0.66, 0.72);
+        vec3 silver = vec3(0.7, 0.66, 0.58);
         vec3 metal = mix(silver, GOLD, u_cord_gild);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
-        c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6);   // ember
-        c += vec3(1.6, 1.3, 0.7) * spark * alive * (1.0 - r) * 1.5;           // needle of light
-        cov *= 0.5 + 0.5 * smoothstep(0.45, 0.8, load);
+        c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
+        c += vec3(1.3, 1.0, 0.6) * spark * alive * (1.0 - r) * 0.6;           // needle of light
+        // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
+        float tied = mix(0.55, 0.3, u_cord_gild);
+        cov *= smoothstep(tied - 0.05, tied + 0.05, load);
         f_colour = vec4(c * cov, cov);
         return;
     }
@@ -53,6 +56,8 @@ void main() {
         cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-2.5, -0.5, gap);
         cov *= 1.0 - frayed * 0.0;
     }
+    // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
+    cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
     if (u_shadow > 0.5) {
         f_colour = vec4(0.0, 0.0, 0.0, cov * 0.42 * (1.0 - abs(s)));
         return;
@@ -63,14 +68,15 @@ void main() {
     vec3 n = normalize(vec3(0.0, s * 0.9, h + 0.1));
     float diff = max(dot(n, LIGHT), 0.0) * (0.75 + 0.25 * twist);
     float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 10.0) * twist * 0.5;
-    vec3 silver = vec3(0.55, 0.55, 0.56);
-    vec3 copper = vec3(0.85, 0.42, 0.22);
-    vec3 metal = mix(silver, copper, smoothstep(0.75, 1.0, load * 0.0 + (1.0 - health) * 3.0));
+    // Japan thread: a pale gold-silver, the goldworker's cord; couched with red silk.
+    vec3 silver = vec3(0.66, 0.62, 0.54);
+    // A weak node's cords tarnish (dull, darker), they do not burn: fire belongs to the outage.
+    vec3 metal = silver * mix(1.0, 0.55, smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
-    vec3 c = metal * (0.22 + 0.95 * diff) + mix(metal, vec3(1.0), 0.6) * spec * 1.2;
+    vec3 c = metal * (0.25 + 0.95 * diff) + mix(metal, vec3(1.0), 0.4) * spec * 0.8;
     if (alive < 0.5) {
         c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * twist);
-        c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s));
+        c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (1.0 - 0.85 * u_gild);
     } else {
         // Light travels along a live cord at the pace of its load; a glitching node makes
         // it stutter.
@@ -78,13 +84,13 @@ void main() {
         float t = mix(u_audio_time, floor(u_audio_time * 2.0) * 0.5, stutter);
         float phase = fract((y / max(v_length, 1.0)) * 0.5 - t * (0.25 + 0.6 * load));
         float pulse = smoothstep(0.82, 0.97, phase) * (1.0 - smoothstep(0.97, 1.0, phase));
-        c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.6 + 1.2 * load) * h;
+        c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.3 + 0.6 * load) * h;
     }
     // Couching: small stitches across the cord hold it down at regular intervals.
     float period = 7.0;
     float cy = abs(fract(y / period) - 0.5) * period;
     float stitch = (1.0 - smoothstep(0.18, 0.18 + aa * 2.0, cy)) * step(abs(s), 0.95);
-    vec3 couch = vec3(0.32, 0.27, 0.22) * (0.4 + 0.8 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * (0.6 + 0.4 * h);
+    vec3 couch = vec3(0.42, 0.07, 0.05) * (0.4 + 0.8 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * (0.6 + 0.4 * h);
     c = mix(c, couch, stitch * 0.6);
     f_colour = vec4(c * cov, cov);
 }

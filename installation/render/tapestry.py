@@ -48,6 +48,7 @@ PROGRAMS = {
 }
 
 R11F_G11F_B10F = 0x8C3A
+CORD_STEPS = 10  # quads along each cord's curve
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
 # weaves the cloth at half the output's size with fewer, thicker picks, and drops the slub,
@@ -60,9 +61,10 @@ class Look:
     """Artistic constants of the tapestry.
 
     Attributes:
-        rows: weft rows (picks) over the cloth's height: 104 over 0.855 of the picture is
-            about 122 over its height, the coarse end of ART.md's 120 to 400, so threads
-            read from across a dark room and at 960x540.
+        rows: weft rows (picks) over the cloth's height: 150 over 0.855 of the picture is
+            about 175 over its height (ART.md asks 120 to 400): fine enough that the cloth
+            reads as yarn, not as bricks, from across a room at 1080p; at 960x540 and below
+            the picks fade to the yarns' mean colour (they are filtered, not aliased).
         cord: half width of the heaviest Neural Cloud cord, canopy units.
         bloom_threshold: brightness above which light blooms.
         bloom_strength: how strongly bloom is added.
@@ -72,10 +74,10 @@ class Look:
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
 
-    rows: float = 104.0
-    cord: float = 0.0068
+    rows: float = 150.0
+    cord: float = 0.0072
     bloom_threshold: float = 0.9
-    bloom_strength: float = 0.45
+    bloom_strength: float = 0.25
     quality: str = "full"
     scale: float = 1.0
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
@@ -163,7 +165,12 @@ class Tapestry:
         self._bloom = [self._target((hw, hh)), self._target((hw, hh))]
         out_tex = ctx.texture((w, h), 4, dtype="f1")
         self.output = ctx.framebuffer(color_attachments=[out_tex])
-        self._corner = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
+        # A cord is a strip of CORD_STEPS quads along its length (across -1..1, along -1..1),
+        # so the vertex shader can lay it in a gentle curve, as a hand couches it.
+        along = np.repeat(np.linspace(-1.0, 1.0, CORD_STEPS + 1), 2)
+        across = np.tile([-1.0, 1.0], CORD_STEPS + 1)
+        corners = np.stack([across, along], axis=1).astype("f4")
+        self._corner = ctx.buffer(corners.tobytes())
 
     def _target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
         # Packed floats: HDR light at 32 bits a pixel (half the bandwidth of RGBA16F, which
@@ -392,7 +399,9 @@ class Tapestry:
                 else (moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA)
             )
             self._cords_vao.render(
-                moderngl.TRIANGLE_STRIP, vertices=4, instances=self._instance_count
+                moderngl.TRIANGLE_STRIP,
+                vertices=2 * (CORD_STEPS + 1),
+                instances=self._instance_count,
             )
         self.ctx.disable(moderngl.BLEND)
 

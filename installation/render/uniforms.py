@@ -61,7 +61,10 @@ UNIFORMS: tuple[Uniform, ...] = (
     ),
     Uniform("u_rows", "float", "cloth", "Weft rows (picks) over the picture's height."),
     Uniform(
-        "u_gild", "float", "cloth", "Gold brocade across the borders (unity with empathy), [0, 1]."
+        "u_gild",
+        "float",
+        "cloth, cords",
+        "Gold brocade across the borders (unity with empathy), [0, 1]; it cools the embers.",
     ),
     Uniform("u_mix", "float", "cloth", "How far community yarns cross the borders, [0, 1]."),
     Uniform("u_glitch", "float", "cloth", "The loom's unease: share of working nodes glitching."),
@@ -80,7 +83,12 @@ UNIFORMS: tuple[Uniform, ...] = (
     ),
     Uniform("u_thickness", "float", "cords", "Half width of the heaviest cord, canopy units."),
     Uniform("u_shadow", "float", "cords", "1 while drawing the cords' shadows, else 0."),
-    Uniform("u_cord_gild", "float", "cords", "How far the cords have turned to gold, [0, 1]."),
+    Uniform(
+        "u_cord_gild",
+        "float",
+        "cords",
+        "How far the cords have turned to gold (and more of the cloud is couched), [0, 1].",
+    ),
     Uniform(
         "u_threshold",
         "float",
