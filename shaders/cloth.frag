@@ -455,10 +455,20 @@ void main() {
     // Bare warp where the weft is gone: uneven threads (some snapped) over the wall's dark.
     // (Slack warps bow gently; a few have snapped, each at its own height.)
     float wi = floor(warp_x);
-    float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.16 + 0.1 * hash12(vec2(wi, 4.0)));
+    float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.1 + 0.07 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
     float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.08, hash12(vec2(wi, snap_at)));
     vec3 bare = mix(WALL, LINEN * (0.7 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
+    // As the city bonds, neighbours lay new weft across the holes from both sides:
+    // bright picks of their own yarn over the bare warp, more of them as the city bonds.
+    if (gone > 0.5 && u_gild > 0.05) {
+        float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * u_gild) * step(0.5, mod(j, 2.0));
+        int lender = (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0)) % max(u_communities, 1);
+        float ny = (fy - 0.5) / 0.32;
+        float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid;
+        vec3 fresh = saturate_colour(u_colours[lender], 1.2) * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
+        bare = mix(bare, fresh, ncov);
+    }
     cloth = mix(cloth, bare, gone);
     // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
     // memory is smooth at this scale, so this pixel's unravelling stands for the rows above;
@@ -586,7 +596,7 @@ void main() {
         vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
         vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)
         float lr = length(lv);
-        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.7 * mending);
+        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.5 * mending);
         float disc = 1.0 - smoothstep(2.3 - aa, 2.3 + aa, lr);
         float bezel = (1.0 - smoothstep(2.7 - aa, 2.7 + aa, lr)) * (1.0 - disc);
         float ring = (1.0 - smoothstep(3.6 - aa, 3.6 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
