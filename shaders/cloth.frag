@@ -104,7 +104,7 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         float g = floor(c.x * groups);
         float u = fract(c.x * groups);
         float knot_y = 0.011;
-        float len = 0.05 + 0.025 * hash12(vec2(g, 2.0));
+        float len = 0.032 + 0.02 * hash12(vec2(g, 2.0));
         float sway = sin(g * 1.7 + u_time * 0.4) * max(hang - knot_y, 0.0) * 2.0;
         float px = u_resolution.x * u_cloth_rect.z / groups;  // pixels across a tassel
         float cov = 0.0;
@@ -179,7 +179,7 @@ void main() {
     // The beaten weft undulates, more where anger pulls the threads tight; each pick sits a
     // little off its neighbours (hand work).
     float wave = sin(p.x * 0.11 + p.y * 0.031) * sin(p.x * 0.043 - p.y * 0.071);
-    p.y += wave * 0.5 * (0.6 + 0.9 * anger + 1.6 * u_glitch);
+    p.y += wave * 0.5 * (1.1 + 0.9 * anger + 1.6 * u_glitch);
     float j = floor(p.y);
     float fy = fract(p.y);
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
@@ -250,7 +250,8 @@ void main() {
     float dist = same ? cell_dist * 255.0 / 8.0 * cell_picks : (best - 0.5) * 1.6 * cell_picks;
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
-    float tooth = (pair == side ? 3.6 : 1.0) * (1.0 + hash12(vec2(j, float(own)))) + u_mix * 4.0;
+    // (Teeth of uneven length, as a hand makes them.)
+    float tooth = (pair == side ? 3.6 : 1.0) * (0.5 + 1.5 * hash12(vec2(j, float(own)))) + u_mix * 4.0;
     int comm = (abs(pair - side) < 0.5 && dist < tooth * 0.5) ? other : own;
     int s = comm % 6;
     float wealth = smoothstep(0.4, 1.0, u_wealth[comm]);
@@ -429,17 +430,17 @@ void main() {
         float swell = 0.5 + 0.5 * cos(phase);                     // 1 over a warp, 0 under
         // (Each pick beaten a little harder or softer than the last: the rows vary.)
         float half_w = mix(0.34, 0.56, wealth) * (0.88 + 0.12 * pip_h + 0.14 * hash12(vec2(j, 0.37)))
-                     * (0.9 + 0.14 * swell) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
+                     * (0.86 + 0.22 * swell) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
         // Hand-spun: the yarn thickens and thins along its length (slub).
         half_w *= 0.92 + 0.16 * noise2(vec2(p.x * 0.7, j * 3.1));
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
         float sy = (fy - 0.5 - sag) / half_w;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
         cov *= 1.0 - snapped * (1.0 - smoothstep(0.1, 0.45, abs(fract(gx) - 0.5)));
-        hy = thread_height(min(abs(sy), 1.0)) * (0.75 + 0.25 * swell);
+        hy = thread_height(min(abs(sy), 1.0)) * (0.65 + 0.35 * swell);
         vec3 n = normalize(vec3(-sin(phase) * (satin > 0.5 ? 0.12 : 0.3), sy * 0.9, hy + 0.25));
         // The plies twist along the yarn: fine diagonal ridges.
-        float ply = 0.8 + 0.2 * sin(6.2832 * (p.x * 2.4 + sy * 0.55 + pip_h));
+        float ply = 0.9 + 0.1 * sin(6.2832 * (p.x * 3.2 + sy * 0.55 + pip_h));
         float fuzz = QUALITY >= 1 ? 0.9 + 0.2 * noise2(vec2(p.x * 7.0, p.y * 5.0)) : 1.0;
         float sheen_w = (0.1 + 0.55 * trust * wealth * (0.4 + 1.2 * pip_h) + 0.35 * satin) * ply;
         float dw = max(dot(n, LIGHT), 0.0);
