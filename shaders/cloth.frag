@@ -517,8 +517,7 @@ void main() {
     // Darning: while damage is mended, the neighbours' yarns fill it as darned patches, a
     // plain weave in another district's colour (every district lends a hand); gold takes
     // their place as the city bonds.
-    float front = smoothstep(0.1, 0.2, scar - unravel) * (1.0 - smoothstep(0.35, 0.5, scar - unravel));
-    float darn_area = max(smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone), front) * (1.0 - smoothstep(0.15, 0.5, gold)) * (1.0 - u_mix);
+    float darn_area = smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone) * (1.0 - smoothstep(0.15, 0.5, gold)) * (1.0 - u_mix);
     if (darn_area > 0.01) {
         vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
         int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
@@ -591,10 +590,15 @@ void main() {
     // Where the cloth is being mended, the helpers sew on small mirrors (shisha): each a disc
     // held by a ring of buttonhole stitches in a neighbour's yarn, catching the warm light of
     // the repair. At most one in each patch of 9 warps by 16 picks, so they read as lights.
-    float mending = max(reweave, 0.75 * mended * (1.0 - smoothstep(0.1, 0.5, gold))) * powered;
+    // (Whether a mirror is sewn is decided at its centre, so each is whole or absent.)
+    vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
+    vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
+    vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
+    vec4 cl_c = texture(u_cloth, lc + warp);
+    float powered_c = smoothstep(0.3, 0.7, texture(u_grid, lc + warp).r);
+    float mended_c = smoothstep(0.15, 0.35, cl_c.b - cl_c.g);
+    float mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_c * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
     if (mending > 0.01) {
-        vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
-        vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
         vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)
         float lr = length(lv);
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.5 * mending);
