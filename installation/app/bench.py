@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 
+from installation.app.runner import Runner
 from installation.config import ModelConfig, WorldConfig
-from installation.inputs import EMPTY_FRAME
-from installation.simulation import create_world, step
+from installation.simulation import create_world
 from installation.simulation.models import deffuant, shortest_path_load
 from installation.simulation.state import derived
 
@@ -19,14 +19,12 @@ BIG_WORLD = WorldConfig(
 
 
 def _median_step_ms(world: WorldConfig, steps: int, warmup: int) -> float:
-    state = create_world(world, ModelConfig())
-    dt = 1.0 / world.tick_hz
-    for _ in range(warmup):
-        step(state, EMPTY_FRAME, dt)
+    runner = Runner(create_world(world, ModelConfig()))
+    runner.run(warmup)
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
-        step(state, EMPTY_FRAME, dt)
+        runner.tick()
         times.append(time.perf_counter() - t0)
     return float(np.median(times) * 1e3)
 
@@ -90,10 +88,10 @@ def _render_fps(
     size: tuple[int, int], frames: int, ctx, quality: str = "full"
 ) -> tuple[float, float]:
     """Frames per second of simulate+upload+draw+readback, and of the GL part alone."""
-    from installation.inputs import EMPTY_FRAME as empty
     from installation.render.tapestry import Look, Tapestry
 
     state = create_world(WorldConfig(), ModelConfig())
+    runner = Runner(state, dt=1 / 30)
     tap = Tapestry(ctx, size, look=Look.tier(quality))
     tap.upload(state)
     tap.draw()
@@ -101,7 +99,7 @@ def _render_fps(
     gl = 0.0
     t0 = time.perf_counter()
     for _ in range(frames):
-        step(state, empty, 1 / 30)
+        runner.tick()
         g0 = time.perf_counter()
         tap.upload(state)
         tap.draw()
@@ -329,7 +327,7 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
         "inputs_applied": applied[0],
         "inputs_dropped": int(sent.value) - applied[0],
         # Ticks the clock gave up on (the simulation fell more than max_catchup behind).
-        "ticks_dropped": show.clock.dropped_total if show.clock is not None else 0,
+        "ticks_dropped": show.runner.clock.dropped_total if show.runner.clock is not None else 0,
     }
 
 

@@ -10,20 +10,11 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from installation.app.runner import InputSource
 from installation.config import ModelConfig, WorldConfig
-from installation.inputs.frame import InputFrame
 from installation.inputs.score import Score
 from installation.simulation import State
-
-
-class InputSource(Protocol):
-    """Anything that gives the inputs of a tick: a ``Score``, or a recorded ``Journal``."""
-
-    def frame(self, tick: int, dt: float) -> InputFrame:
-        """The inputs to apply at ``tick`` (``dt`` seconds per tick)."""
-
 
 SKETCH_DIR = Path(__file__).resolve().parents[2] / "sketches"
 DEFAULT_SKETCH = "verdantia"

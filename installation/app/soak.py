@@ -148,7 +148,7 @@ def run_soak(
                         "at_s": round(now - t0, 1),
                         "ticks": show.state.tick - last.tick,
                         "stolen_ms": round((steal - last.steal) * 1e3, 1),
-                        **{f"{k}_ms": round(v, 1) for k, v in show.phases.ms.items()},
+                        **{f"{k}_ms": round(v, 1) for k, v in show.pacer.phases.ms.items()},
                     }
                 )
                 worst.sort(key=lambda w: -w["gap_ms"])
@@ -217,8 +217,8 @@ def run_soak(
         "worst_gaps": worst,
         "cpu_stolen_s": round(steal_s() - steal0, 2),
         "gc_pause_ms_max": round(pauses.longest * 1e3, 1),
-        "snapshot_ms_max": round(show.snapshot_ms_max, 1),
-        "dropped_ticks": show.clock.dropped_total if show.clock is not None else 0,
+        "snapshot_ms_max": round(show.snapshots.ms_max, 1),
+        "dropped_ticks": show.runner.clock.dropped_total if show.runner.clock else 0,
         # What the city went through meanwhile (the slowest ticks are cascade rounds).
         "glitches": result.state.counters.glitches,
         "failures": result.state.counters.failures,
