@@ -34,7 +34,8 @@ from installation.app.pacing import Pacer
 from installation.app.recording import Recording
 from installation.app.runner import InputSource, Listener, Runner
 from installation.app.schedule import Fader
-from installation.app.status import Metric, StatusServer
+from installation.app.screen import Screen
+from installation.app.status import Metric, StatusServer, start_status
 from installation.app.telemetry import Telemetry
 from installation.app.watchdog import Notifier
 from installation.config import Config
@@ -168,21 +169,27 @@ class Show:
         self.runner = Runner(state, sources, [self.telemetry, probes])
         self.pacer = Pacer(self.runner, self.inbox, poll=self._poll_status)
         self.operator = Operator(self)
-        self.tapestry: Any = None
-        self.windows: Any = None
-        self.output: Any = None
+        self.screen: Screen | None = None  # opened by ``run`` when it draws
         self.status: StatusServer | None = None
         self.notifier = Notifier()
         self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level
         self.heap_trim = HeapTrim()
-        self._uploaded_tick = -1
-        self._watcher: Any = None
         self._stop = _StopFlag()
 
     @property
     def state(self) -> State:
         """The city as it is now."""
         return self.runner.state
+
+    @property
+    def tapestry(self) -> Any:
+        """The tapestry the show draws with (None when it does not draw)."""
+        return self.screen.tapestry if self.screen is not None else None
+
+    @property
+    def windows(self) -> Any:
+        """The displays' windows (None when headless or not drawing)."""
+        return self.screen.windows if self.screen is not None else None
 
     def health(self) -> dict[str, Any]:
         """The figures ``GET /health`` returns (``Telemetry.health``)."""
@@ -213,40 +220,18 @@ class Show:
         folder = self.options.journal
         if folder is None and self.config.show.journal:
             folder = self.data_dir / "journal"
-        audio = self.config.audio if self.mic is not None else None
-        self.recording = Recording(folder, self.state, self.resumed_from, audio)
-        microphone = self.microphone
-        self.recording.raw = lambda: microphone.raw if microphone is not None else None
+        self.recording = Recording(folder, self.state, self.resumed_from, self.microphone)
         self.runner.listeners.insert(0, self.recording)
 
     def _open_output(self) -> None:
-        if not self.options.render:
-            return
-        from installation.app.screen import open_screen
-
-        screen = open_screen(self.config, self.options)
-        self.tapestry, self.windows, self._watcher = screen
-        if self.windows is not None:
-            from installation.outputs.window import WindowOutput
-
-            errors = lambda: self.tapestry.library.error_text  # noqa: E731 - resizes replace it
-            self.output = WindowOutput(self.windows, self.telemetry.hud, errors)
+        if self.options.render:
+            self.screen = Screen(self.config, self.options, self.telemetry.hud)
 
     def _start_status(self) -> None:
         port = self.options.status_port
         if port is None:
             port = self.config.show.status_port
-        if not port:
-            return
-        show = self.config.show
-        self.status = StatusServer(
-            port, self.health, self.metrics, host=show.status_host, allowed=show.status_allowed
-        )
-        try:
-            self.status.start()
-        except OSError as exc:
-            log.error("%s; the show goes on without it", exc)
-            self.status = None
+        self.status = start_status(self.config.show, port, self.health, self.metrics)
 
     def _start_inputs(self) -> None:
         if self.osc is not None:
@@ -359,48 +344,12 @@ class Show:
                 time.sleep(max(min(wait, batch_gap), 0.0))
 
     def _frame(self, fade: float) -> None:
-        tap = self.tapestry
-        phases = self.pacer.phases
-        tap.library.reload_pending()
-        if self.windows is not None:
-            want = self.windows.render_size(self.config.show.render_scale)
-            if want != tap.size:
-                # The new tapestry takes over the shaders (the watcher's library), audio clock.
-                self.tapestry = tap = tap.resized(want)
-                self._uploaded_tick = -1
-                log.info("rendering at %dx%d", *want)
-        tap.fade = fade
-        if fade > 0.0:
-            self._draw(tap)
-        if self.output is not None:
-            t0 = time.perf_counter()
-            self.output.write(tap)
-            phases.add("present", t0)
+        assert self.screen is not None
+        self.screen.frame(fade, self.pacer)
         self.telemetry.framed()
         if self.options.on_frame is not None:
             self.options.on_frame(self)
-        phases.reset()
-
-    def _draw(self, tap: Any) -> None:
-        phases = self.pacer.phases
-        runner = self.runner
-        state = self.state
-        if state.tick != self._uploaded_tick:
-            ticks = state.tick - self._uploaded_tick if self._uploaded_tick >= 0 else 1
-            tap.advance_audio_clock(runner.dt * max(ticks, 1), state.loudness)
-            t0 = time.perf_counter()
-            tap.upload(state)
-            phases.add("upload", t0)
-            self._uploaded_tick = state.tick
-        # Between the last two ticks, by how far the next one is; paused, the last.
-        assert runner.clock is not None
-        alpha = 1.0 if runner.paused else 1.0 - runner.clock.time_until_next() / runner.dt
-        tap.interpolate(alpha)
-        nested = phases.work_ms()
-        t0 = time.perf_counter()
-        tap.draw(between=lambda: self.pacer.run_due_ticks(frame_waiting=True))
-        phases.add("draw", t0)
-        phases.ms["draw"] -= phases.work_ms() - nested
+        self.pacer.phases.reset()
 
     def _housekeeping(self, now: float) -> None:
         if self.osc is not None:
@@ -432,18 +381,14 @@ class Show:
         self.runner.take_arrivals(None)
         if self.options.snapshots:
             result.snapshot = self.snapshot()
-        if self._watcher is not None:
-            self._watcher.stop()
         if self.feedback is not None:
             self.feedback.close()
         self.recording.close(self.state.tick)
         if self.status is not None:
             self.status.close()
         result.frames = self.telemetry.frame_count
-        if self.tapestry is not None:
-            self.tapestry.release()
-        if self.output is not None:
-            self.output.close()
+        if self.screen is not None:
+            self.screen.close()
         self.notifier.close()
         result.state = self.state
         result.inputs = self.runner.applied

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from installation.app.inbox import Microphone
 from installation.app.runner import Listener
 from installation.app.snapshots import SnapshotError, save_snapshot
 from installation.config import AudioConfig
@@ -50,7 +49,7 @@ class Recording(Listener):
         folder: where to record (None: nothing is recorded).
         state: the state the run starts from.
         resumed_from: the snapshot it was resumed from, if any (named in the header).
-        audio: the microphone's settings, when it listens (its sound goes to WAV files).
+        microphone: the microphone, when it listens (its sound goes to WAV files).
     """
 
     def __init__(
@@ -58,15 +57,16 @@ class Recording(Listener):
         folder: Path | None,
         state: State,
         resumed_from: Path | None = None,
-        audio: AudioConfig | None = None,
+        microphone: Microphone | None = None,
     ) -> None:
         """Open the journal in ``folder`` (when given); a failure is ``error``, never raised."""
         self.journal: JournalWriter | None = None
         self.wav: WavJournal | None = None
         self.error = ""
-        self.raw: Callable[[], np.ndarray | None] = lambda: None
+        self.microphone = microphone
         self._dirty = False
         if folder is not None:
+            audio = microphone.mic.config if microphone is not None else None
             self._open(Path(folder), state, resumed_from, audio)
 
     @property
@@ -108,7 +108,7 @@ class Recording(Listener):
 
     def stepping(self, tick: int, sound: RoomSound | None) -> None:
         """Record the tick's raw sound (WAV) and its features (journal)."""
-        raw = self.raw()
+        raw = self.microphone.raw if self.microphone is not None else None
         if self.wav is not None and raw is not None:
             self._write(self.wav.write, tick, raw)
         if sound is not None and self.journal is not None:
