@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from installation.app.commands import (
     QUALITY_HELP,
     Command,
     config_argument,
     format_indices,
+    nonneg_float,
     port,
     positive_float,
     size,
     venue,
 )
-from installation.config import QUALITIES, load_config
+from installation.config import QUALITIES, Config, load_config
 from installation.simulation import state_hash
 
 
@@ -42,6 +45,29 @@ def _run_arguments(ru: argparse.ArgumentParser) -> None:
     ru.add_argument(
         "--data-dir", type=Path, help="snapshots, journal, screenshots, logs (overrides config)"
     )
+    ru.add_argument(
+        "--sketch",
+        help="play a sketch live (name or path): its world, and its score while the room "
+        "is quiet; visitors' inputs act on top",
+    )
+    ru.add_argument(
+        "--quiet-after",
+        type=nonneg_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --sketch: the score carries the piece after this long without a "
+        "visitor's input (default 30)",
+    )
+
+
+def _sketch_venue(config: Config, args: argparse.Namespace) -> tuple[Config, Any]:
+    """With ``--sketch``, the venue with the sketch's world and model, and the sketch."""
+    if args.sketch is None:
+        return config, None
+    from installation.app.sketch import load_sketch
+
+    sketch = load_sketch(args.sketch)
+    return dataclasses.replace(config, world=sketch.world, model=sketch.model), sketch
 
 
 def _osc_summary(counts: dict[str, int], restarts: int) -> str:
@@ -66,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from installation.app.logs import setup_logging, stop_logging
     from installation.config.paths import ensure_data_dir, ensure_folder, resolve_data_dir
 
-    config = venue(args)
+    config, sketch = _sketch_venue(venue(args), args)
     headless = args.headless
     if not headless and not args.no_render and not os.environ.get("DISPLAY"):
         print("# no display server ($DISPLAY is not set): running headless", flush=True)
@@ -90,6 +116,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             on_ready=lambda message: print(f"# {message}", flush=True),
             quality=args.quality,
         )
+        if sketch is not None:
+            from installation.app.sketch import LiveScore
+
+            options.sources = (LiveScore(sketch, args.quiet_after),)
         show = Show(config, options)
         if show.resumed_from is not None:
             print(

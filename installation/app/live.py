@@ -166,7 +166,9 @@ class Show:
         sources: list[InputSource] = [self.inbox, *options.sources]
         if self.microphone is not None:
             sources.append(self.microphone)
-        self.runner = Runner(state, sources, [self.telemetry, probes])
+        # Sources that listen too (a sketch's live score hears the visitors) are told.
+        heard = [s for s in options.sources if isinstance(s, Listener)]
+        self.runner = Runner(state, sources, [self.telemetry, probes, *heard])
         self.pacer = Pacer(self.runner, self.inbox, poll=self._poll_status)
         self.operator = Operator(self)
         self.screen: Screen | None = None  # opened by ``run`` when it draws
