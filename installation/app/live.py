@@ -205,18 +205,12 @@ class Show:
         """Write a snapshot now (``SnapshotKeeper.write``); None if it failed."""
         return self.snapshots.write(self.state)
 
-    def screenshot(self) -> Path | None:
-        """The tapestry as it is now, as a PNG in ``data_dir/screenshots``."""
-        return self.operator.screenshot()
-
     def _snapshot_written(self, name: str, tick: int) -> None:
         self.recording.snapshot_written(name, tick)
 
     def _poll_status(self) -> None:
         if self.status is not None:
             self.status.poll()
-
-    # ------------------------------------------------------------------ start-up
 
     def _open_journal(self) -> None:
         folder = self.options.journal
@@ -254,8 +248,6 @@ class Show:
                 f"ready: {where}, tick {self.state.world.tick_hz:g} Hz{status}, "
                 f"tick {self.state.tick}"
             )
-
-    # ------------------------------------------------------------------ the loop
 
     def run(self) -> ShowResult:
         """Run until the duration passes, a signal arrives or the operator quits."""
