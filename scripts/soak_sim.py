@@ -12,9 +12,10 @@ import argparse
 import sys
 import time
 
+from installation.app.runner import Runner
 from installation.config import WorldConfig
 from installation.inputs.random_input import RandomInputs
-from installation.simulation import create_world, state_hash, step
+from installation.simulation import create_world, state_hash
 from installation.simulation.sanity import sanity_problems
 
 SOAK_WORLD = WorldConfig(
@@ -29,10 +30,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
     state = create_world(SOAK_WORLD)
-    chaos = RandomInputs(seed=args.seed)
+    runner = Runner(state, [RandomInputs(seed=args.seed)], dt=1 / 30)
     t0 = time.perf_counter()
     for i in range(args.steps):
-        step(state, chaos.frame(i), 1 / 30)
+        runner.tick()
         if (i + 1) % 10_000 == 0:
             problems = sanity_problems(state)
             if problems:

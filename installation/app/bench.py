@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import platform
 import time
+from typing import Any
 
 import numpy as np
 
+from installation.app.runner import Runner
 from installation.config import ModelConfig, WorldConfig
-from installation.inputs import EMPTY_FRAME
-from installation.simulation import create_world, step
+from installation.simulation import create_world
 from installation.simulation.models import deffuant, shortest_path_load
 from installation.simulation.state import derived
 
@@ -19,14 +20,12 @@ BIG_WORLD = WorldConfig(
 
 
 def _median_step_ms(world: WorldConfig, steps: int, warmup: int) -> float:
-    state = create_world(world, ModelConfig())
-    dt = 1.0 / world.tick_hz
-    for _ in range(warmup):
-        step(state, EMPTY_FRAME, dt)
+    runner = Runner(create_world(world, ModelConfig()))
+    runner.run(warmup)
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
-        step(state, EMPTY_FRAME, dt)
+        runner.tick()
         times.append(time.perf_counter() - t0)
     return float(np.median(times) * 1e3)
 
@@ -90,10 +89,10 @@ def _render_fps(
     size: tuple[int, int], frames: int, ctx, quality: str = "full"
 ) -> tuple[float, float]:
     """Frames per second of simulate+upload+draw+readback, and of the GL part alone."""
-    from installation.inputs import EMPTY_FRAME as empty
     from installation.render.tapestry import Look, Tapestry
 
     state = create_world(WorldConfig(), ModelConfig())
+    runner = Runner(state, dt=1 / 30)
     tap = Tapestry(ctx, size, look=Look.tier(quality))
     tap.upload(state)
     tap.draw()
@@ -101,7 +100,7 @@ def _render_fps(
     gl = 0.0
     t0 = time.perf_counter()
     for _ in range(frames):
-        step(state, empty, 1 / 30)
+        runner.tick()
         g0 = time.perf_counter()
         tap.upload(state)
         tap.draw()
@@ -182,6 +181,57 @@ def bench_render(quick: bool = False) -> dict[str, float | str]:
 RENDER_TARGETS = {"pipeline_vs_slowest": (">=", 0.8)}
 
 
+def _osc_round(config, senders: int, rate: float, seconds: float) -> tuple[int, int, list[float]]:
+    """One run of the show under ``rate`` msg/s from ``senders`` paced senders.
+
+    Returns:
+        messages sent, messages the OSC process received and accepted (the smaller), and the
+        latency of each applied one (seconds from its send to its application).
+    """
+    import multiprocessing as mp
+
+    from installation.app.live import ShowOptions, run_show
+    from installation.app.osc_sender import send_paced
+
+    ctx = mp.get_context("spawn")
+    latencies: list[float] = []
+
+    def probe(state, received) -> None:
+        now = time.time()
+        latencies.extend(now - min(r.due, r.arrived) for r in received)
+
+    # Senders start only when every one of them is ready and the show listens.
+    ready, go = ctx.Value("i", 0), ctx.Value("d", 0.0)
+    counters = [ctx.Value("q", 0) for _ in range(senders)]
+    procs = [
+        ctx.Process(
+            target=send_paced, args=(config.osc.port, rate / senders, seconds, ready, go, c)
+        )
+        for c in counters
+    ]
+    for p in procs:
+        p.start()
+    deadline = time.monotonic() + 120
+    while ready.value < senders and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    def start_senders(_message: str) -> None:
+        go.value = time.time() + 0.5
+
+    options = ShowOptions(
+        duration=seconds + 2.5,
+        size=(1280, 720),
+        snapshots=False,
+        on_input=probe,
+        on_ready=start_senders,
+    )
+    counts = run_show(config, options).osc_counts
+    for p in procs:
+        p.join(timeout=30)
+    got = min(counts.get("received", 0), counts.get("accepted", 0))
+    return sum(c.value for c in counters), got, latencies
+
+
 def bench_osc(quick: bool = False) -> dict[str, float | str]:
     """Highest lossless OSC rate from 1 and 20 senders while the show renders at 1280x720.
 
@@ -189,73 +239,28 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
     application to the simulation's state, at 5,000 msg/s (the target's rate) and at the highest
     lossless rate.
     """
-    import multiprocessing as mp
-
-    from installation.app.live import ShowOptions, run_show
-    from installation.app.osc_sender import loopback_venue, send_paced
+    from installation.app.osc_sender import loopback_venue
     from installation.config import load_config
 
     config = loopback_venue(load_config(), rate_limit=1e6, burst=10**6)
-    port = config.osc.port
-    ctx = mp.get_context("spawn")
     seconds = 2.0 if quick else 4.0
     rates = (1000, 5000) if quick else (1000, 2000, 5000, 10000, 20000)
     out: dict[str, float | str] = {"render_size": "1280x720"}
-    best: dict[int, tuple[float, float, float]] = {}
     for senders in (1, 20):
+        tag = "" if senders == 1 else f"_{senders}_senders"
+        best = (0.0, float("nan"), float("nan"))
         for rate in rates:
-            latencies: list[float] = []
-
-            def probe(state, received, lat=latencies) -> None:
-                now = time.time()
-                lat.extend(now - min(r.due, r.arrived) for r in received)
-
-            # Senders start only when every one of them is ready and the show listens.
-            ready = ctx.Value("i", 0)
-            go = ctx.Value("d", 0.0)
-            counters = [ctx.Value("q", 0) for _ in range(senders)]
-            procs = [
-                ctx.Process(target=send_paced, args=(port, rate / senders, seconds, ready, go, c))
-                for c in counters
-            ]
-            for p in procs:
-                p.start()
-            deadline = time.monotonic() + 120
-            while ready.value < senders and time.monotonic() < deadline:
-                time.sleep(0.05)
-
-            def start_senders(_message: str, go=go) -> None:
-                go.value = time.time() + 0.5
-
-            result = run_show(
-                config,
-                ShowOptions(
-                    duration=seconds + 2.5,
-                    size=(1280, 720),
-                    snapshots=False,
-                    on_input=probe,
-                    on_ready=start_senders,
-                ),
-            )
-            for p in procs:
-                p.join(timeout=30)
-            sent = sum(c.value for c in counters)
-            got = result.osc_counts.get("received", 0)
-            accepted = result.osc_counts.get("accepted", 0)
-            lossless = sent > 0 and got == sent and accepted == sent and len(latencies) == sent
-            tag = "" if senders == 1 else f"_{senders}_senders"
-            if lossless and latencies:
-                lat = np.sort(np.asarray(latencies)) * 1e3
-                best[senders] = (rate, float(np.median(lat)), float(lat[int(0.99 * len(lat))]))
-                if rate == TARGET_RATE:  # the latency target is stated at this rate
-                    out[f"latency_median_ms{tag}"] = round(best[senders][1], 2)
-                    out[f"latency_p99_ms{tag}"] = round(best[senders][2], 2)
-            if not lossless:
-                break
-        max_rate, p50, p99 = best.get(senders, (0.0, float("nan"), float("nan")))
-        out[f"max_lossless_msgs_per_s{tag}"] = max_rate
-        out[f"latency_median_ms_at_max{tag}"] = round(p50, 2)
-        out[f"latency_p99_ms_at_max{tag}"] = round(p99, 2)
+            sent, got, latencies = _osc_round(config, senders, rate, seconds)
+            if not (sent > 0 and got == sent and len(latencies) == sent):
+                break  # lost some: the last rate was the highest lossless one
+            lat = np.sort(np.asarray(latencies)) * 1e3
+            best = (rate, float(np.median(lat)), float(lat[int(0.99 * len(lat))]))
+            if rate == TARGET_RATE:  # the latency target is stated at this rate
+                out[f"latency_median_ms{tag}"] = round(best[1], 2)
+                out[f"latency_p99_ms{tag}"] = round(best[2], 2)
+        out[f"max_lossless_msgs_per_s{tag}"] = best[0]
+        out[f"latency_median_ms_at_max{tag}"] = round(best[1], 2)
+        out[f"latency_p99_ms_at_max{tag}"] = round(best[2], 2)
     out["tick_ms"] = round(1000.0 / config.world.tick_hz, 2)
     return out
 
@@ -271,22 +276,15 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
     Frames are paced at the tick rate headless (30 Hz), so a frame interval of 33 ms is
     the floor; ``inputs_dropped`` counts messages sent but never applied by a tick.
     """
-    import multiprocessing as mp
     import tempfile
 
     from installation.app.live import Show, ShowOptions
-    from installation.app.osc_sender import loopback_venue, send_paced
+    from installation.app.osc_sender import loopback_venue
     from installation.config import load_config
 
     config = loopback_venue(load_config())
-    port = config.osc.port
     rate, seconds = LIVE_RATE, (5.0 if quick else 20.0)
-    ctx = mp.get_context("spawn")
-    ready, go, sent = ctx.Value("i", 0), ctx.Value("d", 0.0), ctx.Value("q", 0)
-    sender = ctx.Process(target=send_paced, args=(port, rate, seconds, ready, go, sent))
-    sender.start()
-    while ready.value < 1:
-        time.sleep(0.05)
+    sender, go, sent = _ready_sender(config.osc.port, rate, seconds)
     applied = [0]
     frame_times: list[float] = []
 
@@ -317,19 +315,46 @@ def bench_live(quick: bool = False) -> dict[str, float | str]:
         )
         show.run()
     sender.join(timeout=30)
-    intervals = np.diff(np.asarray(frame_times)) * 1e3
     return {
         "render_size": "1280x720",
         "osc_msgs_per_s": rate,
         "seconds": seconds,
-        "fps": round(len(frame_times) / seconds, 2),
-        "frame_ms_median": round(float(np.median(intervals)), 2) if len(intervals) else -1,
-        "frame_ms_p99": round(float(np.percentile(intervals, 99)), 2) if len(intervals) else -1,
+        **_frame_figures(frame_times, seconds),
         "inputs_sent": int(sent.value),
         "inputs_applied": applied[0],
         "inputs_dropped": int(sent.value) - applied[0],
         # Ticks the clock gave up on (the simulation fell more than max_catchup behind).
-        "ticks_dropped": show.clock.dropped_total if show.clock is not None else 0,
+        "ticks_dropped": show.runner.clock.dropped_total if show.runner.clock is not None else 0,
+    }
+
+
+def _ready_sender(port: int, rate: float, seconds: float) -> tuple[Any, Any, Any]:
+    """A paced sender process, started and ready; it sends once ``go`` holds its start time.
+
+    Returns:
+        the process, ``go`` (a shared float: when to start, ``time.time``) and ``sent`` (a
+        shared count of the messages sent).
+    """
+    import multiprocessing as mp
+
+    from installation.app.osc_sender import send_paced
+
+    ctx = mp.get_context("spawn")
+    ready, go, sent = ctx.Value("i", 0), ctx.Value("d", 0.0), ctx.Value("q", 0)
+    sender = ctx.Process(target=send_paced, args=(port, rate, seconds, ready, go, sent))
+    sender.start()
+    while ready.value < 1:
+        time.sleep(0.05)
+    return sender, go, sent
+
+
+def _frame_figures(frame_times: list[float], seconds: float) -> dict[str, float]:
+    """Frames per second, and the median and p99 frame intervals (ms; -1 without two frames)."""
+    intervals = np.diff(np.asarray(frame_times)) * 1e3
+    return {
+        "fps": round(len(frame_times) / seconds, 2),
+        "frame_ms_median": round(float(np.median(intervals)), 2) if len(intervals) else -1,
+        "frame_ms_p99": round(float(np.percentile(intervals, 99)), 2) if len(intervals) else -1,
     }
 
 

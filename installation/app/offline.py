@@ -16,18 +16,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import moderngl
 import numpy as np
 
+from installation.app.runner import Runner
 from installation.app.sketch import Sketch
+from installation.outputs.contract import FileOutput, Picture
 from installation.outputs.png import OutputError, write_png
 from installation.outputs.presets import DEFAULT_PRESET
 from installation.outputs.video import VideoWriter
 from installation.render.context import create_headless_context
 from installation.render.tapestry import Look, Tapestry
-from installation.simulation import ACT_NAMES, State, create_world, step
-from installation.timing import FixedStepClock, FrameTime
+from installation.simulation import ACT_NAMES, State, create_world
+from installation.timing import FrameTime
 
 MAX_SIZE = (7680, 4320)
 
@@ -51,7 +54,7 @@ def _start(sketch: Sketch, seed: int | None) -> State:
     return create_world(world, sketch.model)
 
 
-def frames(
+def play(
     sketch: Sketch,
     size: tuple[int, int],
     fps: float,
@@ -62,8 +65,12 @@ def frames(
     tapestry: Tapestry | None = None,
     draw: Callable[[int], bool] | None = None,
     look: Look | None = None,
-) -> Iterator[np.ndarray | None]:
-    """Yield ``count`` frames of ``sketch``: frame k shows the city at k / fps seconds.
+) -> Iterator[Tapestry | None]:
+    """Yield ``count`` drawn frames of ``sketch``: frame k shows the city at k / fps seconds.
+
+    The sketch's score drives a ``Runner`` on a frame clock (``FrameTime``); each frame is
+    yielded as the tapestry that drew it (an ``outputs.contract.Picture``), valid until the
+    next one.
 
     Args:
         sketch: what to render.
@@ -79,17 +86,15 @@ def frames(
         look: the look (quality tier) of the tapestry created here; full when None.
     """
     state = _start(sketch, seed)
-    dt = 1.0 / sketch.world.tick_hz
     source = FrameTime(fps)
-    clock = FixedStepClock(sketch.world.tick_hz, source, max_catchup=10**9)
+    runner = Runner.on(state, source, sources=[sketch.score], max_catchup=10**9)
     own = tapestry is None
     tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:
         for k in range(count):
             if k:
                 source.advance()
-            for _ in range(clock.poll().ticks):
-                step(state, sketch.score.frame(state.tick, dt), dt)
+            runner.advance()
             if on_state is not None:
                 on_state(state)
             tap.advance_audio_clock(1.0 / fps if k else 0.0, state.loudness)
@@ -98,10 +103,23 @@ def frames(
                 continue
             tap.upload(state)
             tap.draw()
-            yield tap.read()
+            yield tap
     finally:
         if own:
             tap.release()
+
+
+def frames(
+    sketch: Sketch,
+    size: tuple[int, int],
+    fps: float,
+    count: int,
+    ctx: moderngl.Context,
+    **kwargs: Any,
+) -> Iterator[np.ndarray | None]:
+    """The frames of ``play`` as pixels (None for those not drawn); same arguments."""
+    for picture in play(sketch, size, fps, count, ctx, **kwargs):
+        yield None if picture is None else picture.read()
 
 
 @dataclass
@@ -148,6 +166,53 @@ class _Progress:
         sys.stderr.flush()
 
 
+class _Encoder:
+    """The video ``Output`` of a render: pixels hashed, then encoded on a writer thread.
+
+    Encoding overlaps with simulating and drawing the next frame behind a queue of four
+    frames; without ``threaded`` every frame is encoded inline (kept for the benchmark that
+    measures what the overlap gains). A failure of the writer is raised by ``close``.
+    """
+
+    def __init__(self, writer: VideoWriter, threaded: bool) -> None:
+        self.output = FileOutput(writer)
+        self.digest = hashlib.sha256()
+        self.failure: list[BaseException] = []
+        self.jobs: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
+        self.thread = threading.Thread(target=self._encode, name="encoder", daemon=True)
+        self.threaded = threaded
+        if threaded:
+            self.thread.start()
+
+    def _encode(self) -> None:
+        while True:
+            frame = self.jobs.get()
+            if frame is None:
+                return
+            if self.failure:
+                continue
+            try:
+                self.output.sink.write(frame)
+            except BaseException as exc:  # reported on the main thread
+                self.failure.append(exc)
+
+    def write(self, picture: Picture) -> None:
+        frame = picture.read()
+        self.digest.update(hashlib.sha256(frame.tobytes()).digest())
+        if self.threaded:
+            self.jobs.put(frame)
+        else:
+            self.output.sink.write(frame)
+
+    def close(self) -> None:
+        if self.threaded:
+            self.jobs.put(None)
+            self.thread.join()
+        self.output.close()
+        if self.failure:
+            raise self.failure[0]
+
+
 def render_video(
     sketch: Sketch,
     output: str | Path,
@@ -165,61 +230,37 @@ def render_video(
     """Render ``sketch`` to a video file or PNG sequence; Ctrl-C keeps what was made.
 
     With ``threaded`` (the default) encoding runs on a writer thread while the next frame
-    is simulated and drawn; without it every frame is encoded inline (kept for the
-    benchmark that measures what the overlap gains).
+    is simulated and drawn (``_Encoder``).
 
     Raises:
         OutputError: the output cannot be written (bad path, disk full, ...).
     """
     count = count if count is not None else round(sketch.seconds * fps)
-    writer = VideoWriter(output, size, fps, audio=audio, preset=preset)
+    encoder = _Encoder(VideoWriter(output, size, fps, audio=audio, preset=preset), threaded)
     ctx = ctx or create_headless_context()
     bar = _Progress(count, enabled=progress)
-    digest = hashlib.sha256()
-    jobs: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
-    failure: list[BaseException] = []
-
-    def encode() -> None:
-        while True:
-            frame = jobs.get()
-            if frame is None:
-                return
-            if failure:
-                continue
-            try:
-                writer.write(frame)
-            except BaseException as exc:  # reported on the main thread
-                failure.append(exc)
-
-    encoder = threading.Thread(target=encode, name="encoder", daemon=True)
-    if threaded:
-        encoder.start()
     t0 = time.perf_counter()
     done = 0
     interrupted = False
     try:
-        for frame in frames(sketch, size, fps, count, ctx, seed=seed, look=look):
-            if failure:
+        for picture in play(sketch, size, fps, count, ctx, seed=seed, look=look):
+            if encoder.failure:
                 break
-            assert frame is not None  # without ``draw`` every frame is drawn
-            digest.update(hashlib.sha256(frame.tobytes()).digest())
-            if threaded:
-                jobs.put(frame)
-            else:
-                writer.write(frame)
+            assert picture is not None  # without ``draw`` every frame is drawn
+            encoder.write(picture)
             done += 1
             bar.update(done)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if threaded:
-            jobs.put(None)
-            encoder.join()
-        writer.close()
-    if failure:
-        raise failure[0]
+        encoder.close()
     return RenderSummary(
-        str(output), done, done / fps, time.perf_counter() - t0, digest.hexdigest(), interrupted
+        str(output),
+        done,
+        done / fps,
+        time.perf_counter() - t0,
+        encoder.digest.hexdigest(),
+        interrupted,
     )
 
 
@@ -236,12 +277,13 @@ def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str,
         reaches within the sketch's length (the mark is then left where it was).
     """
     state = _start(sketch, seed)
-    dt = 1.0 / sketch.world.tick_hz
+    runner = Runner(state, [sketch.score])
+    dt = runner.dt
     end = max([sketch.seconds, *(t for t, _ in sketch.acts)])
     spans: list[tuple[int, float, float]] = []  # (act, start, end)
     act, since = state.indices.act, state.time
     for _ in range(round(end / dt)):
-        step(state, sketch.score.frame(state.tick, dt), dt)
+        runner.tick()
         if state.indices.act != act:
             spans.append((act, since, state.time))
             act, since = state.indices.act, state.time
@@ -313,6 +355,7 @@ __all__ = [
     "act_marks",
     "frames",
     "parse_size",
+    "play",
     "render_stills",
     "render_video",
 ]

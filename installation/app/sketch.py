@@ -2,6 +2,8 @@
 
 A sketch file defines ``SKETCH = Sketch(...)``: the world, the dynamics, how long it runs
 and the score that drives it. ``load_sketch`` finds one by name (``verdantia``) or path.
+Offline the score drives the whole piece; live (``canopy run --sketch``) ``LiveScore``
+plays it while the room is quiet.
 """
 
 from __future__ import annotations
@@ -10,20 +12,12 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from installation.app.runner import InputSource, Listener
 from installation.config import ModelConfig, WorldConfig
 from installation.inputs.frame import InputFrame
 from installation.inputs.score import Score
 from installation.simulation import State
-
-
-class InputSource(Protocol):
-    """Anything that gives the inputs of a tick: a ``Score``, or a recorded ``Journal``."""
-
-    def frame(self, tick: int, dt: float) -> InputFrame:
-        """The inputs to apply at ``tick`` (``dt`` seconds per tick)."""
-
 
 SKETCH_DIR = Path(__file__).resolve().parents[2] / "sketches"
 DEFAULT_SKETCH = "verdantia"
@@ -85,3 +79,48 @@ def load_sketch(name_or_path: str | None) -> Sketch:
     if not isinstance(sketch, Sketch):
         raise SketchError(f"sketch {path} defines no SKETCH = Sketch(...)")
     return sketch
+
+
+class LiveScore(Listener):
+    """A sketch's score in the live show: it carries the piece while the room is quiet.
+
+    Once ``quiet_s`` seconds of ticks have passed without a visitor's input (from the
+    first tick it is asked for, or from the last OSC input), the score plays on its own
+    timeline, from where it last stopped and round again after ``sketch.seconds``; a
+    visitor's input stops it until the next quiet spell. Visitors' inputs are applied as
+    always, on top of what the score made. Its inputs are journaled (source ``score``), so
+    a replay is exact.
+
+    Args:
+        sketch: the piece.
+        quiet_s: the quiet spell, in simulated seconds.
+    """
+
+    name = "score"
+
+    def __init__(self, sketch: Sketch, quiet_s: float) -> None:
+        """Wait for the first quiet spell."""
+        self.score = sketch.score
+        self.seconds = sketch.seconds
+        self.quiet_s = quiet_s
+        self.last_visitor: int | None = None  # the tick of the last visitor's input
+        self.position = 0  # ticks of the score played so far
+        self.playing = False
+
+    def applied(self, tick: int, batch: int, source: str, frame: InputFrame) -> None:
+        """A visitor's input (OSC) stops the score until the next quiet spell."""
+        if source == "osc":
+            self.last_visitor = tick
+            self.playing = False
+
+    def frame(self, tick: int, dt: float) -> InputFrame:
+        """The score's inputs for this tick while it carries the piece; none otherwise."""
+        if self.last_visitor is None:
+            self.last_visitor = tick  # the show starts: the quiet spell counts from here
+        if (tick - self.last_visitor) * dt < self.quiet_s:
+            return InputFrame(tick=tick)
+        self.playing = True
+        period = max(1, round(self.seconds / dt))
+        events = self.score.frame(self.position % period, dt).events
+        self.position += 1
+        return InputFrame(tick=tick, events=events)

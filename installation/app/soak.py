@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from installation.app.live import Show, ShowOptions
+from installation.app.live import Show, ShowOptions, ShowResult
 from installation.app.memory import heap_in_use, mb, rss_bytes
 from installation.app.osc_sender import loopback_venue, send_random
 from installation.config import Config
@@ -107,6 +107,75 @@ class _Last:
     steal: float = 0.0  # ``steal_s()`` at the last frame
 
 
+class _Watch:
+    """What the soak watches, frame by frame: gaps, memory after warm-up, the state's sanity.
+
+    Resident memory is sampled once a second after warm-up into an array made up front
+    (like the gaps' histogram), so the soak's own bookkeeping does not grow.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.warmup = min(max(seconds * 0.2, 5.0), 300.0)
+        self.rss = np.full(int(seconds) + 120, np.nan)
+        self.n_rss = 0
+        self.heap_after_warmup: int | None = None  # what malloc had handed out then
+        self.gaps = _Gaps()
+        # The longest gaps: when, ticks run in them, CPU the hypervisor stole meanwhile,
+        # and the milliseconds each phase of the show's loop took (``FramePhases``).
+        self.worst: list[dict[str, Any]] = []
+        self.pauses = _GcPauses()
+        self.problems: list[str] = []
+        self.last = _Last()
+        self.steal0 = steal_s()
+        self.t0 = time.monotonic()
+
+    def on_frame(self, show: Show) -> None:
+        """The show's frame callback."""
+        now, steal, last = time.monotonic(), steal_s(), self.last
+        if last.frame is None:
+            self.pauses.longest = 0.0  # start-up's collections (before any frame) are not hitches
+        if last.frame is not None and now - self.t0 > 2.0:  # start-up compiles shaders
+            self._gap((now - last.frame) * 1e3, now, steal, show)
+        last.frame, last.tick, last.steal = now, show.state.tick, steal
+        if now - last.check >= 1.0:
+            last.check = now
+            self._check(now, show)
+
+    def _gap(self, gap: float, now: float, steal: float, show: Show) -> None:
+        self.gaps.add(gap)
+        if gap <= MAX_GAP_MS / 2:
+            return
+        self.worst.append(
+            {
+                "gap_ms": round(gap, 1),
+                "at_s": round(now - self.t0, 1),
+                "ticks": show.state.tick - self.last.tick,
+                "stolen_ms": round((steal - self.last.steal) * 1e3, 1),
+                **{f"{k}_ms": round(v, 1) for k, v in show.pacer.phases.ms.items()},
+            }
+        )
+        self.worst.sort(key=lambda w: -w["gap_ms"])
+        del self.worst[8:]
+
+    def _check(self, now: float, show: Show) -> None:
+        if now - self.t0 >= self.warmup and self.n_rss < len(self.rss):
+            if self.n_rss == 0:
+                self.heap_after_warmup = heap_in_use()
+            self.rss[self.n_rss] = rss_bytes()
+            self.n_rss += 1
+        for p in sanity_problems(show.state):
+            if p not in self.problems:
+                self.problems.append(p)
+
+    def growth(self) -> tuple[float, float, float]:
+        """Resident memory after warm-up and at the end (medians of a tenth), and the growth."""
+        after = self.rss[: self.n_rss]
+        k = max(1, len(after) // 10)
+        base = float(np.median(after[:k])) if len(after) else float("nan")
+        end = float(np.median(after[-k:])) if len(after) else float("nan")
+        return base, end, (end - base) / base if len(after) >= 2 else float("nan")
+
+
 def run_soak(
     config: Config, minutes: float, size: tuple[int, int], rate: float, data_dir: Any = None
 ) -> dict[str, Any]:
@@ -114,62 +183,13 @@ def run_soak(
     import tempfile
 
     seconds = minutes * 60.0
-    warmup = min(max(seconds * 0.2, 5.0), 300.0)
     config = loopback_venue(config)
-    port = config.osc.port
-    # Resident memory once a second after warm-up, in an array made up front (like the gaps'
-    # histogram), and what malloc had handed out when warm-up ended.
-    rss = np.full(int(seconds) + 120, np.nan)
-    n_rss = 0
-    heap_after_warmup: int | None = None
-    gaps = _Gaps()
-    # The longest gaps: when, ticks run in them, CPU the hypervisor stole meanwhile, and
-    # the milliseconds each phase of the show's loop took (``FramePhases``).
-    worst: list[dict[str, Any]] = []
-    pauses = _GcPauses()
-    problems: list[str] = []
-    last = _Last()
-    steal0 = steal_s()
-    t0 = time.monotonic()
-
-    def on_frame(show: Show) -> None:
-        nonlocal n_rss, heap_after_warmup
-        now = time.monotonic()
-        steal = steal_s()
-        if last.frame is None:
-            pauses.longest = 0.0  # start-up's collections (before any frame) are not hitches
-        if last.frame is not None and now - t0 > 2.0:  # start-up compiles shaders
-            gap = (now - last.frame) * 1e3
-            gaps.add(gap)
-            if gap > MAX_GAP_MS / 2:
-                worst.append(
-                    {
-                        "gap_ms": round(gap, 1),
-                        "at_s": round(now - t0, 1),
-                        "ticks": show.state.tick - last.tick,
-                        "stolen_ms": round((steal - last.steal) * 1e3, 1),
-                        **{f"{k}_ms": round(v, 1) for k, v in show.phases.ms.items()},
-                    }
-                )
-                worst.sort(key=lambda w: -w["gap_ms"])
-                del worst[8:]
-        last.frame, last.tick, last.steal = now, show.state.tick, steal
-        if now - last.check >= 1.0:
-            last.check = now
-            if now - t0 >= warmup and n_rss < len(rss):
-                if n_rss == 0:
-                    heap_after_warmup = heap_in_use()
-                rss[n_rss] = rss_bytes()
-                n_rss += 1
-            for p in sanity_problems(show.state):
-                if p not in problems:
-                    problems.append(p)
-
+    watch = _Watch(seconds)
     ctx = mp.get_context("spawn")
     life_r, life_w = ctx.Pipe(duplex=False)
     sent = ctx.RawValue("q", 0)
     sender = ctx.Process(
-        target=send_random, args=(port, rate, life_r, sent, os.getpid()), daemon=True
+        target=send_random, args=(config.osc.port, rate, life_r, sent, os.getpid()), daemon=True
     )
     with tempfile.TemporaryDirectory() as tmp:
         options = ShowOptions(
@@ -177,29 +197,34 @@ def run_soak(
             size=size,
             headless=True,
             data_dir=data_dir or tmp,
-            on_frame=on_frame,
+            on_frame=watch.on_frame,
             on_ready=lambda _m: sender.start(),
         )
         show = Show(config, options)
         try:
-            pauses.start()
+            watch.pauses.start()
             result = show.run()
         finally:
-            pauses.stop()
+            watch.pauses.stop()
             stop_process(sender if sender.pid is not None else None, life_w, None, grace=5.0)
-    after = rss[:n_rss]
-    k = max(1, len(after) // 10)
-    base = float(np.median(after[:k])) if len(after) else float("nan")
-    end = float(np.median(after[-k:])) if len(after) else float("nan")
-    growth = (end - base) / base if len(after) >= 2 else float("nan")
-    worst_gap = gaps.longest
+    report = _report(watch, show, result, minutes, size)
+    report["osc_sent"] = int(sent.value)
+    return report
+
+
+def _report(
+    watch: _Watch, show: Show, result: ShowResult, minutes: float, size: tuple[int, int]
+) -> dict[str, Any]:
+    base, end, growth = watch.growth()
+    gaps = watch.gaps
     counts = result.osc_counts
+    clock = show.runner.clock
     report = {
         "minutes": minutes,
         "size": f"{size[0]}x{size[1]}",
         "ticks": result.state.tick,
         "frames": result.frames,
-        "osc_sent": int(sent.value),
+        "osc_sent": 0,
         "osc_accepted": counts.get("accepted", 0),
         "osc_rejected": counts.get("received", 0) - counts.get("accepted", 0),
         "rss_mb_after_warmup": mb(base),
@@ -207,29 +232,29 @@ def run_soak(
         "memory_growth": round(growth, 4),
         # What malloc has handed out (glibc; None elsewhere): flat when the growth above is
         # only the allocator keeping freed memory. The show trims the heap once a minute.
-        "heap_mb_after_warmup": mb(heap_after_warmup),
+        "heap_mb_after_warmup": mb(watch.heap_after_warmup),
         "heap_mb_end": mb(heap_in_use()),
         "heap_trims": show.heap_trim.calls,
         "heap_trim_ms_max": round(show.heap_trim.longest_s * 1e3, 2),
-        "frame_gap_ms_max": round(worst_gap, 1),
+        "frame_gap_ms_max": round(gaps.longest, 1),
         "frame_gap_ms_p99": round(gaps.percentile(99), 1) if len(gaps) else None,
         "frame_gaps_over_100ms": gaps.over,
-        "worst_gaps": worst,
-        "cpu_stolen_s": round(steal_s() - steal0, 2),
-        "gc_pause_ms_max": round(pauses.longest * 1e3, 1),
-        "snapshot_ms_max": round(show.snapshot_ms_max, 1),
-        "dropped_ticks": show.clock.dropped_total if show.clock is not None else 0,
+        "worst_gaps": watch.worst,
+        "cpu_stolen_s": round(steal_s() - watch.steal0, 2),
+        "gc_pause_ms_max": round(watch.pauses.longest * 1e3, 1),
+        "snapshot_ms_max": round(show.snapshots.ms_max, 1),
+        "dropped_ticks": clock.dropped_total if clock is not None else 0,
         # What the city went through meanwhile (the slowest ticks are cascade rounds).
         "glitches": result.state.counters.glitches,
         "failures": result.state.counters.failures,
         "cascades": result.state.counters.cascades,
-        "state_problems": problems,
+        "state_problems": watch.problems,
     }
     report["passed"] = bool(
         growth == growth
         and growth < MAX_GROWTH
-        and worst_gap <= MAX_GAP_MS
-        and not problems
+        and gaps.longest <= MAX_GAP_MS
+        and not watch.problems
         and result.frames > 0
     )
     return report

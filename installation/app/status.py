@@ -23,6 +23,9 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from installation.config import ShowConfig
 
 log = logging.getLogger(__name__)
 
@@ -261,3 +264,24 @@ class StatusServer:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+
+
+def start_status(
+    show: ShowConfig,
+    port: int,
+    health: Callable[[], dict[str, Any]],
+    metrics: Callable[[], list[Metric]],
+) -> StatusServer | None:
+    """The live show's status endpoint on ``port``, started; None when off or it cannot start.
+
+    A port it cannot bind is logged, and the show goes on without the endpoint.
+    """
+    if not port:
+        return None
+    server = StatusServer(port, health, metrics, host=show.status_host, allowed=show.status_allowed)
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("%s; the show goes on without it", exc)
+        return None
+    return server

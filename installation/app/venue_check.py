@@ -20,7 +20,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from installation.app.schedule import closed_level, is_open
-from installation.config import Config, DisplayConfig
+from installation.config import (
+    AudioConfig,
+    Config,
+    DisplayConfig,
+    OscConfig,
+    ScheduleConfig,
+    ShowConfig,
+)
 from installation.config.paths import resolve_data_dir
 
 
@@ -91,7 +98,7 @@ def describe(
     now: _dt.datetime | None = None,
 ) -> list[str]:
     """The venue in words, one line per section (displays: one line each)."""
-    w, s, a, o, sh = config.world, config.schedule, config.audio, config.osc, config.show
+    w = config.world
     g = w.growth_resolution
     shares = f", resource shares {_toml(w.resource_shares)}" if w.resource_shares else ""
     lines = [
@@ -103,50 +110,79 @@ def describe(
     lines.append("model: " + (", ".join(model) if model else "the default dynamics"))
     lines.append(f"displays: {len(config.displays)}")
     lines += [_display_line(d) for d in config.displays]
+    lines.append(_audio_line(config.audio))
+    lines.append(_osc_line(config.osc))
+    lines.append(_schedule_line(config.schedule, now))
+    lines.append(_show_line(config.show))
+    lines.append(_data_line(config.show, os.environ if environ is None else environ))
+    return lines
+
+
+def _audio_line(a: AudioConfig) -> str:
     if not a.enabled:
-        lines.append("audio: off (no microphone)")
-    else:
-        device = (
-            f"the input whose name contains {a.device!r}"
-            if a.device
-            else ("the system's default input")
-        )
-        lines.append(
-            f"audio: {device}, {a.channels} channel{'s' if a.channels > 1 else ''} at "
-            f"{a.samplerate} Hz, gain {a.gain_db:+g} dB"
-        )
-    if not o.enabled:
-        lines.append("osc: off")
-    else:
-        targets = (
-            f" to subscribers and {', '.join(o.feedback_targets)}"
-            if o.feedback_targets
-            else " to subscribers"
-        )
-        lines.append(
-            f"osc: UDP {o.host}:{o.port}, accepting {', '.join(o.allowed_networks) or 'nobody'}; "
-            f"{o.rate_limit:g} msg/s per source (burst {o.burst}); feedback "
-            f"{o.feedback_hz:g} Hz{targets}; {len(o.mappings)} "
-            f"mapping{'' if len(o.mappings) == 1 else 's'}"
-        )
-    if s.always_open:
-        lines.append("schedule: always open")
-    else:
-        closed = (
-            f"the picture dimmed to {closed_level(s):.0%}"
-            if s.closed_picture == "dim"
-            else "a black screen"
-        )
-        state = ""
-        if now is not None:
-            state = f"; {'open' if is_open(s, now) else 'closed'} now ({now:%a %H:%M})"
-        lines.append(
-            f"schedule: open {_days(s.days)} {s.open}-{s.close}; closed hours show {closed}, "
-            f"fading over {s.fade_s:g} s{state}"
-        )
-    mode = (
-        f"gallery mode (only {sh.quit_chord} quits)" if sh.mode == "gallery" else ("windowed mode")
+        return "audio: off (no microphone)"
+    device = (
+        f"the input whose name contains {a.device!r}" if a.device else "the system's default input"
     )
+    return (
+        f"audio: {device}, {a.channels} channel{'s' if a.channels > 1 else ''} at "
+        f"{a.samplerate} Hz, gain {a.gain_db:+g} dB"
+    )
+
+
+def _osc_line(o: OscConfig) -> str:
+    if not o.enabled:
+        return "osc: off"
+    targets = (
+        f" to subscribers and {', '.join(o.feedback_targets)}"
+        if o.feedback_targets
+        else " to subscribers"
+    )
+    return (
+        f"osc: UDP {o.host}:{o.port}, accepting {', '.join(o.allowed_networks) or 'nobody'}; "
+        f"{o.rate_limit:g} msg/s per source (burst {o.burst}); feedback "
+        f"{o.feedback_hz:g} Hz{targets}; {len(o.mappings)} "
+        f"mapping{'' if len(o.mappings) == 1 else 's'}"
+    )
+
+
+def _schedule_line(s: ScheduleConfig, now: _dt.datetime | None) -> str:
+    if s.always_open:
+        return "schedule: always open"
+    closed = (
+        f"the picture dimmed to {closed_level(s):.0%}"
+        if s.closed_picture == "dim"
+        else "a black screen"
+    )
+    state = ""
+    if now is not None:
+        state = f"; {'open' if is_open(s, now) else 'closed'} now ({now:%a %H:%M})"
+    return (
+        f"schedule: open {_days(s.days)} {s.open}-{s.close}; closed hours show {closed}, "
+        f"fading over {s.fade_s:g} s{state}"
+    )
+
+
+# The keys of [show] that its line describes; any other that differs from its default is
+# listed after them.
+_SHOW_DESCRIBED = {
+    "mode",
+    "quit_chord",
+    "status_port",
+    "status_host",
+    "status_allowed",
+    "snapshot_minutes",
+    "snapshots_kept",
+    "journal",
+    "quality",
+    "max_fps",
+    "render_scale",
+    "data_dir",
+}
+
+
+def _show_line(sh: ShowConfig) -> str:
+    mode = f"gallery mode (only {sh.quit_chord} quits)" if sh.mode == "gallery" else "windowed mode"
     status = "no status endpoint"
     if sh.status_port:
         # getattr: the status endpoint's address and allowlist are newer keys of [show].
@@ -155,27 +191,15 @@ def describe(
         status = f"status on {host}:{sh.status_port}" + (
             f" (readable from {', '.join(allowed)})" if allowed else ""
         )
-    described = {
-        "mode",
-        "quit_chord",
-        "status_port",
-        "status_host",
-        "status_allowed",
-        "snapshot_minutes",
-        "snapshots_kept",
-        "journal",
-        "quality",
-        "max_fps",
-        "render_scale",
-        "data_dir",
-    }
-    lines.append(
+    return (
         f"show: {mode}, {status}, a snapshot every {sh.snapshot_minutes:g} min "
         f"({sh.snapshots_kept} kept), journal {'on' if sh.journal else 'off'}, "
         f"quality {sh.quality}, at most {sh.max_fps:g} fps, render scale {sh.render_scale:g}"
-        f"{_also(sh, described)}"
+        f"{_also(sh, _SHOW_DESCRIBED)}"
     )
-    env = os.environ if environ is None else environ
+
+
+def _data_line(sh: ShowConfig, env: Mapping[str, str]) -> str:
     folder = resolve_data_dir(None, sh, env)
     if sh.data_dir:
         why = "[show] data_dir"
@@ -183,8 +207,7 @@ def describe(
         why = "systemd's $STATE_DIRECTORY"
     else:
         why = "the platform's state directory"
-    lines.append(f"data folder: {folder.resolve()} ({why})")
-    return lines
+    return f"data folder: {folder.resolve()} ({why})"
 
 
 # ------------------------------------------------------------------ this machine

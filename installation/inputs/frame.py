@@ -10,6 +10,7 @@ on the grid's resolution.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 SENTIMENTS: tuple[str, ...] = ("hope", "anger", "empathy", "trust")
 """The sentiment vector's components, in storage order."""
@@ -96,12 +97,16 @@ class InputFrame:
         batches: the sizes of the consecutive groups in which the live show applied the
             events as they arrived (``simulation.apply_events``); empty means one group.
             A replay applies the same groups, so it reproduces the live state exactly.
+        received: for inputs that came over OSC, one ``Received`` per event (its address
+            and arguments as they arrived, for the journal); empty otherwise. Not part of
+            the frame's identity.
     """
 
     tick: int = 0
     events: tuple[Event, ...] = field(default_factory=tuple)
     sound: RoomSound | None = None
     batches: tuple[int, ...] = ()
+    received: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def batched(self) -> list[tuple[Event, ...]]:
         """The events in the groups they are applied in."""

@@ -27,7 +27,7 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, ClassVar, TypeGuard
 
 from installation.inputs.frame import Event, InputFrame, Push, Repair, RoomSound, SetParam, Touch
 
@@ -253,8 +253,12 @@ class JournalWriter:
 
 @dataclasses.dataclass
 class Journal:
-    """A journal read back: its header, the frames by tick, and the final tick."""
+    """A journal read back: its header, the frames by tick, and the final tick.
 
+    An input source: a replay runs on it as the live show ran on OSC and the microphone.
+    """
+
+    name: ClassVar[str] = "journal"
     header: dict[str, Any]
     frames: dict[int, InputFrame]
     end: int | None

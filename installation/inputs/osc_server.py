@@ -98,6 +98,100 @@ class _Buckets:
         return True
 
 
+def _bind(config: OscConfig) -> socket.socket:
+    """The non-blocking UDP socket on the configured address; exits when it cannot bind."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError:
+        # The show says so itself, once per change (and retries with backoff): a traceback
+        # from here on every retry would only bury its message.
+        sys.exit(BIND_FAILED)
+    sock.setblocking(False)
+    return sock
+
+
+class _Server:
+    """The OSC process's state: source checks, rate limits, mappings, the accepted queue."""
+
+    def __init__(
+        self, sock: socket.socket, config: OscConfig, communities: int, counters: Any
+    ) -> None:
+        self.sock = sock
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed_networks]
+        self.allowed_cache: dict[str, bool] = {}
+        self.mappings: dict[str, OscMapping] = {m.source: m for m in config.mappings}
+        self.buckets = _Buckets(config.rate_limit, config.burst)
+        self.communities = communities
+        self.counters = counters
+        self.pending: collections.deque[Received] = collections.deque()
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[COUNTERS.index(name)] += n
+
+    def allowed(self, host: str) -> bool:
+        ok = self.allowed_cache.get(host)
+        if ok is None:
+            try:
+                ip = ipaddress.ip_address(host)
+                ok = any(ip in n for n in self.networks if n.version == ip.version)
+            except ValueError:
+                ok = False
+            if len(self.allowed_cache) < 10_000:
+                self.allowed_cache[host] = ok
+        return ok
+
+    def receive(self) -> None:
+        """Take what the socket holds (at most 4096 datagrams a call)."""
+        for _ in range(4096):
+            try:
+                data, addr = self.sock.recvfrom(65_536)
+            except OSError:  # BlockingIOError, InterruptedError: nothing more now
+                return
+            self.datagram(data, addr, time.time())
+
+    def datagram(self, data: bytes, addr: Any, now: float) -> None:
+        """Check, decode and queue one datagram's messages."""
+        host = addr[0]
+        self.count("received")
+        if not self.allowed(host):
+            self.count("refused_source")
+            return
+        messages, reason = decode_datagram(data)
+        if reason is not None:
+            self.count(reason)
+            return
+        for due, address, args in messages:
+            if not self.buckets.allow(host, now):
+                self.count("rate_limited")
+            elif due - now > MAX_AHEAD_S:
+                self.count("too_far_ahead")
+            else:
+                self.message(due, now, addr, address, args)
+
+    def message(self, due: float, now: float, addr: Any, address: str, args: Any) -> None:
+        """Map, interpret and queue one message (a ping is answered at once)."""
+        mapped = map_controller(address, args, self.mappings)
+        if isinstance(mapped, Reject):
+            self.count(mapped.reason)
+            return
+        address, args = mapped
+        item = interpret(address, args, self.communities)
+        if isinstance(item, Reject):
+            self.count(item.reason)
+            return
+        if isinstance(item, Ping):
+            with contextlib.suppress(OSError):
+                self.sock.sendto(_pong("/canopy/pong"), addr)
+        if len(self.pending) >= QUEUE_LIMIT:
+            self.pending.popleft()
+            self.count("queue_full")
+        self.pending.append(Received(due, now, addr[0], addr[1], address, args, item))
+        self.count("accepted")
+
+
 def serve(
     conn: Connection,
     lifeline: Connection,
@@ -110,83 +204,18 @@ def serve(
 
     It runs until the show closes ``lifeline`` or dies; ``ready`` is set once the socket is bound.
     """
-    networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed_networks]
-    allowed_cache: dict[str, bool] = {}
-    mappings: dict[str, OscMapping] = {m.source: m for m in config.mappings}
-    buckets = _Buckets(config.rate_limit, config.burst)
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    try:
-        sock.bind((config.host, config.port))
-    except OSError:
-        # The show says so itself, once per change (and retries with backoff): a traceback
-        # from here on every retry would only bury its message.
-        sys.exit(BIND_FAILED)
-    sock.setblocking(False)
+    sock = _bind(config)
     ready.value = 1
-    pending: collections.deque[Received] = collections.deque()
+    server = _Server(sock, config, communities, counters)
+    pending = server.pending
     last_flush = time.monotonic()
-
-    def count(name: str, n: int = 1) -> None:
-        counters[COUNTERS.index(name)] += n
-
     watched: list[socket.socket | Connection] = [sock, lifeline]
     while True:
         readable, _, _ = select.select(watched, [], [], 0.002)
         if lifeline in readable and stop_requested(lifeline):
             break
         if sock in readable:
-            for _ in range(4096):
-                try:
-                    data, addr = sock.recvfrom(65_536)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
-                    break
-                now = time.time()
-                host, port = addr[0], addr[1]
-                count("received")
-                ok = allowed_cache.get(host)
-                if ok is None:
-                    try:
-                        ip = ipaddress.ip_address(host)
-                        ok = any(ip in n for n in networks if n.version == ip.version)
-                    except ValueError:
-                        ok = False
-                    if len(allowed_cache) < 10_000:
-                        allowed_cache[host] = ok
-                if not ok:
-                    count("refused_source")
-                    continue
-                messages, reason = decode_datagram(data)
-                if reason is not None:
-                    count(reason)
-                    continue
-                for due, address, args in messages:
-                    if not buckets.allow(host, now):
-                        count("rate_limited")
-                        continue
-                    if due - now > MAX_AHEAD_S:
-                        count("too_far_ahead")
-                        continue
-                    mapped = map_controller(address, args, mappings)
-                    if isinstance(mapped, Reject):
-                        count(mapped.reason)
-                        continue
-                    address, args = mapped
-                    item = interpret(address, args, communities)
-                    if isinstance(item, Reject):
-                        count(item.reason)
-                        continue
-                    if isinstance(item, Ping):
-                        with contextlib.suppress(OSError):
-                            sock.sendto(_pong("/canopy/pong"), addr)
-                    if len(pending) >= QUEUE_LIMIT:
-                        pending.popleft()
-                        count("queue_full")
-                    pending.append(Received(due, now, host, port, address, args, item))
-                    count("accepted")
+            server.receive()
         now_m = time.monotonic()
         if pending and now_m - last_flush >= BATCH_INTERVAL_S:
             # Only send when the pipe can take it; otherwise keep (bounded) and retry.

@@ -31,13 +31,15 @@ _PARAMS = (
 
 
 class RandomInputs:
-    """Generates one random ``InputFrame`` per call.
+    """Generates one random ``InputFrame`` per call; an input source (``random``).
 
     Args:
         seed: seed of the stream.
         event_rate: probability that a tick carries an event.
         extreme_share: probability that a value is drawn from the extremes.
     """
+
+    name = "random"
 
     def __init__(self, seed: int, event_rate: float = 0.2, extreme_share: float = 0.3) -> None:
         """Seed the generator: the same seed gives the same inputs."""
@@ -50,7 +52,7 @@ class RandomInputs:
             return _EXTREMES[int(self.rng.integers(len(_EXTREMES)))]
         return float(self.rng.random())
 
-    def frame(self, tick: int) -> InputFrame:
+    def frame(self, tick: int, dt: float | None = None) -> InputFrame:
         """A frame for ``tick`` with zero or one event and, sometimes, room sound."""
         rng, v = self.rng, self._value
         events: list[Event] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from installation.inputs.frame import Event, InputFrame
 
@@ -53,8 +54,9 @@ class Cue:
 
 @dataclass(frozen=True)
 class Score:
-    """A list of cues."""
+    """A list of cues; an input source (its inputs are journaled as ``score``)."""
 
+    name: ClassVar[str] = "score"
     cues: tuple[Cue, ...] = ()
 
     def frame(self, tick: int, dt: float) -> InputFrame:

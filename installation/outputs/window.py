@@ -26,7 +26,7 @@ window), so each display shows the one tapestry texture through its own ``Presen
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -467,3 +467,31 @@ class Windows:
                 item.window.close()
             except Exception as exc:  # closing must never stop the final snapshot
                 log.warning("closing window %r: %s", item.config.name, exc)
+
+
+class WindowOutput:
+    """The live show's windows as an ``Output``: each picture on every display.
+
+    The HUD and the shader errors are drawn over it (``Windows.present``); a picture
+    faded to black (gallery hours) is not drawn at all, and the windows show black.
+
+    Args:
+        windows: the displays' windows.
+        hud: the HUD's text now (empty: hidden).
+        errors: the tapestry's shader errors now.
+    """
+
+    def __init__(self, windows: Windows, hud: Callable[[], str], errors: Callable[[], str]) -> None:
+        """Show pictures on ``windows``."""
+        self.windows = windows
+        self.hud = hud
+        self.errors = errors
+
+    def write(self, picture: Any) -> None:
+        """Present ``picture`` (an ``outputs.contract.Picture``) and flip."""
+        tex = picture.output.color_attachments[0] if picture.fade > 0.0 else None
+        self.windows.present(tex, self.hud(), self.errors())
+
+    def close(self) -> None:
+        """Close the windows."""
+        self.windows.close()

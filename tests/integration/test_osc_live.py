@@ -217,7 +217,7 @@ def test_a_burst_is_applied_in_bounded_batches_and_replays(tmp_path):
     """
     from pythonosc.osc_bundle_builder import IMMEDIATELY
 
-    from installation.app.live import MAX_BATCH
+    from installation.app.inbox import MAX_BATCH
 
     port = free_port()
     journal = tmp_path / "journal"

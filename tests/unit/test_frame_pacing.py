@@ -2,68 +2,76 @@
 
 While a frame waits, ticks run one at a time within the frame's budget for ticks and inputs; the
 rest stay owed (not dropped) and run when no frame is due. Time is injected (ManualTime) so the test
-decides when ticks are due; the show, its clock and its ticks are real.
+decides when ticks are due; the runner, its clock, its ticks and the inbox are real.
 """
 
 from __future__ import annotations
 
 import time
 
-from installation.app.live import FRAME_WORK_BUDGET_S, INPUT_MAX_WAIT_S, Show, ShowOptions
-from installation.config import AudioConfig, Config, OscConfig
+from installation.app.inbox import Inbox
+from installation.app.pacing import FRAME_WORK_BUDGET_S, INPUT_MAX_WAIT_S, Pacer
+from installation.app.runner import Runner
 from installation.inputs import Touch
 from installation.inputs.osc_server import Received
+from installation.simulation import create_world
 from installation.timing import FixedStepClock, ManualTime
 
 
-def test_a_waiting_frame_gets_one_tick_at_a_time_within_a_budget(small_world, tmp_path):
-    config = Config(
-        world=small_world, audio=AudioConfig(enabled=False), osc=OscConfig(enabled=False)
-    )
-    show = Show(config, ShowOptions(render=False, snapshots=False, data_dir=tmp_path))
+def pacer_on(small_world, model, t: ManualTime) -> Pacer:
+    inbox = Inbox(None)
+    clock = FixedStepClock(small_world.tick_hz, t, max_catchup=8)
+    return Pacer(Runner(create_world(small_world, model), [inbox], clock=clock), inbox)
+
+
+def spend(pacer: Pacer, phase: str, seconds: float) -> None:
+    """As if ``phase`` had taken ``seconds`` since the last frame."""
+    pacer.phases.add(phase, time.perf_counter() - seconds)
+
+
+def test_a_waiting_frame_gets_one_tick_at_a_time_within_a_budget(small_world, model):
     t = ManualTime()
-    show.clock = FixedStepClock(small_world.tick_hz, t, max_catchup=8)
+    pacer = pacer_on(small_world, model, t)
+    state = pacer.runner.state
     t.t = 5.0 / small_world.tick_hz  # five ticks owed (after a stall, say)
-    show.run_due_ticks(frame_waiting=True)
-    show.run_due_ticks(frame_waiting=True)
-    assert show.state.tick == 2  # one a call: before the frame, between its bands
-    show.phases.ms["inputs"] = FRAME_WORK_BUDGET_S * 1e3  # inputs spent this frame's budget
-    show.run_due_ticks(frame_waiting=True)
-    assert show.state.tick == 2
+    pacer.run_due_ticks(frame_waiting=True)
+    pacer.run_due_ticks(frame_waiting=True)
+    assert state.tick == 2  # one a call: before the frame, between its bands
+    spend(pacer, "inputs", FRAME_WORK_BUDGET_S)  # inputs spent this frame's budget
+    pacer.run_due_ticks(frame_waiting=True)
+    assert state.tick == 2
     # The next frame's first tick always runs, whatever its inputs cost: no stall.
-    show.phases.reset()
-    show.phases.ms["inputs"] = FRAME_WORK_BUDGET_S * 1e3
-    show.run_due_ticks(frame_waiting=True)
-    assert show.state.tick == 3
+    pacer.phases.reset()
+    spend(pacer, "inputs", FRAME_WORK_BUDGET_S)
+    pacer.run_due_ticks(frame_waiting=True)
+    assert state.tick == 3
     # With that frame finished and no frame due before `until`, the owed ticks all run.
-    show.phases.reset()
-    show.run_due_ticks(until=time.monotonic() + 60.0)
-    assert show.state.tick == 5 and show.clock.dropped_total == 0
+    pacer.phases.reset()
+    pacer.run_due_ticks(until=time.monotonic() + 60.0)
+    assert pacer.runner.clock is not None
+    assert state.tick == 5 and pacer.runner.clock.dropped_total == 0
     # Ticks due, but so is the next frame: it goes first.
     t.t = 7.0 / small_world.tick_hz
-    show.run_due_ticks(until=time.monotonic() - 1.0)
-    assert show.state.tick == 5
-    show.run_due_ticks()
-    assert show.state.tick == 7
+    pacer.run_due_ticks(until=time.monotonic() - 1.0)
+    assert state.tick == 5
+    pacer.run_due_ticks()
+    assert state.tick == 7
 
 
-def test_inputs_share_the_budget_until_they_are_overdue(small_world, tmp_path):
-    config = Config(
-        world=small_world, audio=AudioConfig(enabled=False), osc=OscConfig(enabled=False)
-    )
-    show = Show(config, ShowOptions(render=False, snapshots=False, data_dir=tmp_path))
+def test_inputs_share_the_budget_until_they_are_overdue(small_world, model):
+    pacer = pacer_on(small_world, model, ManualTime())
 
     def touch(waited_s: float) -> Received:
         t = time.time() - waited_s
         return Received(t, t, "127.0.0.1", 9000, "/canopy/touch", (0.5, 0.5), Touch(0.5, 0.5))
 
-    show.phases.ms["ticks"] = FRAME_WORK_BUDGET_S * 1e3  # this frame's budget is spent
-    show._inbox.append(touch(0.0))
-    show._apply_inputs(frame_waiting=True)
-    assert show.inputs_total == 0 and len(show._inbox) == 1  # waits for the frame
-    show._inbox[0] = touch(INPUT_MAX_WAIT_S * 2)
-    show._apply_inputs(frame_waiting=True)
-    assert show.inputs_total == 1 and not show._inbox  # overdue: applied anyway
-    show._inbox.append(touch(0.0))
-    show._apply_inputs()  # no frame waiting (or a tick's own inputs): no frame budget
-    assert show.inputs_total == 2
+    spend(pacer, "ticks", FRAME_WORK_BUDGET_S)  # this frame's budget is spent
+    pacer.inbox.put([touch(0.0)])
+    pacer.apply_inputs(frame_waiting=True)
+    assert pacer.runner.applied == 0 and len(pacer.inbox) == 1  # waits for the frame
+    time.sleep(INPUT_MAX_WAIT_S * 2)  # now it is overdue
+    pacer.apply_inputs(frame_waiting=True)
+    assert pacer.runner.applied == 1 and len(pacer.inbox) == 0  # overdue: applied anyway
+    pacer.inbox.put([touch(0.0)])
+    pacer.apply_inputs()  # no frame waiting (or a tick's own inputs): no frame budget
+    assert pacer.runner.applied == 2

@@ -89,7 +89,7 @@ def metric(show: Show, name: str) -> float:
 
 def test_failing_snapshots_degrade_health_until_one_is_written_again(disk, small_world):
     show = show_on(disk, small_world)
-    show.started = time.monotonic() - 42.0  # the show has run 42 s without a good snapshot
+    show.telemetry.started = time.monotonic() - 42.0  # 42 s without a good snapshot
     assert show.snapshot() is None
     health = show.health()
     assert health["status"] == "degraded"
@@ -113,7 +113,8 @@ def test_health_shows_live_parameters_and_metrics_the_new_figures(tmp_path, smal
     apply_events(show.state, [SetParam("noise", 0.0123)])  # as a controller's fader does
     assert show.health()["live_parameters"]["noise"] == 0.0123
     # Frames are the show's own count: a resize's new tapestry starts its count again.
-    show.frame_count = 1234
+    for _ in range(1234):
+        show.telemetry.framed()
     assert metric(show, "canopy_frames_total") == 1234.0
     assert metric(show, "canopy_displays_found") == 0.0  # headless: no display
     assert metric(show, "canopy_gl_errors_total") == 0.0

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from installation.app.live import replay
+from installation.app.replay import replay
 from installation.config import ModelConfig
 from installation.inputs.frame import InputFrame, Push, Repair, RoomSound, SetParam, Touch
 from installation.inputs.journal import JournalError, JournalWriter, read_journal

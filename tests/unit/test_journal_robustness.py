@@ -15,7 +15,7 @@ import pytest
 from canopy_helpers import run_canopy
 
 from installation.app import cli
-from installation.app.live import replay
+from installation.app.replay import replay
 from installation.config import ModelConfig
 from installation.inputs.frame import RoomSound, Touch
 from installation.inputs.journal import JournalError, JournalWriter, read_journal

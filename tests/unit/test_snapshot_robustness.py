@@ -303,7 +303,7 @@ def test_pruning_skips_what_the_show_did_not_write_and_never_stops_it(tmp_path, 
     assert mine.exists()
     left = sorted(p for p in folder.glob("snapshot-*.npz") if p.is_file() and p != mine)
     assert left == written[-2:]
-    assert show.snapshot_error == "" and show.health()["status"] == "ok"
+    assert show.snapshots.error == "" and show.health()["status"] == "ok"
 
 
 def test_the_snapshot_just_written_is_never_pruned(tmp_path, small_world):

@@ -1,0 +1,131 @@
+"""What the live show draws on, and how it draws a frame.
+
+``Screen`` owns the tapestry, the displays' windows (none when headless), their output
+(``WindowOutput``) and the shader watcher: it opens them as the venue and the options say,
+draws each frame of the live state (uploading a tick once, interpolating between the last
+two, running due ticks between the bands of a slow frame) and releases them at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from installation.app.pacing import Pacer
+from installation.config import Config
+from installation.config.keys import parse_chord
+
+if TYPE_CHECKING:
+    from installation.app.live import ShowOptions
+
+log = logging.getLogger(__name__)
+
+
+def _shader_dir(config: Config) -> Path | None:
+    if not config.show.shader_dir:
+        return None
+    from installation.render.shaders import shader_dir_problem
+
+    shader_dir = Path(config.show.shader_dir).expanduser().absolute()
+    problem = shader_dir_problem(shader_dir)
+    if problem:
+        # Still watched: files put there later (a mounted drive) are picked up.
+        log.error("%s; the show starts with the built-in shaders", problem)
+    return shader_dir
+
+
+class Screen:
+    """The live show's tapestry and windows.
+
+    Args:
+        config: the venue (displays, shaders, quality).
+        options: headless or not, the headless size, the quality asked for.
+        hud: the HUD's text now (drawn over the picture in windows).
+    """
+
+    def __init__(self, config: Config, options: ShowOptions, hud: Callable[[], str]) -> None:
+        """Open the windows (or a headless context), make the tapestry, start the watcher."""
+        from installation.render.shaders import ShaderWatcher
+        from installation.render.tapestry import Look, Tapestry
+
+        self.config = config
+        shader_dir = _shader_dir(config)
+        self.windows: Any = None
+        self.output: Any = None
+        if options.headless:
+            from installation.render.context import create_headless_context
+
+            ctx = create_headless_context()
+            size = options.size
+        else:
+            from installation.outputs.window import WindowOutput, Windows
+
+            self.windows = Windows(
+                config.displays,
+                gallery=config.show.mode == "gallery",
+                quit_chord=parse_chord(config.show.quit_chord),
+                shader_dir=shader_dir,
+            )
+            ctx = self.windows.ctx
+            size = self.windows.render_size(config.show.render_scale)
+            self.output = WindowOutput(self.windows, hud, self._errors)
+        # The tapestry compiles (and at the end releases) its own shaders; resizes hand
+        # them on (``Tapestry.resized``).
+        look = Look.tier(options.quality or config.show.quality)
+        self.tapestry = Tapestry(ctx, size, look=look, shader_dir=shader_dir)
+        presenters = self.windows.libraries() if self.windows is not None else []
+        self.watcher = ShaderWatcher(self.tapestry.library, *presenters)
+        self.watcher.start()
+        self._uploaded_tick = -1
+
+    def _errors(self) -> str:
+        return self.tapestry.library.error_text
+
+    def frame(self, fade: float, pacer: Pacer) -> None:
+        """Draw the runner's state at ``fade`` (0: nothing drawn) and hand it to the windows."""
+        tap = self.tapestry
+        tap.library.reload_pending()
+        if self.windows is not None:
+            want = self.windows.render_size(self.config.show.render_scale)
+            if want != tap.size:
+                # The new tapestry takes over the shaders (the watcher's library) and clock.
+                self.tapestry = tap = tap.resized(want)
+                self._uploaded_tick = -1
+                log.info("rendering at %dx%d", *want)
+        tap.fade = fade
+        if fade > 0.0:
+            self._draw(pacer)
+        if self.output is not None:
+            t0 = time.perf_counter()
+            self.output.write(tap)
+            pacer.phases.add("present", t0)
+
+    def _draw(self, pacer: Pacer) -> None:
+        tap, phases, runner = self.tapestry, pacer.phases, pacer.runner
+        state = runner.state
+        if state.tick != self._uploaded_tick:
+            ticks = state.tick - self._uploaded_tick if self._uploaded_tick >= 0 else 1
+            tap.advance_audio_clock(runner.dt * max(ticks, 1), state.loudness)
+            t0 = time.perf_counter()
+            tap.upload(state)
+            phases.add("upload", t0)
+            self._uploaded_tick = state.tick
+        # Between the last two ticks, by how far the next one is; paused, the last.
+        assert runner.clock is not None
+        alpha = 1.0 if runner.paused else 1.0 - runner.clock.time_until_next() / runner.dt
+        tap.interpolate(alpha)
+        nested = phases.work_ms()
+        t0 = time.perf_counter()
+        tap.draw(between=lambda: pacer.run_due_ticks(frame_waiting=True))
+        phases.add("draw", t0)
+        phases.ms["draw"] -= phases.work_ms() - nested  # the ticks run between its bands
+
+    def close(self) -> None:
+        """Stop the watcher, release the tapestry, close the windows."""
+        self.watcher.stop()
+        self.tapestry.release()
+        if self.output is not None:
+            self.output.close()
