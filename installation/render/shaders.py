@@ -353,6 +353,10 @@ class ShaderLibrary:
         """Queue a changed file (thread-safe: the watcher calls this)."""
         self._pending.put(path)
 
+    def has_pending(self) -> bool:
+        """Whether the watcher has queued changed files that ``reload_pending`` has not taken."""
+        return not self._pending.empty()
+
     def reload_pending(self) -> list[str]:
         """On the render thread: recompile what changed, swap only what compiled.
 

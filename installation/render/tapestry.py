@@ -263,6 +263,19 @@ class Tapestry:
             if key in ("u_time",) or (key in INDEX_UNIFORMS and isinstance(b, float)):
                 self._uniforms[key] = a + (b - a) * alpha
 
+    def texture_data(self, name: str) -> np.ndarray:
+        """The texture ``name`` (a ``TEXTURES`` entry uploaded from the state) as float32 data.
+
+        Flat, in the texture's own row order; for tests and diagnostics (reads back from GL).
+        """
+        tex = self._tex[name]
+        dtype = np.float32 if tex.dtype == "f4" else np.uint8
+        return np.frombuffer(tex.read(), dtype=dtype).astype(np.float32)
+
+    def uniform(self, name: str) -> object:
+        """The value the passes will be given for the shared uniform ``name`` this frame."""
+        return self._uniforms[name]
+
     def advance_audio_clock(self, dt: float, loudness: float) -> None:
         """The audio clock runs faster when the room is loud (1x to 3x)."""
         self.audio_time += dt * (1.0 + 2.0 * min(max(loudness, 0.0), 1.0))

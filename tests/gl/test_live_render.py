@@ -11,7 +11,7 @@ from installation.simulation.fields import sentiment_field
 
 
 def sentiment_texture(tap: Tapestry, shape: tuple[int, ...]) -> np.ndarray:
-    return np.frombuffer(tap._tex["u_sentiment"].read(), dtype=np.float32).reshape(shape)
+    return tap.texture_data("u_sentiment").reshape(shape)
 
 
 def test_interpolation_blends_the_last_two_ticks(ctx, small_world, model):
@@ -34,7 +34,7 @@ def test_interpolation_blends_the_last_two_ticks(ctx, small_world, model):
             sentiment_texture(tap, after.shape), (before + after) / 2, atol=1e-6
         )
         t0, t1 = 0.0, state.time
-        assert abs(tap._uniforms["u_time"] - (t0 + t1) / 2) < 1e-9
+        assert abs(float(tap.uniform("u_time")) - (t0 + t1) / 2) < 1e-9
         tap.interpolate(1.0)
         np.testing.assert_array_equal(sentiment_texture(tap, after.shape), after)
     finally:

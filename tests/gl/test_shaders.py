@@ -116,9 +116,9 @@ def test_watcher_thread_only_queues(ctx, shader_copy):
             (shader_copy / "blur.frag").read_text() + "\n// touched\n"
         )
         deadline = time.monotonic() + 5
-        while lib._pending.empty() and time.monotonic() < deadline:
+        while not lib.has_pending() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert not lib._pending.empty()
+        assert lib.has_pending()
         assert lib["blur"] is before  # nothing swapped until the render thread asks
         assert lib.reload_pending() == ["blur"] and lib["blur"] is not before
     finally:
