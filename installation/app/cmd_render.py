@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from installation.app.commands import (
     QUALITY_HELP,
@@ -65,6 +66,33 @@ def _stills_arguments(sa: argparse.ArgumentParser) -> None:
     sa.add_argument("--sketch", help="sketch name or path (default: the story)")
     sa.add_argument("--seed", type=positive_int, help="world seed (overrides the sketch)")
     sa.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
+    sa.add_argument(
+        "--strip",
+        type=nonneg_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also write, for each act, a strip of six frames over SECONDS from its still "
+        "(<n>-<act>-strip.png), to review its motion (default 0: none)",
+    )
+
+
+def _write_strips(args: argparse.Namespace, sketch: Any, marks: list, look: Any) -> None:
+    """Each act's motion: six frames from its still over ``args.strip`` seconds, in a row."""
+    from installation.app.offline import render_stills
+    from installation.outputs.png import write_png
+    from installation.outputs.sheet import contact_sheet
+
+    times = [
+        (t + args.strip * k / 5.0, f"{label}  +{args.strip * k / 5.0:g} s")
+        for t, label, _ in marks
+        for k in range(6)
+    ]
+    frames = render_stills(sketch, times, None, size=args.size, seed=args.seed, look=look)
+    for n, (_, label, _) in enumerate(marks):
+        row = [(times[6 * n + k][1], frames[6 * n + k][1]) for k in range(6)]
+        strip = contact_sheet(row, columns=6, width=320)
+        name = f"{n + 1}-{label.replace(' ', '-')}-strip.png"
+        print(f"wrote {write_png(args.output / name, strip)}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -184,6 +212,8 @@ def cmd_stills(args: argparse.Namespace) -> int:
         title=f"{sketch.title} - seed {seed}, {args.quality}",
     )
     print(f"wrote {write_png(args.output / 'contact-sheet.png', sheet)}")
+    if args.strip > 0:
+        _write_strips(args, sketch, marks, Look.tier(args.quality))
     return 0
 
 
@@ -205,6 +235,7 @@ COMMANDS = (
         _stills_arguments,
         "Renders one still per act the sketch marks, and contact-sheet.png with all of them "
         "labelled. With --seed, each story act's still is taken while that seed's city is in "
-        "the act (its acts come at other times than the sketch's marks).",
+        "the act (its acts come at other times than the sketch's marks). With --strip, each "
+        "act's motion too: six frames over that many seconds, in a row.",
     ),
 )

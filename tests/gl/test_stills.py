@@ -79,3 +79,19 @@ def test_stills_come_back_in_the_order_asked_even_on_one_frame(ctx):
     late, early, again = (frame for _, frame in shots)
     assert np.array_equal(early, again)  # 0.5 s and 0.51 s are one frame at 30 fps
     assert not np.array_equal(late, early)
+
+
+def test_canopy_stills_strips_show_each_acts_motion(tmp_path):
+    # --strip 10: per act, six frames from its still over 10 s, in one row; the frames of a
+    # strip differ from one another (the act moves), and the first is the act's still.
+    args = ["stills", "--sketch", "cascade", "--size", "160x90", "-o", str(tmp_path)]
+    assert main([*args, "--strip", "10"]) == 0
+    strips = sorted(p.name for p in tmp_path.glob("*-strip.png"))
+    assert strips == ["1-before-strip.png", "2-cascade-strip.png", "3-repaired-strip.png"]
+    strip = decode_png((tmp_path / "2-cascade-strip.png").read_bytes()).astype(int)
+    assert strip.shape[1] > strip.shape[0] * 4  # one row of six
+    still = decode_png((tmp_path / "2-cascade.png").read_bytes())
+    assert still.shape == (90, 160, 3)
+    w = strip.shape[1] // 6
+    first, last = strip[:, :w], strip[:, 5 * w : 6 * w]
+    assert np.abs(first - last).mean() > 1.0
