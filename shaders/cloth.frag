@@ -213,41 +213,11 @@ void main() {
     // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
     // as the city mixes.
     vec2 pip_c = vec2((i + 0.5) / (u_rows * cloth_aspect * 0.5), (j + 0.5) / u_rows);
-    // The districts' map is one id per canopy cell; read nearest, its borders would step
-    // like a staircase. The four nearest cells vote instead, weighted by closeness and with a
-    // little hand-drawn wobble, so a border runs as freely as a cartoon drawn for the loom.
-    vec2 tc = clamp(pip_c, 0.0, 1.0) * u_canopy - 0.5;
-    vec2 t0 = floor(tc);
-    vec2 tf = clamp(fract(tc) + (vec2(noise2(pip_c * 41.0), noise2(pip_c * 41.0 + 5.2)) - 0.5) * 0.6, 0.0, 1.0);
-    ivec2 lim = ivec2(u_canopy) - 1;
-    vec4 m[4];
-    m[0] = texelFetch(u_map, clamp(ivec2(t0), ivec2(0), lim), 0);
-    m[1] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(1, 0), ivec2(0), lim), 0);
-    m[2] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(0, 1), ivec2(0), lim), 0);
-    m[3] = texelFetch(u_map, clamp(ivec2(t0) + ivec2(1, 1), ivec2(0), lim), 0);
-    float wgt[4] = float[4]((1.0 - tf.x) * (1.0 - tf.y), tf.x * (1.0 - tf.y), (1.0 - tf.x) * tf.y, tf.x * tf.y);
-    int own = int(m[0].r * 255.0 + 0.5);
-    int other = int(m[0].g * 255.0 + 0.5);
-    float best = -1.0;
-    bool same = true;
-    float cell_dist = 0.0;
-    for (int a = 0; a < 4; a++) {
-        int ida = int(m[a].r * 255.0 + 0.5);
-        float votes = 0.0;
-        for (int b = 0; b < 4; b++) {
-            votes += int(m[b].r * 255.0 + 0.5) == ida ? wgt[b] : 0.0;
-        }
-        if (votes > best) { best = votes; own = ida; }
-        cell_dist += wgt[a] * m[a].b;
-    }
-    for (int a = 0; a < 4; a++) {
-        int ida = int(m[a].r * 255.0 + 0.5);
-        if (ida != own) { other = ida; same = false; }
-    }
-    if (same) other = int(m[0].g * 255.0 + 0.5);
-    float cell_picks = u_rows / u_canopy.y;
-    // Distance to the border, in picks: from the map inside a district, from the vote at it.
-    float dist = same ? cell_dist * 255.0 / 8.0 * cell_picks : (best - 0.5) * 1.6 * cell_picks;
+    // (The map's borders are drawn in free curves once per world: simulation/fields.py.)
+    vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
+    int own = int(map.r * 255.0 + 0.5);
+    int other = int(map.g * 255.0 + 0.5);
+    float dist = map.b * 255.0 / 8.0 / u_canopy.y * u_rows;   // border distance, in picks
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
     // (Teeth of uneven length, as a hand makes them.)
@@ -263,12 +233,12 @@ void main() {
     // gradients. The tone follows the district's own hope and a slow, hand-drawn swell,
     // sampled per stitch so that tone changes fall between stitches. Dye lots differ from
     // bobbin to bobbin: bands of picks a shade apart (abrash), the mark of hand dyeing.
-    vec4 pip_sent = texture(u_sentiment, clamp(pip_c, 0.0, 1.0));
-    float swell = noise2(pip_c * vec2(4.0, 2.6) + float(comm) * 3.1) - 0.5;
-    float tone = clamp(1.0 + 2.2 * (pip_sent.r - u_hope) + 1.3 * swell, 0.0, 1.999);
+    // (Smooth waves, not value noise: hashing costs llvmpipe dearly at every pixel.)
+    float swell = 0.5 * sin(pip_c.x * 19.0 + float(comm) * 3.1 + sin(pip_c.y * 13.0)) * cos(pip_c.y * 11.0 - pip_c.x * 5.0);
+    float tone = clamp(1.0 + 2.2 * (hope - u_hope) + 1.3 * swell, 0.0, 1.999);
     float hatch = 0.5 + 0.4 * (abs(mod(j, 8.0) - 4.0) / 2.0 - 1.0) + 0.08 * (hash12(vec2(j, 9.7)) - 0.5);
     float level = floor(tone) + step(hatch, fract(tone));
-    float abrash = 1.0 + 0.07 * (noise2(vec2(p.x * 0.012 + float(comm) * 5.0, j * 0.21)) - 0.5) * 2.0;
+    float abrash = 1.0 + 0.07 * sin(j * 0.37 + float(comm) * 5.0 + sin(p.x * 0.011 + j * 0.13) * 2.0);
     vec3 base = u_colours[comm];
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.62;
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
@@ -300,9 +270,9 @@ void main() {
 
     // Unravelling: where the cloth comes away, picks are missing to the bare warp; their ends
     // hang loose and sag. A fresh failure leaves scorched ends with an ember's glow.
+    float unravel = cl.g;
     // (Each pick gives way at its own place: the hole's edge is ragged row by row.)
-    float unravel = texture(u_cloth, c + warp + vec2((hash12(vec2(j, 3.3)) - 0.5) * 0.014, 0.0)).g;
-    float thr = unravel > 0.005 ? 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j * 0.4)) : 1.0;
+    float thr = unravel > 0.005 ? 0.1 + 0.7 * noise2(vec2(p.x * 0.22, j * 0.4)) + 0.12 * hash12(vec2(j, 3.3)) : 1.0;
     float gone = step(thr, unravel);
     // Slits: as the loom grows uneasy the joins between districts open -- wefts turning back
     // on either side without interlocking -- in runs along the borders, baring the warp.
@@ -335,14 +305,17 @@ void main() {
     // nearest ray, in picks; rally_t: how far along it, in canopy heights).
     vec2 rv = (c - u_focus.xy) * vec2(cloth_aspect, 1.0);
     float rr = length(rv);
-    float ra_ = atan(rv.y, rv.x + 1e-6);
-    float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
-    float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
-    float ray_len = u_rally * (0.16 + 0.34 * hash12(vec2(ray_k, 5.0)));
-    ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
-    float rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
-    float rally_t = cos(ra_ - ray_a) * rr;
-    float rally = u_rally > 0.02 ? (1.0 - smoothstep(0.55, 0.55 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr) : 0.0;
+    float rally = 0.0, rally_d = 1.0, rally_t = 0.0, ray_len = 1.0;
+    if (u_rally > 0.02 && rr < 0.55) {
+        float ra_ = atan(rv.y, rv.x + 1e-6);
+        float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
+        float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
+        ray_len = u_rally * (0.16 + 0.34 * hash12(vec2(ray_k, 5.0)));
+        ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
+        rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
+        rally_t = cos(ra_ - ray_a) * rr;
+        rally = (1.0 - smoothstep(0.55, 0.55 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
+    }
 
     // One shared identity: as the city bonds and trusts again, a band woven of every
     // district's yarn in chevrons runs unbroken through the whole city at its heart, edged
@@ -432,7 +405,7 @@ void main() {
         float half_w = mix(0.34, 0.56, wealth) * (0.88 + 0.12 * pip_h + 0.14 * hash12(vec2(j, 0.37)))
                      * (0.86 + 0.22 * swell) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
         // Hand-spun: the yarn thickens and thins along its length (slub).
-        half_w *= 0.92 + 0.16 * noise2(vec2(p.x * 0.7, j * 3.1));
+        half_w *= 0.92 + 0.08 * (sin(p.x * 1.7 + j * 3.1) + sin(p.x * 0.63 - j * 1.9));
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
         float sy = (fy - 0.5 - sag) / half_w;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
@@ -441,7 +414,7 @@ void main() {
         vec3 n = normalize(vec3(-sin(phase) * (satin > 0.5 ? 0.12 : 0.3), sy * 0.9, hy + 0.25));
         // The plies twist along the yarn: fine diagonal ridges.
         float ply = 0.9 + 0.1 * sin(6.2832 * (p.x * 3.2 + sy * 0.55 + pip_h));
-        float fuzz = QUALITY >= 1 ? 0.9 + 0.2 * noise2(vec2(p.x * 7.0, p.y * 5.0)) : 1.0;
+        float fuzz = QUALITY >= 1 ? 1.0 + 0.05 * (sin(p.x * 21.0 + p.y * 13.0) + sin(p.x * 17.0 - p.y * 29.0)) : 1.0;
         float sheen_w = (0.1 + 0.55 * trust * wealth * (0.4 + 1.2 * pip_h) + 0.35 * satin) * ply;
         float dw = max(dot(n, LIGHT), 0.0);
         spw = pow(max(dot(n, half_v), 0.0), gloss_exp);
@@ -550,7 +523,7 @@ void main() {
     float kx = fract(p.x) - 0.5;
     float ky = (fract(p.y * 0.5) - 0.5);
     float kr = length(vec2(kx, ky)) / 0.42;
-    float has_knot = step(hash12(kcell * vec2(1.7, 0.9) + 3.0), density);
+    float has_knot = density > 0.001 ? step(hash12(kcell * vec2(1.7, 0.9) + 3.0), density) : 0.0;
     if (has_knot > 0.5) {
         // Pale silk floss over the wool, warming to rose with empathy; the rally's crowd comes
         // from every district, each knot in its own district's colour.
@@ -591,13 +564,17 @@ void main() {
     // held by a ring of buttonhole stitches in a neighbour's yarn, catching the warm light of
     // the repair. At most one in each patch of 9 warps by 16 picks, so they read as lights.
     // (Whether a mirror is sewn is decided at its centre, so each is whole or absent.)
+    // (Only where the cloth has been hurt: elsewhere there is nothing to mend.)
     vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
     vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
-    vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
-    vec4 cl_c = texture(u_cloth, lc + warp);
-    float powered_c = smoothstep(0.3, 0.7, texture(u_grid, lc + warp).r);
-    float mended_c = smoothstep(0.15, 0.35, cl_c.b - cl_c.g);
-    float mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_c * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
+    float mending = 0.0;
+    if (cl.b + cl.g > 0.005) {
+        vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
+        vec4 cl_c = texture(u_cloth, lc + warp);
+        float powered_c = smoothstep(0.3, 0.7, texture(u_grid, lc + warp).r);
+        float mended_c = smoothstep(0.15, 0.35, cl_c.b - cl_c.g);
+        mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_c * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
+    }
     if (mending > 0.01) {
         vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)
         float lr = length(lv);
