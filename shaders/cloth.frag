@@ -98,7 +98,7 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
     }
     // Fringe: five warps to a tassel, drawn together into an overhand knot just below the
     // last pick, then hanging loose, each its own length, swaying a little.
-    if (c.y > 1.0 && c.x > -0.006 && c.x < 1.006) {
+    if (c.y > 1.0 && c.x > 0.0 && c.x < 1.0) {
         float hang = (c.y - 1.0) * u_cloth_rect.w;            // picture units below the cloth
         float groups = 46.0;
         float g = floor(c.x * groups);
@@ -107,6 +107,10 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         float len = 0.032 + 0.02 * hash12(vec2(g, 2.0));
         float sway = sin(g * 1.7 + u_time * 0.4) * max(hang - knot_y, 0.0) * 2.0;
         float px = u_resolution.x * u_cloth_rect.z / groups;  // pixels across a tassel
+        // Each tassel's warps carry a little of the district woven above them, and no two
+        // tassels were spun alike.
+        int above = int(texture(u_map, vec2((g + 0.5) / groups, 0.995)).r * 255.0 + 0.5);
+        vec3 yarn = mix(LINEN, u_colours[above] * 0.8, 0.3) * (0.8 + 0.4 * hash12(vec2(g, 7.0)));
         float cov = 0.0;
         float shade = 0.0;
         for (int k = 0; k < 5; k++) {
@@ -128,9 +132,9 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         if (kr < 1.0) {
             vec3 nk = vec3(kd, sqrt(1.0 - kr * kr));
             float turns = 0.75 + 0.25 * sin(atan(kd.y, kd.x) * 3.0 + kr * 6.0);
-            return vec4(LINEN * (0.3 + 0.8 * max(dot(nk, LIGHT), 0.0)) * turns, 1.0);
+            return vec4(yarn * (0.3 + 0.8 * max(dot(nk, LIGHT), 0.0)) * turns, 1.0);
         }
-        return vec4(LINEN * (0.3 + 0.6 * shade), cov);
+        return vec4(yarn * (0.3 + 0.6 * shade), cov);
     }
     return vec4(0.0);
 }

@@ -41,7 +41,8 @@ void main() {
     }
     c = c * 1.15 / (1.0 + c * 0.4);               // gentle tone map
     vec2 q = v_uv - 0.5;
-    c *= 1.0 - dot(q, q) * 0.85;                  // vignette
+    // Vignette: the room closes in as the light falls, and opens as the city brightens.
+    c *= 1.0 - dot(q, q) * clamp(1.45 - 0.7 * u_key.x, 0.45, 1.2);
     c = max(c, 0.0);
     c = c * (1.1 - 0.1 * c);
     f_colour = vec4(c * u_fade, 1.0);
