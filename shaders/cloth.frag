@@ -62,6 +62,23 @@ float thread_height(float s) {
     return sqrt(max(1.0 - s * s, 0.0));
 }
 
+// Turned wood under the raking light (lit: the surface's diffuse light, 0..1): the pole and
+// its finials.
+vec3 turned_wood(float lit) {
+    return vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
+}
+
+// How far a canopy cell has power (the grid's first channel), softened across 0.3..0.7.
+float power_of(float grid_r) {
+    return smoothstep(0.3, 0.7, grid_r);
+}
+
+// How far the cloth (u_cloth: growth, unravel, scar, gold) is re-woven scar: scarred, and no
+// longer unravelled.
+float mended_of(vec4 cloth) {
+    return smoothstep(0.15, 0.35, cloth.b - cloth.g);
+}
+
 // The fringe and heading outside the woven part: the warps hang below, gathered in knotted
 // tassels; above, the cloth hangs by loops from a turned wooden pole with round finials.
 // Returns the colour, and its coverage in .a (0: the wall shows).
@@ -78,16 +95,14 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         if (r < 1.0) {
             vec3 nb = vec3(d, sqrt(1.0 - r * r));
             float lit = max(dot(nb, LIGHT), 0.0);
-            vec3 wood = vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
-            return vec4(wood, 1.0);
+            return vec4(turned_wood(lit), 1.0);
         }
     }
     if (abs(ry) < 1.0 && q.x > x0 && q.x < x1) {
         float h = thread_height(ry);
         float lit = max(dot(vec3(0.0, ry, h), LIGHT), 0.0);
-        vec3 wood = vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
-        wood *= 0.85 + 0.15 * sin(q.x * 900.0 + sin(q.x * 37.0) * 4.0);     // the grain
-        return vec4(wood, 1.0);
+        float grain = 0.85 + 0.15 * sin(q.x * 900.0 + sin(q.x * 37.0) * 4.0);
+        return vec4(turned_wood(lit) * grain, 1.0);
     }
     // Between the pole and the cloth, the heading's tabs, folded over the pole.
     if (q.y > rod_y && q.y < u_cloth_rect.y && c.x > 0.0 && c.x < 1.0) {
@@ -175,7 +190,7 @@ void main() {
     vec4 sent = texture(u_sentiment, c);
     float hope = sent.r, anger = sent.g, empathy = sent.b, trust = sent.a;
     vec4 grid = texture(u_grid, c + warp);
-    float powered = smoothstep(0.3, 0.7, grid.r);
+    float powered = power_of(grid.r);
     float health = grid.g * 1.5;
     float stress = grid.b;
     float spark = grid.a;
@@ -285,12 +300,10 @@ void main() {
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
-    float reweave = powered * smoothstep(0.03, 0.2, unravel) * (1.0 - gone);
 
     // Mended: the re-woven part of a scar is darned in a plain weave; gold fills it as the
     // city bonds (kintsugi veins), and a gold seam traces the old wound.
-    float scar = cl.b;
-    float mended = smoothstep(0.15, 0.35, scar - unravel);
+    float mended = mended_of(cl);
     float gold = cl.a;
     // Kintsugi: the mended cloth's cracks, polygonal like broken ware, filled with gold.
     // Only some shards are outlined: gold scars, not a net thrown over the city.
@@ -575,9 +588,8 @@ void main() {
     if (cl.b + cl.g > 0.005) {
         vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
-        float powered_c = smoothstep(0.3, 0.7, texture(u_grid, lc + warp).r);
-        float mended_c = smoothstep(0.15, 0.35, cl_c.b - cl_c.g);
-        mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_c * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
+        float powered_c = power_of(texture(u_grid, lc + warp).r);
+        mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
     }
     if (mending > 0.01) {
         vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)

@@ -40,7 +40,7 @@ void main() {
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
         c += vec3(1.3, 1.0, 0.6) * spark * alive * (1.0 - r) * 0.6;           // needle of light
         // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
-        float tied = mix(0.55, 0.3, u_cord_gild);
+        float tied = couched_load(u_cord_gild);
         cov *= smoothstep(tied - 0.05, tied + 0.05, load);
         f_colour = vec4(c * cov, cov);
         return;

@@ -71,7 +71,7 @@ void main() {
     gl_Position = vec4(p.x * 2.0 - 1.0, 1.0 - p.y * 2.0, 0.0, 1.0);
     // Fewer, better lines: only the cloud's trunks are couched; its back lanes stay hidden
     // until a united city extends the work.
-    if (!knot && in_state.y < mix(0.55, 0.3, u_cord_gild)) {
+    if (!knot && in_state.y < couched_load(u_cord_gild)) {
         gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
     }
 }

@@ -25,3 +25,9 @@ vec3 billow(vec2 uv, float t) {
     vec2 grad = vec2(0.6 * 3.1 * ca - 0.4 * 1.3 * cb, 0.6 * 1.1 * ca + 0.4 * 4.3 * cb);
     return vec3(h, grad);
 }
+
+// The least load of a cord that is couched onto the cloth (lighter lanes stay hidden, knots
+// and all): the trunks only, until a city that trusts its cloud (cord_gild) extends the work.
+float couched_load(float cord_gild) {
+    return mix(0.55, 0.3, cord_gild);
+}
