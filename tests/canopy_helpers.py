@@ -47,6 +47,17 @@ def run_canopy(
     )
 
 
+def journal_lines(folder: Path) -> list[dict]:
+    """Every JSON line of the journal files in ``folder``, the files in name (time) order."""
+    import json
+
+    return [
+        json.loads(x)
+        for f in sorted(folder.glob("journal-*.jsonl"))
+        for x in f.read_text().splitlines()
+    ]
+
+
 def serve_while(server, work):
     """Poll a ``StatusServer`` (as the show's loop does) while ``work`` runs in a thread.
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import pytest
-from canopy_helpers import free_port, run_canopy, start_canopy
+from canopy_helpers import free_port, journal_lines, run_canopy, start_canopy
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -190,11 +190,7 @@ def test_headless_show_records_a_journal_that_replays_to_the_same_hash(tmp_path)
     run_hash = stdout.strip().splitlines()[-1]
     assert run_hash.startswith("state-hash: ")
     assert "accepted 83" in stdout  # 82 inputs and the subscription
-    lines = [
-        json.loads(x)
-        for f in sorted(journal.glob("journal-*.jsonl"))
-        for x in f.read_text().splitlines()
-    ]
+    lines = journal_lines(journal)
     inputs = [x for x in lines if "event" in x]
     assert len(inputs) == 82  # 40 pushes + 40 touches + community push + parameter
     assert all({"tick", "source", "address", "args"} <= set(x) for x in inputs)
@@ -239,11 +235,7 @@ def test_a_burst_is_applied_in_bounded_batches_and_replays(tmp_path):
         if show.poll() is None:
             show.kill()
     assert show.returncode == 0, stderr
-    lines = [
-        json.loads(x)
-        for f in sorted(journal.glob("journal-*.jsonl"))
-        for x in f.read_text().splitlines()
-    ]
+    lines = journal_lines(journal)
     sizes: dict[tuple[int, int], int] = {}
     for x in lines:
         if "event" in x:

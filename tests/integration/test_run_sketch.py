@@ -6,11 +6,10 @@ touches over UDP in the middle, and ``canopy replay`` of its journal.
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 
-from canopy_helpers import free_port, run_canopy, start_canopy
+from canopy_helpers import free_port, journal_lines, run_canopy, start_canopy
 
 SKETCH = """
 from installation.app.sketch import Sketch
@@ -50,9 +49,7 @@ def test_the_score_plays_when_quiet_and_the_run_replays_exactly(tmp_path):
         if show.poll() is None:
             show.kill()
     assert show.returncode == 0, stderr
-    lines = [
-        json.loads(x) for f in journal.glob("journal-*.jsonl") for x in f.read_text().splitlines()
-    ]
+    lines = journal_lines(journal)
     sources = [x["source"] for x in lines if "event" in x]
     assert sources.count("osc") == 5 and sources.count("score") >= 10
     first_osc = sources.index("osc")
