@@ -51,7 +51,7 @@ R11F_G11F_B10F = 0x8C3A
 CORD_STEPS = 10  # quads along each cord's curve
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
-# weaves the cloth at half the output's size with fewer, thicker picks, and drops the yarn's
+# weaves the cloth at 0.42 of the output's size with fewer, thicker picks, and drops the yarn's
 # fuzz and slub, the loose ends in holes, the cords' shadows and the bloom: it costs no more
 # than the look before the woven cloth (``canopy bench render`` measures both).
 
