@@ -41,22 +41,6 @@ out vec4 f_colour;
 const vec3 WALL = vec3(0.04, 0.036, 0.032);   // a dim gallery wall, so the cloth's shadow reads
 const vec3 LINEN = vec3(0.46, 0.41, 0.33);
 
-// Distance to the nearest edge of a jittered Voronoi tessellation (F2 - F1, in cells), and
-// a hash of the nearest cell (so that only some of the shards are outlined).
-vec2 crack_distance(vec2 x) {
-    vec2 cell = floor(x);
-    float f1 = 8.0, f2 = 8.0, id = 0.0;
-    for (int dy = -1; dy <= 1; dy++) {
-        for (int dx = -1; dx <= 1; dx++) {
-            vec2 o = cell + vec2(dx, dy);
-            vec2 site = o + vec2(hash12(o), hash12(o + 17.1)) * 0.8 + 0.1;
-            float d = length(x - site);
-            if (d < f1) { f2 = f1; f1 = d; id = hash12(o + 3.3); } else if (d < f2) { f2 = d; }
-        }
-    }
-    return vec2(f2 - f1, id);
-}
-
 // A cylindrical thread across s in [-1, 1]: its normal's tilt and height.
 float thread_height(float s) {
     return sqrt(max(1.0 - s * s, 0.0));
@@ -66,6 +50,11 @@ float thread_height(float s) {
 // its finials.
 vec3 turned_wood(float lit) {
     return vec3(0.3, 0.17, 0.08) * (0.25 + 0.9 * lit) + vec3(0.5, 0.38, 0.25) * pow(lit, 24.0);
+}
+
+// The second ply of a heathered yarn: a shade paler and greyer than the first.
+vec3 yarn_b_of(vec3 yarn) {
+    return mix(yarn, vec3(luma(yarn)) * vec3(1.1, 1.0, 0.85), 0.3) * 1.1;
 }
 
 // How far a canopy cell has power (the grid's first channel), softened across 0.3..0.7.
@@ -205,7 +194,9 @@ void main() {
     // join (filtered to the smooth field where single picks are too small to see).
     float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
     powered = mix(powered, step(0.3 + 0.4 * hash12(vec2(j, floor(p.x * 0.2))), pick_power), detail);
-    float warp_x = p.x;           // the warps themselves run straight, whatever the weft does
+    // The warps run straight, whatever the weft does, but were set up by hand: their
+    // spacing drifts a little across the cloth (no machine grid).
+    float warp_x = p.x + 0.2 * sin(p.x * 0.41 + 1.7) + 0.08 * sin(p.x * 1.37);
     p.x += (hash12(vec2(j, 1.9)) - 0.5) * 0.3;
 
     // Glitches are the loom's mistakes: where a node's health dips, bands of picks shear by
@@ -217,12 +208,17 @@ void main() {
                  * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
                  * mix(2.2, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
     unease = min(unease, 1.0);   // (the poorest districts suffer the loom's errors first)
-    float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0;
+    float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
         p.x += shear * (1.0 + floor(hash12(vec2(seg, band_j)) * 2.0));
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
+        // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
+        float flen = 3.0 + floor(hash12(vec2(j, 4.4)) * 7.0);
+        float fpos = p.x / flen + hash12(vec2(j, 5.5));
+        float_t = fract(fpos);
+        float_err = step(1.0 - 0.1 * unease, hash12(vec2(floor(fpos) * 1.3, j + 0.7))) * step(0.3, unease);
         snapped = step(1.0 - 0.18 * unease, hash12(vec2(floor(p.x) * 0.5, j * 2.1))) * step(0.5, unease);
     }
     float i = floor(p.x);
@@ -254,25 +250,23 @@ void main() {
     // bobbin to bobbin: bands of picks a shade apart (abrash), the mark of hand dyeing.
     // (Smooth waves, not value noise: hashing costs llvmpipe dearly at every pixel.)
     float swell = 0.5 * sin(pip_c.x * 19.0 + float(comm) * 3.1 + sin(pip_c.y * 13.0)) * cos(pip_c.y * 11.0 - pip_c.x * 5.0);
-    float tone = clamp(1.0 + 2.2 * (hope - u_hope) + 1.3 * swell, 0.0, 1.999);
+    float tone = clamp(1.0 + 2.2 * (hope - u_hope) + 0.9 * swell, 0.0, 1.999);
     float hatch = 0.5 + 0.4 * (abs(mod(j, 8.0) - 4.0) / 2.0 - 1.0) + 0.08 * (hash12(vec2(j, 9.7)) - 0.5);
     float level = floor(tone) + step(hatch, fract(tone));
     float abrash = 1.0 + 0.07 * sin(j * 0.37 + float(comm) * 5.0 + sin(p.x * 0.011 + j * 0.13) * 2.0);
     vec3 base = u_colours[comm];
-    vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.62;
+    vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
     base = (level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     float pick_h = hash12(vec2(j * 0.71, float(comm) + floor(p.x / 5.0) * 0.13));
     vec3 yarn_a = saturate_colour(base, (0.9 + 0.4 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
-    vec3 yarn_b = mix(yarn_a, vec3(luma(yarn_a)) * vec3(1.1, 1.0, 0.85), 0.3) * 1.1;
-    // Hand-dyed, hand-spun: each stitch of the pick a little lighter or darker, thicker or
-    // thinner than the next (no two alike, so the cloth never reads as tiles).
+    // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
+    // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
-    vec3 weft = mix(yarn_a, yarn_b, step(0.65, pick_h)) * (0.88 + 0.24 * hash12(vec2(j, seg + 0.3)))
-              * (0.9 + 0.2 * pip_h);
+    vec3 weft = yarn_a * (0.95 + 0.1 * hash12(vec2(j, seg + 0.3)));
     weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.3 * smoothstep(0.35, 0.9, anger), pick_h));
     if (wrong > 0.5) {
-        weft = mix(u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * 1.1, vec3(0.85, 0.88, 0.95), 0.25);
+        weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
@@ -284,8 +278,6 @@ void main() {
         weft = u_colours[other] * (0.7 + 0.45 * hope);             // a pick from next door
     }
 
-    // A float: the shuttle skipped warps, the weft lies loose over three of them.
-    float float_err = wrong > 0.5 && unease > 0.35 ? 1.0 : 0.0;
 
     // Unravelling: where the cloth comes away, picks are missing to the bare warp; their ends
     // hang loose and sag. A fresh failure leaves scorched ends with an ember's glow.
@@ -301,16 +293,14 @@ void main() {
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
 
-    // Mended: the re-woven part of a scar is darned in a plain weave; gold fills it as the
-    // city bonds (kintsugi veins), and a gold seam traces the old wound.
+    // Mended: the re-woven part of a scar is woven again in another structure; as the city
+    // bonds, gold is woven into it (kintsugi in cloth), so the cloth keeps the wound's shape
+    // in gold.
     float mended = mended_of(cl);
     float gold = cl.a;
-    // Kintsugi: the mended cloth's cracks, polygonal like broken ware, filled with gold.
-    // Only some shards are outlined: gold scars, not a net thrown over the city.
-    vec2 shard = gold > 0.02 && mended > 0.5 ? crack_distance(p * vec2(0.045, 0.09)) : vec2(1.0);
-    float crack = shard.y < 0.3 ? shard.x : 1.0;
-    float vein_w = 0.016 * smoothstep(0.3, 0.8, gold);
-    float vein = (1.0 - smoothstep(vein_w, vein_w + 0.03 + fw * 0.1, crack)) * step(0.005, vein_w) * mended;
+    // (A seam of gold picks along the wound's old edge.)
+    float seam = 1.0 - smoothstep(0.0, 0.035, abs(cl.b - cl.g - 0.28));
+    float vein = step(0.3, gold) * step(0.5, seam);
 
     // Gold brocade: a supplementary weft in zigzags across every border as the city bonds.
     float band = 1.0 - smoothstep(0.6, 1.0, dist / (1.0 + 2.0 * u_gild));
@@ -336,17 +326,14 @@ void main() {
 
     // One shared identity: as the city bonds and trusts again, a band woven of every
     // district's yarn in chevrons runs unbroken through the whole city at its heart, edged
-    // in gold, with a gold weft above and below it, rising and falling gently.
+    // in gold, winding gently.
     float shared = 0.0;
     vec3 braid = vec3(0.0);
     float in_braid = 0.0;
     if (u_mix > 0.05) {
         float grow = smoothstep(0.05, 0.6, u_mix);
-        for (int k = -1; k <= 1; k += 2) {
-            float row = (u_focus.y + float(k) * 0.2 + 0.04 * sin(c.x * 5.0 + float(k) * 2.0) + 0.015 * sin(c.x * 17.0 + float(k))) * u_rows;
-            shared = max(shared, step(abs(p.y - row), 0.9 * grow));
-        }
-        float row0 = (u_focus.y + 0.02 * sin(c.x * 5.0)) * u_rows;
+        // (It winds through the city like a river, never ruled straight.)
+        float row0 = (u_focus.y + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
         float dy = abs(j + 0.5 - row0);
         float half_band = 9.0 * grow;
         if (dy < half_band) {
@@ -354,94 +341,122 @@ void main() {
             if (dy > half_band - 1.6) {
                 shared = 1.0;                                  // the gold edge
             } else {
-                int idx = int(floor((p.x * 0.3 + dy * 0.9) / 2.2)) % max(u_communities, 1);
-                braid = u_colours[idx] * (1.0 + 0.4 * hope);
+                // (It carries the yarns of the districts it passes through, and of their
+                // neighbours, braided: each identity still its own colour.)
+                float ch = mod(floor((p.x * 0.3 + dy * 0.9) / 2.2), 3.0);
+                int idx = ch < 0.5 ? own : ch < 1.5 ? other : (own + other + 1) % max(u_communities, 1);
+                braid = u_colours[idx] * (1.05 + 0.4 * hope);
             }
         }
     }
     brocade = max(brocade, shared);
     vec3 metal = GOLD * 0.95;   // gold shines by its highlight, not by glowing
-    vec3 colour_weft = in_braid > 0.5 ? braid : weft;
-    float metallic = 0.0;
-    if (vein > 0.5 || brocade > 0.5) {
-        colour_weft = metal;
-        metallic = 1.0;
-    }
+    vec3 ground_col = in_braid > 0.5 ? braid : weft;
+    float metallic = vein > 0.5 || brocade > 0.5 ? 1.0 : 0.0;
+    vec3 colour_weft = metallic > 0.5 ? metal : ground_col;   // what shows on top
 
     float aa = aa_r(fw);   // soft edges: the yarn's fuzz
     vec3 half_v = normalize(LIGHT + vec3(0.0, 0.0, 1.0));
     float gloss_exp = mix(10.0, 4.0, clamp(fw * 2.5, 0.0, 1.0));
-    // The warp: undyed linen, tinted by the district (or, in a mixing city, a plaid).
-    float wx = (fx - 0.5) / 0.3;
-    float warp_cov = 1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(wx));
-    vec3 n_warp = normalize(vec3(wx * 0.9, 0.0, thread_height(wx) + 0.2));
-    vec3 lit_warp = warp_yarn * (0.25 + 0.75 * max(dot(n_warp, LIGHT), 0.0));
-    vec3 backing = mix(colour_weft * 0.42, warp_yarn * 0.42, 1.0 - wealth);
     float hy, spw;
+    // How far the drawn threads show (the rest: the yarns' mean colour). The ground's ribs
+    // are two picks wide and stay drawn at footprints where single picks must fade.
+    float thread_detail;
     vec3 cloth;
-    if (metallic > 0.5 || float_err > 0.5) {
-        // Floats and the supplementary gold weft lie on the surface as long picks.
-        float over = 1.0, left = 1.0, right = 1.0;
-        float half_w = 0.5 * (0.9 + 0.2 * pip_h);
-        float sy = (fy - 0.5) / half_w;
-        float weft_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
-        float dip_l = left > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, fx);
-        float dip_r = right > 0.5 ? 0.0 : 1.0 - smoothstep(0.0, 0.3, 1.0 - fx);
-        float ends = max(dip_l, dip_r) * 0.6;
-        hy = thread_height(sy);
-        vec3 n_weft = normalize(vec3((dip_r - dip_l) * 0.9, sy * 0.95, hy + 0.15));
-        float ply = 0.7 + 0.3 * sin(6.2832 * (fx * 2.2 + sy * 0.45 + j * 0.37));
-        float sheen_w = (0.15 + 1.5 * metallic) * ply;
-        float dw = max(dot(n_weft, LIGHT), 0.0);
-        spw = pow(max(dot(n_weft, half_v), 0.0), gloss_exp);
-        vec3 lit_weft = colour_weft * (0.55 + 0.6 * dw) * (1.0 - 0.32 * ends)
-                      + mix(colour_weft, vec3(1.0), 0.45 - 0.3 * metallic) * spw * sheen_w;
-        cloth = over > 0.5 ? mix(backing, lit_weft, weft_cov)
-                           : mix(mix(backing, lit_weft * 0.45, weft_cov * 0.6), lit_warp, warp_cov);
-    } else {
-        // The ground: weft-faced tapestry. Each pick is one continuous yarn, beaten down so
-        // hard that it hides the warp: a fine horizontal rib that swells a little where it
-        // passes over a warp and sinks where it passes under. Alternate picks cross the
-        // warps the other way, and each community's structure sets how those swellings step
-        // from pick to pick: tabby, twill diagonals, herringbone, basket pairs, satin's long
-        // glossy floats. Rich districts pack plump picks; poor ones thin, the warp between.
+    {
+        // The ground: weft-faced tapestry. The weft is beaten down so hard that it hides the
+        // warp: on the face each warp is a straight vertical rib, wrapped by the picks, and
+        // each pick shows as a loop about two picks tall where it passes over a warp (its
+        // neighbours pass under there, and it spreads into their room). The loops stagger
+        // from rib to rib as the community's structure steps: tabby, twill diagonals,
+        // herringbone, basket pairs, satin's long glossy floats over two warps. Rich
+        // districts pack plump loops with hardly a groove between the ribs; poor ones are
+        // threadbare, the linen warp showing between thin loops.
         // (A mended scar is re-woven by other hands in a basket weave: a visibly different
         // structure in the same yarn.)
         int st = mended > 0.5 ? 3 : s;
         float satin = st == 2 ? 1.0 : 0.0;
-        float step_x = st == 1 ? mod(j, 4.0) * 0.25
-                     : st == 2 ? mod(j * 2.0, 5.0) * 0.2
-                     : st == 3 ? 0.5 * mod(floor(j * 0.5), 2.0)
-                     : st == 4 ? abs(mod(j, 8.0) - 4.0) * 0.25
-                     : st == 5 ? 1.0 - mod(j, 3.0) / 3.0
-                     : 0.5 * mod(j, 2.0);
-        float gx = p.x * (satin > 0.5 ? 0.75 : mended > 0.5 ? 2.2 : 1.5) + step_x;   // warps crossed
-        float phase = 6.2832 * gx;
-        float swell = 0.5 + 0.5 * cos(phase);                     // 1 over a warp, 0 under
-        // (Each pick beaten a little harder or softer than the last: the rows vary.)
-        float half_w = mix(0.34, 0.56, wealth) * (0.88 + 0.12 * pip_h + 0.14 * hash12(vec2(j, 0.37)))
-                     * (0.86 + 0.22 * swell) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
+        float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
+        // The ribs stay straight (satin's floats end at staggered places instead).
+        float rib_x = (warp_x + satin * mod(floor(p.y) * 2.0, 5.0) * 0.4) / span;
+        float k = floor(rib_x);
+        float stagger = st == 1 ? mod(k, 4.0) * 0.25
+                      : st == 2 ? mod(k * 2.0, 5.0) * 0.2
+                      : st == 4 ? abs(mod(k, 8.0) - 4.0) * 0.25
+                      : st == 5 ? 1.0 - mod(k, 3.0) / 3.0
+                      : 0.5 * mod(k, 2.0);
+        // (A glitch's shear jumps the loops by a pick: the stagger breaks in a band.)
+        // (Each loop is one pick; the mended basket's doubled picks, two.)
+        float lv = p.y * (st == 3 ? 0.5 : 1.0) + stagger + 0.5 * shear;
+        // Each loop's own hand: mostly the yarn's slow change along its pick (one continuous
+        // weft, not a tile), a little the loop's own.
+        float run_h = hash12(vec2(floor(lv), 7.7));
+        float lh = 0.65 * (0.5 + 0.5 * sin(warp_x * 0.29 + 6.3 * run_h)) + 0.35 * hash12(vec2(k * 1.31, floor(lv)));
+        float u = 2.0 * fract(rib_x) - 1.0;                   // across the rib
+        // The yarn wraps the warp at a slant (its twist), each loop a little different.
+        float v = 2.0 * fract(lv) - 1.0 + (0.32 + 0.12 * lh) * u;
+        float rib_w = mix(0.72, 0.9, wealth) * (0.95 + 0.05 * lh) * (1.0 + 0.1 * satin);
+        float plump = mix(0.8, 1.02, wealth) * (0.9 + 0.1 * lh) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
+        // Under stress, before a node gives way, the weft is pulled taut: thinner loops.
+        plump *= 1.0 - 0.3 * smoothstep(0.8, 1.0, stress) * powered;
         // Hand-spun: the yarn thickens and thins along its length (slub).
-        half_w *= 0.92 + 0.08 * (sin(p.x * 1.7 + j * 3.1) + sin(p.x * 0.63 - j * 1.9));
-        float sag = loose > 0.0 ? loose * (1.0 - gone) * 0.6 * hash12(vec2(i, j)) : 0.0;
-        float sy = (fy - 0.5 - sag) / half_w;
-        float cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
-        cov *= 1.0 - snapped * (1.0 - smoothstep(0.1, 0.45, abs(fract(gx) - 0.5)));
-        hy = thread_height(min(abs(sy), 1.0)) * (0.65 + 0.35 * swell);
-        vec3 n = normalize(vec3(-sin(phase) * (satin > 0.5 ? 0.12 : 0.3), sy * 0.9, hy + 0.25));
-        // The plies twist along the yarn: fine diagonal ridges.
-        float ply = 0.9 + 0.1 * sin(6.2832 * (p.x * 3.2 + sy * 0.55 + pip_h));
+        plump *= 0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1);
+        float sag = loose > 0.0 ? loose * (1.0 - gone) * 1.2 * hash12(vec2(k, floor(lv))) : 0.0;
+        v -= sag;
+        // (Edges filtered by their footprint: u moves fw / span a pixel, v moves fw.)
+        float dv = st == 3 ? 0.5 : 1.0;
+        float au = max(fw * 0.9 / span, 0.06), av = max(fw * 1.2 * dv, 0.08);
+        float cov_u = 1.0 - smoothstep(rib_w - au, rib_w + au, abs(u));
+        float cov_v = 1.0 - smoothstep(plump - av, plump + av, abs(v));
+        cov_v *= 1.0 - snapped;
+        // Picks too small to see merge along the rib, which still reads as one.
+        float pick_detail = detail;
+        cov_v = mix(plump * 0.95, cov_v, pick_detail);
+        float su = min(abs(u) / rib_w, 1.0), sv = min(abs(v) / plump, 1.0);
+        float hu = thread_height(su), hv = mix(0.8, thread_height(sv), pick_detail);
+        hy = hu * hv;
+        vec3 n = normalize(vec3(sign(u) * su * 0.85 * hv, sign(v) * sv * 0.45 * pick_detail * hu, hu * hv + 0.3));
+        // Heathered: two plies of a shade apart twist along the yarn, in slanted stripes.
+        float ply = sin(3.1416 * (u * 1.6 * span - v * 0.9 + lh * 4.0));
+        vec3 yarn = mix(ground_col, yarn_b_of(ground_col), 0.5 * smoothstep(-0.2, 0.4, ply) * pick_detail)
+                  * (0.9 + 0.2 * lh);
         float fuzz = QUALITY >= 1 ? 1.0 + 0.05 * (sin(p.x * 21.0 + p.y * 13.0) + sin(p.x * 17.0 - p.y * 29.0)) : 1.0;
-        float sheen_w = (0.1 + 0.55 * trust * wealth * (0.4 + 1.2 * pip_h) + 0.35 * satin) * ply;
+        // Gloss runs along the yarn (Kajiya-Kay): its tangent turns with the wrap round the
+        // warp, so each rib carries a line of highlights; satin's floats shine most.
+        vec3 tangent = normalize(vec3(1.0, -0.35, -u * 1.3 / span));
+        float th = dot(tangent, half_v);
+        spw = pow(sqrt(max(1.0 - th * th, 0.0)), gloss_exp * 3.0) * hv;
+        float sheen_w = (0.05 + 0.2 * trust * wealth + 0.3 * satin) * (0.6 + 0.8 * lh);
         float dw = max(dot(n, LIGHT), 0.0);
-        spw = pow(max(dot(n, half_v), 0.0), gloss_exp);
-        vec3 lit = colour_weft * (0.52 + 0.6 * dw) * mix(1.0, ply, 0.6) * fuzz
-                 + mix(colour_weft, vec3(1.0), 0.4) * spw * sheen_w;
-        // Between the picks: a shallow crevice in the yarn's own colour; in a threadbare
-        // district the warp shows there, a vertical rib under each swelling.
-        float under_warp = (1.0 - smoothstep(0.12, 0.22 + aa * 0.3, abs(fract(gx) - 0.5) * 1.333)) * (1.0 - wealth);
-        vec3 gap = mix(colour_weft * 0.5, lit_warp * 0.8, under_warp);
-        cloth = mix(gap, lit, cov);
+        vec3 lit = yarn * (0.5 + 0.62 * dw) * fuzz + mix(yarn, vec3(1.0), 0.4) * spw * sheen_w;
+        // Between the loops on a rib, the warp shows where the weft is thin; between the
+        // ribs, a groove where the weft dives behind the warp.
+        vec3 warp_lit = warp_yarn * (0.35 + 0.65 * max(dot(normalize(vec3(u * 0.9, 0.0, hu + 0.2)), LIGHT), 0.0));
+        vec3 between = mix(ground_col * 0.45, warp_lit * 0.85, 1.0 - wealth);
+        vec3 groove = ground_col * 0.36;
+        cloth = mix(groove, mix(between, lit, cov_v), cov_u);
+        thread_detail = 1.0 - smoothstep(0.45, 0.9, fw);
+    }
+    if (metallic > 0.5 || float_err > 0.5) {
+        // Floats and the supplementary gold weft lie on the ground as long strands, a little
+        // raised, tapering where they dive back in, with their shadow on the ground below.
+        float taper = metallic > 0.5 ? 1.0 : smoothstep(0.0, 0.15, float_t) * smoothstep(1.0, 0.85, float_t);
+        float half_w = (metallic > 0.5 ? 0.52 : 0.3) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
+        float sy = (fy - 0.45) / half_w;
+        float strand_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
+        float shadow = (1.0 - smoothstep(0.0, 1.2, abs(fy - 0.45 - half_w * 1.3 - 0.1) / max(half_w, 0.1))) * taper;
+        float sh = thread_height(min(abs(sy), 1.0));
+        vec3 n_s = normalize(vec3(0.0, sy * 0.95, sh + 0.15));
+        float ply = 0.7 + 0.3 * sin(6.2832 * (fx * 2.2 + sy * 0.45 + j * 0.37));
+        float sheen_w = (0.35 + 1.3 * metallic) * ply;
+        float dw = max(dot(n_s, LIGHT), 0.0);
+        float sp = pow(max(dot(n_s, half_v), 0.0), gloss_exp);
+        vec3 strand_col = metallic > 0.5 ? colour_weft : colour_weft * 1.12;
+        vec3 lit_s = strand_col * (0.55 + 0.6 * dw) + mix(strand_col, vec3(1.0), 0.45 - 0.3 * metallic) * sp * sheen_w;
+        cloth = mix(cloth * (1.0 - 0.45 * shadow * (1.0 - strand_cov)), lit_s, strand_cov);
+        hy = mix(hy, sh, strand_cov);
+        spw = mix(spw, sp, strand_cov);
+        thread_detail = mix(thread_detail, detail, strand_cov);
     }
     // Bare warp where the weft is gone: uneven threads (some snapped) over the wall's dark.
     // (Slack warps bow gently; a few have snapped, each at its own height.)
@@ -449,7 +464,7 @@ void main() {
     float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.1 + 0.07 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
     float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.08, hash12(vec2(wi, snap_at)));
-    vec3 bare = mix(WALL, LINEN * (0.7 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
+    vec3 bare = mix(WALL, LINEN * (0.95 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
     // As the city bonds, neighbours lay new weft across the holes from both sides:
     // bright picks of their own yarn over the bare warp, more of them as the city bonds.
     if (gone > 0.5 && u_gild > 0.05) {
@@ -483,7 +498,7 @@ void main() {
     // The yarns' mean, for footprints too large to show single threads.
     // (Calibrated against the area average of the detailed cloth at 4x the size.)
     float mean_cov = mix(0.68, 0.98, wealth);   // a pick covers 2 half_w of its row
-    vec3 mean_cloth = mix(colour_weft * 0.5, colour_weft * 0.86, mean_cov);
+    vec3 mean_cloth = mix(colour_weft * 0.45, colour_weft * 0.78, mean_cov);
     mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.42, 0.3), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
@@ -493,14 +508,16 @@ void main() {
     }
     // Where the power has failed the cloth falls dark at once, before it comes apart.
     // Where the power has failed the yarn fades: greyer and darker, woven pick by pick.
-    vec3 colour = mix(mean_cloth, cloth, detail);
+    vec3 colour = mix(mean_cloth, cloth, thread_detail);
     // (A city that has bonded shares its light: its dark districts are barely dimmed.)
-    float unlit = (1.0 - powered) * (1.0 - 0.75 * u_gild);
+    float unlit = (1.0 - powered) * (1.0 - 0.75 * u_gild) * (1.0 - 0.7 * gone);   // (bare warp still catches the light)
     colour = mix(vec3(luma(colour)), colour, 1.0 - 0.65 * unlit) * (1.0 - 0.52 * unlit);
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
     colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.45 * starved);
+    // ... while the rich ones the cloud still serves keep their light: the gap is the story.
+    colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
@@ -534,11 +551,13 @@ void main() {
     // each with its shade down-light.
     float v = cl.r;
     // (and, in a rally, the crowd: knots gathering thick around the focal point)
-    float crowd = u_rally * (1.0 - smoothstep(0.02, 0.16, rr)) * 0.8;
+    float crowd = u_rally * (1.0 - smoothstep(0.03, 0.3, rr)) * 0.85;
     float density = max(smoothstep(0.32, 0.45, v) * 0.4, crowd) * powered;
-    vec2 kcell = floor(vec2(p.x, p.y * 0.5));
-    float kx = fract(p.x) - 0.5;
-    float ky = (fract(p.y * 0.5) - 0.5);
+    // (The crowd's knots are worked larger, in thicker floss.)
+    float ks = crowd > 0.05 ? 0.5 : 1.0;
+    vec2 kcell = floor(vec2(p.x, p.y * 0.5) * ks);
+    float kx = fract(p.x * ks) - 0.5;
+    float ky = (fract(p.y * 0.5 * ks) - 0.5);
     float kr = length(vec2(kx, ky)) / 0.42;
     float has_knot = density > 0.001 ? step(hash12(kcell * vec2(1.7, 0.9) + 3.0), density) : 0.0;
     if (has_knot > 0.5) {
@@ -558,8 +577,6 @@ void main() {
         colour = mix(colour, knot, cov * mix(0.55, 1.0, detail));
     }
 
-    // Stress warms the weave red before a node gives way.
-    colour += vec3(0.22, 0.03, 0.0) * smoothstep(0.8, 1.0, stress) * powered;
     colour += ember * mix(0.5, 1.0, detail);
 
     // Light running along the rallying thread, outward from the focal point, and the glow
@@ -584,21 +601,25 @@ void main() {
     // (Only where the cloth has been hurt: elsewhere there is nothing to mend.)
     vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
     vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
+    vec2 lv = (p - lpos) * vec2(2.0, 1.0);              // round on the cloth (warps are 2 picks apart)
+    float lr = length(lv);
     float mending = 0.0;
-    if (cl.b + cl.g > 0.005) {
+    if (lr < 3.7) {   // (only pixels a mirror could cover look it up)
         vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
         mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
     }
     if (mending > 0.01) {
-        vec2 lv = (p - lpos) * vec2(2.0, 1.0);          // round on the cloth (warps are 2 picks apart)
-        float lr = length(lv);
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.5 * mending);
-        float disc = 1.0 - smoothstep(2.3 - aa, 2.3 + aa, lr);
-        float bezel = (1.0 - smoothstep(2.7 - aa, 2.7 + aa, lr)) * (1.0 - disc);
+        // (Each a different size: small mirrors, held by a wide ring of stitches.)
+        float rad = 1.1 + 0.7 * hash12(lcell + 9.1);
+        float disc = 1.0 - smoothstep(rad - aa, rad + aa, lr);
+        float bezel = (1.0 - smoothstep(rad + 0.35 - aa, rad + 0.35 + aa, lr)) * (1.0 - disc);
         float ring = (1.0 - smoothstep(3.6 - aa, 3.6 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
-        float stitches = 0.55 + 0.45 * sin(atan(lv.y, lv.x + 1e-6) * 18.0);
+        // Buttonhole stitches radiate from the bezel, each a thread with its own shading.
+        float sa = atan(lv.y, lv.x + 1e-6) * 24.0 / 6.2832;
+        float stitches = thread_height(min(abs(fract(sa) - 0.5) * 2.4, 1.0)) * (0.7 + 0.3 * hash12(vec2(floor(sa), lcell.x)));
         int lender = (own + 1 + int(hash12(lcell + 0.7) * 5.0)) % max(u_communities, 1);
         vec3 ring_col = u_colours[lender] * (0.4 + 0.6 * stitches) * (0.7 + 0.5 * hope);
         // The mirror shows the warm room: bright at the top left where the light is.

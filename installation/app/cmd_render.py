@@ -62,7 +62,12 @@ def _still_arguments(st: argparse.ArgumentParser) -> None:
 
 def _stills_arguments(sa: argparse.ArgumentParser) -> None:
     sa.add_argument("-o", "--output", type=Path, default=Path("docs/stills"), help="folder")
-    sa.add_argument("--size", type=size, default=(1280, 720), help="WxH (default 1280x720)")
+    sa.add_argument(
+        "--size",
+        type=size,
+        default=(1920, 1080),
+        help="WxH (default 1920x1080: a gallery projector's size, where single threads show)",
+    )
     sa.add_argument("--sketch", help="sketch name or path (default: the story)")
     sa.add_argument("--seed", type=positive_int, help="world seed (overrides the sketch)")
     sa.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)

@@ -103,7 +103,7 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     dark = _smooth(0.02, 0.5, outage)
     # A wound re-woven but not yet gilded still shadows the room: the cloth remembers.
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
-    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.25 * dark) * (1.0 - 0.4 * _smooth(0.05, 0.5, wound))
+    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.3 * _smooth(0.05, 0.5, wound))
     light += 0.32 * gild
     warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.8 * gild - 2.2 * glitch - 0.8 * dark
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.

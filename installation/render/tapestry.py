@@ -61,23 +61,24 @@ class Look:
     """Artistic constants of the tapestry.
 
     Attributes:
-        rows: weft rows (picks) over the cloth's height: 150 over 0.855 of the picture is
-            about 175 over its height (ART.md asks 120 to 400): fine enough that the cloth
-            reads as yarn, not as bricks, from across a room at 1080p; at 960x540 and below
-            the picks fade to the yarns' mean colour (they are filtered, not aliased).
+        rows: weft rows (picks) over the cloth's height: 180 over 0.855 of the picture is
+            about 210 over its height (ART.md asks 120 to 400). Coarser picks read as beads
+            or wicker to fresh eyes; at 180 a pick is ~5 pixels at 1080p at full quality, so
+            the ribs over the warps and the picks across them show, and at 1280x720 the
+            picks fade to their ribs and the yarns' mean colour (filtered, not aliased).
         cord: half width of the heaviest Neural Cloud cord, canopy units.
         bloom_threshold: brightness above which light blooms.
         bloom_strength: how strongly bloom is added.
         quality: ``full`` or ``draft`` (see ``QUALITIES``).
         scale: size of the cloth pass relative to the output (the composite scales it up).
             0.65 in the full tier keeps its cost within twice the old look's on llvmpipe at
-            1280x720 (a pick is then ~2.7 cloth pixels there, half faded to the yarns' mean;
-            from 1080p up every thread is drawn); ``draft`` uses 0.42.
+            1280x720 (a warp rib is then ~4.5 cloth pixels there and the picks fade into
+            it; from 1080p up every thread is drawn); ``draft`` uses 0.42.
         cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
 
-    rows: float = 150.0
+    rows: float = 180.0
     cord: float = 0.0072
     bloom_threshold: float = 0.9
     bloom_strength: float = 0.25

@@ -26,8 +26,21 @@ vec3 billow(vec2 uv, float t) {
     return vec3(h, grad);
 }
 
+// How the cloth hangs from its pole (height about +-1, and its gradient), at picture position
+// uv: shallow vertical folds, a little uneven, deepest under the pole and easing lower down
+// where the cloth's own weight pulls it flat; they sway very slowly with the air (t).
+vec3 drape(vec2 uv, float t) {
+    float x = uv.x * 28.0 + 0.9 * sin(uv.x * 5.0 + 1.3) + 0.25 * sin(t * 0.07);
+    float dx = 28.0 + 4.5 * cos(uv.x * 5.0 + 1.3);
+    float depth = 1.0 - 0.6 * smoothstep(0.05, 0.85, uv.y);
+    float ddepth = -0.6 * (smoothstep(0.05, 0.85, uv.y + 0.01) - smoothstep(0.05, 0.85, uv.y)) / 0.01;
+    float w = sin(x) + 0.35 * sin(2.0 * x + 1.1);
+    float dw = cos(x) + 0.7 * cos(2.0 * x + 1.1);
+    return vec3(depth * w, depth * dw * dx, ddepth * w) / 1.35;
+}
+
 // The least load of a cord that is couched onto the cloth (lighter lanes stay hidden, knots
 // and all): the trunks only, until a city that trusts its cloud (cord_gild) extends the work.
 float couched_load(float cord_gild) {
-    return mix(0.55, 0.3, cord_gild);
+    return mix(0.55, 0.36, cord_gild);
 }

@@ -92,18 +92,20 @@ def test_calm_city_and_city_in_outage_differ_at_a_glance(story_stills):
 
 
 def test_unity_gilds_the_cloth(ctx):
-    # Unity binds the districts in gold (gilded cords, gold wefts and scars, brocade): at
-    # 640x360 bright gold reaches across the whole city, where at the rally it stays in the
-    # yellow district and the rallying threads. Measured as the share of the cloth's tiles
-    # (8 x 4) holding more than 1% bright gold pixels (rally 0.28, emergence 0.53 when
-    # written); an absence would not do, since one district's yarn is gold-coloured.
+    # Unity binds the districts in gold (gilded cords, gold seams on the scars, brocade, the
+    # gold edges of the shared band): at 1280x720 bright gold reaches across the whole
+    # city, where at the rally it stays in the yellow district and the rallying threads.
+    # Measured as the share of the cloth's tiles (8 x 4) holding more than 1% bright gold
+    # pixels (rally 0.28, emergence 0.69 when written; at 640x360 the gold cords are
+    # thinner than a pixel and fade, so the live size is used); an absence would not do,
+    # since one district's yarn is gold-coloured.
     sketch = load_sketch("verdantia")
     (_, calm), (_, united) = render_stills(
-        sketch, [(9.0, "rally"), (70.0, "emergence")], None, size=(640, 360), ctx=ctx
+        sketch, [(9.0, "rally"), (70.0, "emergence")], None, size=(1280, 720), ctx=ctx
     )
 
     def gold_reach(img: np.ndarray) -> float:
-        r, g, b = (img[20:-40, 20:-20, c].astype(np.float64) for c in range(3))
+        r, g, b = (img[40:-80, 40:-40, c].astype(np.float64) for c in range(3))
         gold = (r > 200) & (g > 160) & (b < 140)
         h, w = gold.shape
         tiles = gold[: h // 4 * 4, : w // 8 * 8].reshape(4, h // 4, 8, w // 8).mean(axis=(1, 3))
@@ -130,11 +132,12 @@ def test_resolution_independence(ctx):
     ((_, small),) = render_stills(sketch, [(2.0, "")], None, size=(320, 180), ctx=ctx)
     ((_, large),) = render_stills(sketch, [(2.0, "")], None, size=(1280, 720), ctx=ctx)
     # The same picture at four times the size. At 320x180 a pick is under a pixel, so the
-    # cloth shows its yarns' mean colour; at 1280x720 the threads are drawn. Over blocks of
-    # about 2.7 picks (4x4 small pixels, 16x16 large) the two agree within 14 levels (the
-    # weave's own texture at that scale), and their mean brightness within 4.
-    assert np.abs(_box(large, 16) - _box(small, 4)).mean() < 14.0
-    assert np.abs(large.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 4.0
+    # cloth shows its yarns' mean colour; at 1280x720 its warp ribs are drawn. Over blocks
+    # of about 3.2 picks (4x4 small pixels, 16x16 large) the two agree within 10 levels (the
+    # weave's own texture at that scale; 6.9 when written), and their mean brightness
+    # within 3 (1.9 when written).
+    assert np.abs(_box(large, 16) - _box(small, 4)).mean() < 10.0
+    assert np.abs(large.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 3.0
 
 
 def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):
@@ -200,23 +203,23 @@ def _box(img: np.ndarray, k: int) -> np.ndarray:
 def test_thread_detail_is_filtered_not_aliased(ctx):
     # One state at 1280x720 and at 3840x2160, the second area-averaged 3x3 down to 720p.
     # Thread detail is filtered by its footprint, so the two agree:
-    # - per pixel within 13 levels on average: the full tier weaves the cloth at 0.65 of the
-    #   output's size (Look.scale) and the composite scales it up, so at 720p a pick is
-    #   ~2.7 cloth pixels, half faded to the yarns' mean and bilinearly enlarged, where the
-    #   4K frame shows each thread (11.3 when written);
-    # - over 8x8 blocks (about 1.4 picks at 720p) within 5 levels: the cloth's structure
+    # - per pixel within 12.5 levels on average: the full tier weaves the cloth at 0.65 of
+    #   the output's size (Look.scale) and the composite scales it up, so at 720p the picks
+    #   (~2.3 cloth pixels) fade into their warp ribs (~4.5) and the ribs are bilinearly
+    #   enlarged, where the 4K frame shows each pick (11.2 when written);
+    # - over 8x8 blocks (about 2 picks at 720p) within 4.5 levels: the cloth's structure
     #   and brightness do not change with resolution (an aliased weave would beat into
-    #   moire here, and unfiltered edges would shift the mean; 4.0 when written);
-    # - the mean of each channel within 3 levels (2.6 when written: the yarns' mean colour,
+    #   moire here, and unfiltered edges would shift the mean; 3.4 when written);
+    # - the mean of each channel within 2 levels (0.95 when written: the yarns' mean colour,
     #   used where picks are small, is calibrated on the area average of drawn threads).
     sketch = load_sketch("verdantia")
     ((_, small),) = render_stills(sketch, [(9.0, "")], None, size=(1280, 720), ctx=ctx)
     ((_, large),) = render_stills(sketch, [(9.0, "")], None, size=(3840, 2160), ctx=ctx)
     down = _box(large, 3)
     small = small.astype(np.float64)
-    assert np.abs(down - small).mean() < 13.0
-    assert np.abs(_box(down, 8) - _box(small, 8)).mean() < 5.0
-    assert np.abs(down.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 3.0
+    assert np.abs(down - small).mean() < 12.5
+    assert np.abs(_box(down, 8) - _box(small, 8)).mean() < 4.5
+    assert np.abs(down.mean(axis=(0, 1)) - small.mean(axis=(0, 1))).max() < 2.0
 
 
 def test_an_unchanging_state_does_not_shimmer(ctx):
