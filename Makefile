@@ -40,7 +40,7 @@ bench: setup
 	$(CANOPY) bench live
 
 stills: setup
-	$(CANOPY) stills -o docs/stills --size 960x540
+	$(CANOPY) stills -o docs/stills --size 1280x720
 
 demo: setup
 	$(CANOPY) render -o out/verdantia.mp4 --size 1280x720

@@ -108,8 +108,10 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         float g = floor(c.x * groups);
         float u = fract(c.x * groups);
         float knot_y = 0.011;
-        float len = 0.032 + 0.02 * hash12(vec2(g, 2.0));
-        float sway = sin(g * 1.7 + u_time * 0.4) * max(hang - knot_y, 0.0) * 2.0;
+        float len = 0.026 + 0.05 * hash12(vec2(g, 2.0)) * hash12(vec2(g, 3.1));
+        // (Tied by hand: each knot a little off its place, each tassel hanging its own way.)
+        float off = (hash12(vec2(g, 4.2)) - 0.5) * 0.16;
+        float sway = (sin(g * 1.7 + u_time * 0.4) + 0.8 * (hash12(vec2(g, 5.3)) - 0.5)) * max(hang - knot_y, 0.0) * 2.0;
         float px = u_resolution.x * u_cloth_rect.z / groups;  // pixels across a tassel
         // Each tassel's warps carry a little of the district woven above them, and no two
         // tassels were spun alike.
@@ -123,15 +125,15 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
             if (hang > own_len) continue;
             float spread = (fk - 2.0) * 0.16;
             float x = hang < knot_y
-                ? mix(0.1 + fk * 0.2, 0.5 + spread * 0.25, smoothstep(0.0, knot_y, hang))
-                : 0.5 + spread * (0.25 + 0.9 * (hang - knot_y) / own_len) + sway
+                ? mix(0.1 + fk * 0.2, 0.5 + off + spread * 0.25, smoothstep(0.0, knot_y, hang))
+                : 0.5 + off + spread * (0.25 + 0.9 * (hang - knot_y) / own_len) + sway
                   + 0.02 * sin(hang * 240.0 + fk * 2.0);
             float d = abs(u - x) * px / 1.6;                  // in strand half widths
             float cv = 1.0 - smoothstep(1.0 - fw_x, 1.0 + fw_x, d);
             if (cv > cov) { cov = cv; shade = thread_height(min(d, 1.0)) * (1.0 - 0.4 * hang / own_len); }
         }
         // The knot: a rounded bundle where the strands cross.
-        vec2 kd = vec2((u - 0.5) * px, (hang - knot_y) * u_resolution.y) / vec2(0.28 * px, 0.006 * u_resolution.y);
+        vec2 kd = vec2((u - 0.5 - off) * px, (hang - knot_y) * u_resolution.y) / vec2(0.28 * px, 0.006 * u_resolution.y);
         float kr = length(kd);
         if (kr < 1.0) {
             vec3 nk = vec3(kd, sqrt(1.0 - kr * kr));
@@ -258,13 +260,14 @@ void main() {
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
     base = (level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
-    float pick_h = hash12(vec2(j * 0.71, float(comm) + floor(p.x / 5.0) * 0.13));
     vec3 yarn_a = saturate_colour(base, (0.9 + 0.4 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
     vec3 weft = yarn_a * (0.95 + 0.1 * hash12(vec2(j, seg + 0.3)));
-    weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.3 * smoothstep(0.35, 0.9, anger), pick_h));
+    // Anger runs through the cloth as long single picks of red, a thread at a time.
+    float anger_h = hash12(vec2(j * 0.37, float(comm) + floor(p.x / 19.0 + hash12(vec2(j, 8.8))) * 0.29));
+    weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.2 * smoothstep(0.35, 0.9, anger), anger_h));
     if (wrong > 0.5) {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
     }
@@ -302,10 +305,10 @@ void main() {
     float seam = 1.0 - smoothstep(0.0, 0.035, abs(cl.b - cl.g - 0.28));
     float vein = step(0.3, gold) * step(0.5, seam);
 
-    // Gold brocade: a supplementary weft in zigzags across every border as the city bonds.
-    float band = 1.0 - smoothstep(0.6, 1.0, dist / (1.0 + 2.0 * u_gild));
-    float zig = abs(mod(j, 8.0) - 4.0);
-    float brocade = u_gild * band * step(mod(i + zig, 6.0), 1.5) * step(0.5, mod(j, 2.0));
+    // Gold across the borders: as the city bonds, the teeth that join two districts are
+    // woven in gold thread, more of them as the bond grows, so each join becomes a gold
+    // zigzag stitched across the border.
+    float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), 1.2 * u_gild - 0.1) : 0.0;
 
     // The rallying threads: gold threads couched outward from the focal point like the rays
     // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
@@ -313,15 +316,15 @@ void main() {
     vec2 rv = (c - u_focus.xy) * vec2(cloth_aspect, 1.0);
     float rr = length(rv);
     float rally = 0.0, rally_d = 1.0, rally_t = 0.0, ray_len = 1.0;
-    if (u_rally > 0.02 && rr < 0.55) {
+    if (u_rally > 0.02 && rr < 0.7) {
         float ra_ = atan(rv.y, rv.x + 1e-6);
         float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
         float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
-        ray_len = u_rally * (0.16 + 0.34 * hash12(vec2(ray_k, 5.0)));
+        ray_len = u_rally * (0.22 + 0.42 * hash12(vec2(ray_k, 5.0)));
         ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
         rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
         rally_t = cos(ra_ - ray_a) * rr;
-        rally = (1.0 - smoothstep(0.55, 0.55 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
+        rally = (1.0 - smoothstep(0.75, 0.75 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
     }
 
     // One shared identity: as the city bonds and trusts again, a band woven of every
@@ -350,7 +353,9 @@ void main() {
         }
     }
     brocade = max(brocade, shared);
-    vec3 metal = GOLD * 0.95;   // gold shines by its highlight, not by glowing
+    // Gold shines by its highlight, not by glowing; the gold of the joins is an old gold,
+    // worked into the weave rather than laid on it.
+    vec3 metal = GOLD * (brocade > 0.5 && vein < 0.5 && in_braid < 0.5 ? 0.72 : 0.95);
     vec3 ground_col = in_braid > 0.5 ? braid : weft;
     float metallic = vein > 0.5 || brocade > 0.5 ? 1.0 : 0.0;
     vec3 colour_weft = metallic > 0.5 ? metal : ground_col;   // what shows on top
@@ -387,7 +392,10 @@ void main() {
                       : 0.5 * mod(k, 2.0);
         // (A glitch's shear jumps the loops by a pick: the stagger breaks in a band.)
         // (Each loop is one pick; the mended basket's doubled picks, two.)
-        float lv = p.y * (st == 3 ? 0.5 : 1.0) + stagger + 0.5 * shear;
+        // Lazy lines: the weaver builds an area in sections, one beside the next, so the
+        // picks of neighbouring sections meet along slanting lines a little out of step.
+        float section = floor((warp_x * 0.55 + p.y * 0.5) / 21.0 + 0.5 * sin(warp_x * 0.06 + p.y * 0.02));
+        float lv = p.y * (st == 3 ? 0.5 : 1.0) + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
         // Each loop's own hand: mostly the yarn's slow change along its pick (one continuous
         // weft, not a tile), a little the loop's own.
         float run_h = hash12(vec2(floor(lv), 7.7));
@@ -434,6 +442,7 @@ void main() {
         vec3 warp_lit = warp_yarn * (0.35 + 0.65 * max(dot(normalize(vec3(u * 0.9, 0.0, hu + 0.2)), LIGHT), 0.0));
         vec3 between = mix(ground_col * 0.45, warp_lit * 0.85, 1.0 - wealth);
         vec3 groove = ground_col * 0.36;
+        between = mix(between, groove * 0.5, loose);   // (a coming-apart edge opens into shadow)
         cloth = mix(groove, mix(between, lit, cov_v), cov_u);
         thread_detail = 1.0 - smoothstep(0.45, 0.9, fw);
     }
@@ -511,7 +520,7 @@ void main() {
     vec3 colour = mix(mean_cloth, cloth, thread_detail);
     // (A city that has bonded shares its light: its dark districts are barely dimmed.)
     float unlit = (1.0 - powered) * (1.0 - 0.75 * u_gild) * (1.0 - 0.7 * gone);   // (bare warp still catches the light)
-    colour = mix(vec3(luma(colour)), colour, 1.0 - 0.65 * unlit) * (1.0 - 0.52 * unlit);
+    colour = mix(vec3(luma(colour)), colour, 1.0 - 0.65 * unlit) * (1.0 - 0.42 * unlit);
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
@@ -551,7 +560,7 @@ void main() {
     // each with its shade down-light.
     float v = cl.r;
     // (and, in a rally, the crowd: knots gathering thick around the focal point)
-    float crowd = u_rally * (1.0 - smoothstep(0.03, 0.3, rr)) * 0.85;
+    float crowd = u_rally * (1.0 - smoothstep(0.03, 0.38, rr)) * 0.85;
     float density = max(smoothstep(0.32, 0.45, v) * 0.4, crowd) * powered;
     // (The crowd's knots are worked larger, in thicker floss.)
     float ks = crowd > 0.05 ? 0.5 : 1.0;
@@ -578,13 +587,19 @@ void main() {
     }
 
     colour += ember * mix(0.5, 1.0, detail);
+    // Where the outage began (the crisis' focal knot) the failure still smoulders: the bare
+    // warps and the torn edges round it catch its red light, fading with distance, so the
+    // eye finds where the cascade started and which way it ran.
+    float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.05) : 0.0;
+    colour += vec3(4.4, 1.2, 0.2) * origin * (0.8 * gone * bare_cov + 1.2 * loose + 0.25 * (1.0 - gone) * hy)
+            * (0.8 + 0.2 * sin(u_audio_time * 0.9 + rr * 30.0));
 
     // Light running along the rallying thread, outward from the focal point, and the glow
     // it casts on the picks beside it.
     if (rally > 0.0) {
         // A round gold thread, lit across its width, with the couching stitches that hold it
         // and light pulsing outward along it from the focal point.
-        float across = clamp(rally_d / 0.55, 0.0, 1.0);
+        float across = clamp(rally_d / 0.75, 0.0, 1.0);
         float h = thread_height(across);
         float couched = step(0.9, fract(rally_t * u_rows * 0.14));
         float run = smoothstep(0.8, 1.0, fract(rally_t * 4.0 - u_audio_time * 0.35));
@@ -608,15 +623,18 @@ void main() {
         vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
-        mending = max(smoothstep(0.03, 0.2, cl_c.g), 0.75 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
+        // (Gathered where the work is: round the edges of the holes being mended, a few
+        // on the scars.)
+        float hole_edge = smoothstep(0.03, 0.15, cl_c.g) * (1.0 - smoothstep(0.35, 0.7, cl_c.g));
+        mending = max(hole_edge, 0.3 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
     }
     if (mending > 0.01) {
-        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.5 * mending);
+        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);
         // (Each a different size: small mirrors, held by a wide ring of stitches.)
-        float rad = 1.1 + 0.7 * hash12(lcell + 9.1);
+        float rad = 0.8 + 0.8 * hash12(lcell + 9.1);
         float disc = 1.0 - smoothstep(rad - aa, rad + aa, lr);
         float bezel = (1.0 - smoothstep(rad + 0.35 - aa, rad + 0.35 + aa, lr)) * (1.0 - disc);
-        float ring = (1.0 - smoothstep(3.6 - aa, 3.6 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
+        float ring = (1.0 - smoothstep(rad * 1.2 + 1.4 - aa, rad * 1.2 + 1.4 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
         // Buttonhole stitches radiate from the bezel, each a thread with its own shading.
         float sa = atan(lv.y, lv.x + 1e-6) * 24.0 / 6.2832;
         float stitches = thread_height(min(abs(fract(sa) - 0.5) * 2.4, 1.0)) * (0.7 + 0.3 * hash12(vec2(floor(sa), lcell.x)));

@@ -12,6 +12,7 @@ flat in float v_knot;
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
 uniform float u_gild;           // the city's bond: as it grows, the embers of failed cords cool
+const vec3 COPPER = vec3(0.78, 0.46, 0.3);
 out vec4 f_colour;
 
 void main() {
@@ -33,8 +34,7 @@ void main() {
         float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
         // A wound knot: turns of thread around the dome.
         float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
-        vec3 silver = vec3(0.7, 0.66, 0.58);
-        vec3 metal = mix(silver, GOLD, u_cord_gild);
+        vec3 metal = mix(COPPER, GOLD, u_cord_gild);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
@@ -59,19 +59,18 @@ void main() {
     // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
     cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
     if (u_shadow > 0.5) {
-        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.42 * (1.0 - abs(s)));
+        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.3 * (1.0 - abs(s)));
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));
     // Twisted strands: diagonal ridges along the cord.
     float twist = 0.5 + 0.5 * sin((y * 1.6 + s * 2.4) * 3.1416);
     vec3 n = normalize(vec3(0.0, s * 0.9, h + 0.1));
-    float diff = max(dot(n, LIGHT), 0.0) * (0.75 + 0.25 * twist);
+    float diff = max(dot(n, LIGHT), 0.0) * (0.6 + 0.4 * twist);
     float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 10.0) * twist * 0.5;
-    // Japan thread: a pale gold-silver, the goldworker's cord; couched with red silk.
-    vec3 silver = vec3(0.66, 0.62, 0.54);
-    // A weak node's cords tarnish (dull, darker), they do not burn: fire belongs to the outage.
-    vec3 metal = silver * mix(1.0, 0.55, smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
+    // Copper purl, the wire of a city's network, couched with red silk. A weak node's cords
+    // tarnish to verdigris (dull, green-grey), they do not burn: fire belongs to the outage.
+    vec3 metal = mix(COPPER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
     vec3 c = metal * (0.25 + 0.95 * diff) + mix(metal, vec3(1.0), 0.4) * spec * 0.8;
     if (alive < 0.5) {
