@@ -476,8 +476,10 @@ void main() {
     vec3 bare = mix(WALL, LINEN * (0.95 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
     // As the city bonds, neighbours lay new weft across the holes from both sides:
     // bright picks of their own yarn over the bare warp, more of them as the city bonds.
-    if (gone > 0.5 && u_gild > 0.05) {
-        float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * u_gild) * step(0.5, mod(j, 2.0));
+    if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
+        // (and while they mend it, as far as the repair has come: the scar's growth)
+        float laying = max(u_gild, smoothstep(0.05, 0.45, cl.b) * powered);
+        float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * laying) * step(0.5, mod(j, 2.0));
         int lender = (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0)) % max(u_communities, 1);
         float ny = (fy - 0.5) / 0.32;
         float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid;
@@ -560,7 +562,9 @@ void main() {
     // each with its shade down-light.
     float v = cl.r;
     // (and, in a rally, the crowd: knots gathering thick around the focal point)
-    float crowd = u_rally * (1.0 - smoothstep(0.03, 0.38, rr)) * 0.85;
+    // (The crowd streams in along the rays, thickest at the heart.)
+    float crowd = u_rally * (1.0 - smoothstep(0.03, 0.38, rr)) * 0.85
+                * (0.3 + 0.7 * exp(-rally_d * rally_d / 40.0));
     float density = max(smoothstep(0.32, 0.45, v) * 0.4, crowd) * powered;
     // (The crowd's knots are worked larger, in thicker floss.)
     float ks = crowd > 0.05 ? 0.5 : 1.0;
@@ -590,7 +594,7 @@ void main() {
     // Where the outage began (the crisis' focal knot) the failure still smoulders: the bare
     // warps and the torn edges round it catch its red light, fading with distance, so the
     // eye finds where the cascade started and which way it ran.
-    float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.05) : 0.0;
+    float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.05) * smoothstep(0.1, 0.4, u_outage) : 0.0;
     colour += vec3(4.4, 1.2, 0.2) * origin * (0.8 * gone * bare_cov + 1.2 * loose + 0.25 * (1.0 - gone) * hy)
             * (0.8 + 0.2 * sin(u_audio_time * 0.9 + rr * 30.0));
 

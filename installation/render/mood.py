@@ -105,9 +105,9 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
     light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.3 * _smooth(0.05, 0.5, wound))
     light += 0.32 * gild
-    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.8 * gild - 2.2 * glitch - 0.8 * dark
+    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
-    saturation = (0.72 + 0.35 * ix.hope) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
+    saturation = (0.72 + 0.35 * ix.hope + 0.2 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
     light *= 1.0 - 0.15 * glitch
     rally = (
         ix.participation
