@@ -308,7 +308,7 @@ void main() {
     // Gold across the borders: as the city bonds, the teeth that join two districts are
     // woven in gold thread, more of them as the bond grows, so each join becomes a gold
     // zigzag stitched across the border.
-    float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), 1.2 * u_gild - 0.1) : 0.0;
+    float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), min(1.2 * u_gild - 0.1, 0.4)) : 0.0;
 
     // The rallying threads: gold threads couched outward from the focal point like the rays
     // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
