@@ -220,7 +220,7 @@ void main() {
         float flen = 3.0 + floor(hash12(vec2(j, 4.4)) * 7.0);
         float fpos = p.x / flen + hash12(vec2(j, 5.5));
         float_t = fract(fpos);
-        float_err = step(1.0 - 0.1 * unease, hash12(vec2(floor(fpos) * 1.3, j + 0.7))) * step(0.3, unease);
+        float_err = step(1.0 - 0.16 * unease, hash12(vec2(floor(fpos) * 1.3, j + 0.7))) * step(0.3, unease);
         snapped = step(1.0 - 0.18 * unease, hash12(vec2(floor(p.x) * 0.5, j * 2.1))) * step(0.5, unease);
     }
     float i = floor(p.x);
@@ -441,7 +441,7 @@ void main() {
         // ribs, a groove where the weft dives behind the warp.
         vec3 warp_lit = warp_yarn * (0.35 + 0.65 * max(dot(normalize(vec3(u * 0.9, 0.0, hu + 0.2)), LIGHT), 0.0));
         vec3 between = mix(ground_col * 0.45, warp_lit * 0.85, 1.0 - wealth);
-        vec3 groove = ground_col * 0.36;
+        vec3 groove = ground_col * 0.42;
         between = mix(between, groove * 0.5, loose);   // (a coming-apart edge opens into shadow)
         cloth = mix(groove, mix(between, lit, cov_v), cov_u);
         thread_detail = 1.0 - smoothstep(0.45, 0.9, fw);
@@ -473,7 +473,11 @@ void main() {
     float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.1 + 0.07 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
     float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.08, hash12(vec2(wi, snap_at)));
-    vec3 bare = mix(WALL, LINEN * (0.95 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
+    // Through the hole, the wall behind, lit through the gap and striped by the warps'
+    // shadows (down-light of them), so even a cloth in ruins is made of threads.
+    float shade_x = abs(fract(warp_x - 0.35) - 0.5) / 0.16;
+    vec3 behind = WALL * (2.6 - 1.4 * (1.0 - smoothstep(0.6, 1.4, shade_x)));
+    vec3 bare = mix(behind, LINEN * (0.95 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
     // As the city bonds, neighbours lay new weft across the holes from both sides:
     // bright picks of their own yarn over the bare warp, more of them as the city bonds.
     if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
