@@ -539,9 +539,18 @@ void main() {
     // Darning: while damage is mended, the neighbours' yarns fill it as darned patches, a
     // plain weave in another district's colour (every district lends a hand); gold takes
     // their place as the city bonds.
-    float darn_area = smoothstep(0.05, 0.3, unravel) * powered * (1.0 - gone) * (1.0 - smoothstep(0.15, 0.5, gold)) * (1.0 - u_mix);
+    // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
+    // the hole and round its edge, never an outline tracing the damage.)
+    float darn_area = 0.0;
+    vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
+    if (u_mix < 0.99 && cl.g + cl.b > 0.0005) {
+        // (one point for the whole patch, whatever the warp does to its outline)
+        vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
+        vec4 cl_p = texture(u_cloth, pc);
+        darn_area = smoothstep(0.05, 0.3, cl_p.g) * power_of(texture(u_grid, pc).r)
+                  * (1.0 - smoothstep(0.15, 0.5, cl_p.a)) * (1.0 - u_mix);
+    }
     if (darn_area > 0.01) {
-        vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
         int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
         // A darn: threads laid up and down across the damage, and others woven over and
         // under them, each about two picks thick, in a basket you can see across the room.

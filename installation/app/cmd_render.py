@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from installation.app.commands import (
     QUALITY_HELP,
@@ -17,6 +17,9 @@ from installation.app.commands import (
 )
 from installation.config import QUALITIES
 from installation.outputs.presets import DEFAULT_PRESET, X264_PRESETS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _render_arguments(r: argparse.ArgumentParser) -> None:
@@ -81,23 +84,27 @@ def _stills_arguments(sa: argparse.ArgumentParser) -> None:
     )
 
 
-def _write_strips(args: argparse.Namespace, sketch: Any, marks: list, look: Any) -> None:
-    """Each act's motion: six frames from its still over ``args.strip`` seconds, in a row."""
-    from installation.app.offline import render_stills
+def _strip_times(marks: list, seconds: float) -> list[tuple[float, str]]:
+    """The frames of each act's strip after its still: five more over ``seconds``, in order."""
+    return [
+        (t + seconds * k / 5.0, f"{label}  +{seconds * k / 5.0:g} s")
+        for t, label, _ in marks
+        for k in range(1, 6)
+    ]
+
+
+def _write_strips(
+    folder: Path, marks: list, stills: list[np.ndarray], strip: list[tuple[str, np.ndarray]]
+) -> None:
+    """Each act's motion: its still and the five frames after it (``strip``), in a row."""
     from installation.outputs.png import write_png
     from installation.outputs.sheet import contact_sheet
 
-    times = [
-        (t + args.strip * k / 5.0, f"{label}  +{args.strip * k / 5.0:g} s")
-        for t, label, _ in marks
-        for k in range(6)
-    ]
-    frames = render_stills(sketch, times, None, size=args.size, seed=args.seed, look=look)
     for n, (_, label, _) in enumerate(marks):
-        row = [(times[6 * n + k][1], frames[6 * n + k][1]) for k in range(6)]
-        strip = contact_sheet(row, columns=6, width=320)
+        row = [(f"{label}  +0 s", stills[n]), *strip[5 * n : 5 * n + 5]]
+        sheet = contact_sheet(row, columns=6, width=320)
         name = f"{n + 1}-{label.replace(' ', '-')}-strip.png"
-        print(f"wrote {write_png(args.output / name, strip)}")
+        print(f"wrote {write_png(folder / name, sheet)}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -198,27 +205,33 @@ def cmd_stills(args: argparse.Namespace) -> int:
         if not found:
             print(f"# this city never reaches {label!r}; its still is taken at {t:g} s")
     args.output.mkdir(parents=True, exist_ok=True)
+    # The stills and the strips' later frames in one pass over the story.
+    extra = _strip_times(marks, args.strip) if args.strip > 0 else []
     shots = render_stills(
         sketch,
-        [(t, label) for t, label, _ in marks],
-        args.output,
+        [(t, label) for t, label, _ in marks] + extra,
+        None,
         size=args.size,
         seed=args.seed,
         look=Look.tier(args.quality),
     )
-    for path, _ in shots:
-        print(f"wrote {path}")
+    stills = [frame for _, frame in shots[: len(marks)]]
+    for n, ((_, label, _), frame) in enumerate(zip(marks, stills, strict=True)):
+        name = f"{n + 1}-{label.replace(' ', '-')}.png"
+        print(f"wrote {write_png(args.output / name, frame)}")
     seed = args.seed if args.seed is not None else sketch.world.seed
     sheet = contact_sheet(
         [
             (f"{n + 1}. {label}  (t = {t:g} s)", frame)
-            for n, ((t, label, _), (_, frame)) in enumerate(zip(marks, shots, strict=True))
+            for n, ((t, label, _), frame) in enumerate(zip(marks, stills, strict=True))
         ],
         title=f"{sketch.title} - seed {seed}, {args.quality}",
     )
     print(f"wrote {write_png(args.output / 'contact-sheet.png', sheet)}")
-    if args.strip > 0:
-        _write_strips(args, sketch, marks, Look.tier(args.quality))
+    if extra:
+        later = shots[len(marks) :]
+        strip = [(label, frame) for (_, label), (_, frame) in zip(extra, later, strict=True)]
+        _write_strips(args.output, marks, stills, strip)
     return 0
 
 
