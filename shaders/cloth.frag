@@ -482,7 +482,7 @@ void main() {
     // bright picks of their own yarn over the bare warp, more of them as the city bonds.
     if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
         // (and while they mend it, as far as the repair has come: the scar's growth)
-        float laying = max(u_gild, smoothstep(0.05, 0.45, cl.b) * powered);
+        float laying = max(u_gild, smoothstep(0.02, 0.2, cl.b - cl.g) * powered);
         float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * laying) * step(0.5, mod(j, 2.0));
         int lender = (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0)) % max(u_communities, 1);
         float ny = (fy - 0.5) / 0.32;
@@ -530,7 +530,7 @@ void main() {
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
-    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.45 * starved);
+    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.3 * starved);
     // ... while the rich ones the cloud still serves keep their light: the gap is the story.
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // In a dark city the districts that still have power huddle in warm lamplight.
@@ -547,8 +547,10 @@ void main() {
         // (one point for the whole patch, whatever the warp does to its outline)
         vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
         vec4 cl_p = texture(u_cloth, pc);
-        darn_area = smoothstep(0.05, 0.3, cl_p.g) * power_of(texture(u_grid, pc).r)
-                  * (1.0 - smoothstep(0.15, 0.5, cl_p.a)) * (1.0 - u_mix);
+        // (once the repair has begun there: some of what came apart is woven again)
+        darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * power_of(texture(u_grid, pc).r)
+                  * (1.0 - smoothstep(0.15, 0.5, cl_p.a)) * (1.0 - u_mix)
+                  * (1.0 - smoothstep(0.25, 0.45, u_outage));   // (no mending in the dark)
     }
     if (darn_area > 0.01) {
         int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
