@@ -213,7 +213,7 @@ void main() {
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-        p.x += shear * (1.0 + floor(hash12(vec2(seg, band_j)) * 2.0));
+        p.x += shear * (2.0 + floor(hash12(vec2(seg, band_j)) * 5.0));   // (2 to 6 stitches: a misregistration you can see)
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
         // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
