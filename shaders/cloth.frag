@@ -238,7 +238,7 @@ void main() {
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
     // (Teeth of uneven length, as a hand makes them.)
-    float tooth = (pair == side ? 3.6 : 1.0) * (0.5 + 1.5 * hash12(vec2(j, float(own)))) + u_mix * 4.0;
+    float tooth = (pair == side ? 3.6 : 1.0) * (0.5 + 1.5 * hash12(vec2(j, float(own)))) + u_mix * 2.5;
     int comm = (abs(pair - side) < 0.5 && dist < tooth * 0.5) ? other : own;
     int s = comm % 6;
     float wealth = smoothstep(0.4, 1.0, u_wealth[comm]);
@@ -260,7 +260,7 @@ void main() {
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
     base = (level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
-    vec3 yarn_a = saturate_colour(base, (0.9 + 0.4 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
+    vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));

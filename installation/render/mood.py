@@ -109,7 +109,7 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     light += 0.1 * gild + 0.24 * gild * _smooth(0.3, 0.65, trust) * (1.0 - dark)
     warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
-    saturation = (0.72 + 0.35 * ix.hope + 0.2 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
+    saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
     light *= 1.0 - 0.06 * glitch
     rally = (
         ix.participation
