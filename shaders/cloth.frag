@@ -536,9 +536,9 @@ void main() {
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
-    // Darning: while damage is mended, the neighbours' yarns fill it as darned patches, a
-    // plain weave in another district's colour (every district lends a hand); gold takes
-    // their place as the city bonds.
+    // Darning: while damage is mended, patches of new yarn in the district's own dye are
+    // darned over it, a plain weave sewn down with a running stitch (gold as the city
+    // bonds); gold takes their place once the city has bonded.
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
     float darn_area = 0.0;
@@ -553,7 +553,6 @@ void main() {
                   * (1.0 - smoothstep(0.25, 0.45, u_outage));   // (no mending in the dark)
     }
     if (darn_area > 0.01) {
-        int helper = (own + 1 + int(hash12(patch_cell) * 5.0)) % max(u_communities, 1);
         // A darn: threads laid up and down across the damage, and others woven over and
         // under them, each about two picks thick, in a basket you can see across the room.
         float dx_ = abs(fract(p.x) - 0.5) / 0.4;
@@ -561,7 +560,9 @@ void main() {
         bool up = mod(floor(p.x) + floor(p.y * 0.5), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
-        vec3 yarn = saturate_colour(u_colours[helper], 1.2) * (0.8 + 0.5 * hope) * (0.45 + 0.7 * sh);
+        // (New yarn of the district's own dye, fresh and bright against the worn cloth: a
+        // repair, not a mistake.)
+        vec3 yarn = mix(saturate_colour(u_colours[own], 1.15), vec3(1.0, 0.95, 0.85), 0.12) * (0.95 + 0.5 * hope) * (0.45 + 0.7 * sh);
         // (Hard-edged: a patch is sewn on or it is not.)
         float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, hash12(patch_cell + 0.5));
         colour = mix(colour, mix(yarn * 0.55, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
@@ -570,7 +571,7 @@ void main() {
         vec2 pe = min(pf, 1.0 - pf) / vec2(11.0, 7.0) * vec2(u_rows * cloth_aspect, u_rows);   // picks
         float along = pe.x < pe.y ? p.y : p.x * 2.0;
         float run = step(fract(along / 3.0), 0.6) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
-        colour = mix(colour, vec3(0.85, 0.8, 0.68) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
+        colour = mix(colour, mix(vec3(0.85, 0.8, 0.68), GOLD, u_gild) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
     }
 
     // Embroidery: growth worked in raised French knots, denser where the canopy thrives,
