@@ -4,6 +4,10 @@
 (``WindowOutput``) and the shader watcher: it opens them as the venue and the options say,
 draws each frame of the live state (uploading a tick once, interpolating between the last
 two, running due ticks between the bands of a slow frame) and releases them at the end.
+
+It renders at the displays' size times ``[show] render_scale`` (headless: at ``--size``) times
+the adaptive factor that ``RenderScale`` (``app/render_scale.py``) decides from each drawn
+frame's work; a change re-makes only the tapestry's render targets (``Tapestry.rescale``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from installation.app.pacing import Pacer
+from installation.app.render_scale import RenderScale
 from installation.config import Config
 from installation.config.keys import parse_chord
 
@@ -59,7 +64,6 @@ class Screen:
             from installation.render.context import create_headless_context
 
             ctx = create_headless_context()
-            size = options.size
         else:
             from installation.outputs.window import WindowOutput, Windows
 
@@ -70,12 +74,13 @@ class Screen:
                 shader_dir=shader_dir,
             )
             ctx = self.windows.ctx
-            size = self.windows.render_size(config.show.render_scale)
             self.output = WindowOutput(self.windows, hud, self._errors)
+        self._headless_size = options.size
+        self.scaler = RenderScale.from_config(config.show)
         # The tapestry compiles (and at the end releases) its own shaders; resizes hand
         # them on (``Tapestry.resized``).
         look = Look.tier(options.quality or config.show.quality)
-        self.tapestry = Tapestry(ctx, size, look=look, shader_dir=shader_dir)
+        self.tapestry = Tapestry(ctx, self.render_size(), look=look, shader_dir=shader_dir)
         presenters = self.windows.libraries() if self.windows is not None else []
         self.watcher = ShaderWatcher(self.tapestry.library, *presenters)
         self.watcher.start()
@@ -84,20 +89,39 @@ class Screen:
     def _errors(self) -> str:
         return self.tapestry.library.error_text
 
+    def render_size(self) -> tuple[int, int]:
+        """The tapestry's size now, with the adaptive factor.
+
+        With windows: the displays' size times ``render_scale`` times the factor; headless:
+        the size asked for (``--size``, which ``render_scale`` never changed) times the factor.
+        """
+        factor = self.scaler.scale
+        if self.windows is not None:
+            return self.windows.render_size(self.config.show.render_scale * factor)
+        w, h = self._headless_size
+        return max(16, round(w * factor)), max(16, round(h * factor))
+
+    def describe_scale(self) -> dict[str, Any]:
+        """The render scale for ``/health`` and the HUD: the adaptive factor and the size."""
+        return {**self.scaler.describe(), "size": list(self.tapestry.size)}
+
     def frame(self, fade: float, pacer: Pacer) -> None:
         """Draw the runner's state at ``fade`` (0: nothing drawn) and hand it to the windows."""
         tap = self.tapestry
         tap.library.reload_pending()
-        if self.windows is not None:
-            want = self.windows.render_size(self.config.show.render_scale)
-            if want != tap.size:
-                # The new tapestry takes over the shaders (the watcher's library) and clock.
-                self.tapestry = tap = tap.resized(want)
-                self._uploaded_tick = -1
-                log.info("rendering at %dx%d", *want)
+        want = self.render_size()
+        if want != tap.size:
+            # A window was resized or the adaptive scale changed: only the targets are made
+            # anew; the uploaded state, the shaders and the clocks carry on.
+            tap.rescale(want)
+            log.info("rendering at %dx%d (adaptive scale %g)", *want, self.scaler.scale)
         tap.fade = fade
         if fade > 0.0:
+            t0 = time.perf_counter()
             self._draw(pacer)
+            # The frame's work, what the scale can change; presenting (and vsync's wait) is
+            # not counted.
+            self.scaler.update(time.perf_counter() - t0, time.monotonic())
         if self.output is not None:
             t0 = time.perf_counter()
             self.output.write(tap)
