@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from installation.app.audio_clock import AudioClock
 from installation.app.pacing import Pacer
 from installation.app.render_scale import RenderScale
 from installation.config import Config
@@ -49,9 +50,16 @@ class Screen:
         config: the venue (displays, shaders, quality).
         options: headless or not, the headless size, the quality asked for.
         hud: the HUD's text now (drawn over the picture in windows).
+        audio_clock: the audio clock, advanced by the show's runner (one of its listeners).
     """
 
-    def __init__(self, config: Config, options: ShowOptions, hud: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        options: ShowOptions,
+        hud: Callable[[], str],
+        audio_clock: AudioClock,
+    ) -> None:
         """Open the windows (or a headless context), make the tapestry, start the watcher."""
         from installation.render.shaders import ShaderWatcher
         from installation.render.tapestry import Look, Tapestry
@@ -77,6 +85,7 @@ class Screen:
             self.output = WindowOutput(self.windows, hud, self._errors)
         self._headless_size = options.size
         self.scaler = RenderScale.from_config(config.show)
+        self.audio_clock = audio_clock
         # The tapestry compiles (and at the end releases) its own shaders; resizes hand
         # them on (``Tapestry.resized``).
         look = Look.tier(options.quality or config.show.quality)
@@ -131,8 +140,7 @@ class Screen:
         tap, phases, runner = self.tapestry, pacer.phases, pacer.runner
         state = runner.state
         if state.tick != self._uploaded_tick:
-            ticks = state.tick - self._uploaded_tick if self._uploaded_tick >= 0 else 1
-            tap.advance_audio_clock(runner.dt * max(ticks, 1), state.loudness)
+            tap.audio_time = self.audio_clock.time  # at this tick (blended like u_time below)
             t0 = time.perf_counter()
             tap.upload(state)
             phases.add("upload", t0)

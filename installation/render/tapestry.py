@@ -139,6 +139,7 @@ class Tapestry:
             overrides=Path(shader_dir) if shader_dir else None,
         )
         self.frame = 0
+        # The audio clock's value at the next upload; its one rule is ``app/audio_clock.py``.
         self.audio_time = 0.0
         self.fade = 1.0  # gallery hours: 1 the full picture, 0 black
         self._tex: dict[str, moderngl.Texture] = {}
@@ -293,7 +294,8 @@ class Tapestry:
                 self._tex[name].write((a + (b - a) * np.float32(alpha)).tobytes())
         for key, b in cur["uniforms"].items():
             a = prev["uniforms"].get(key, b)
-            if key in ("u_time",) or (key in INDEX_UNIFORMS and isinstance(b, float)):
+            clock = key in ("u_time", "u_audio_time")  # both clocks run between the ticks
+            if clock or (key in INDEX_UNIFORMS and isinstance(b, float)):
                 self._uniforms[key] = a + (b - a) * alpha
 
     def texture_data(self, name: str) -> np.ndarray:
@@ -308,11 +310,6 @@ class Tapestry:
     def uniform(self, name: str) -> object:
         """The value the passes will be given for the shared uniform ``name`` this frame."""
         return self._uniforms[name]
-
-    def advance_audio_clock(self, dt: float, loudness: float) -> None:
-        """The audio clock runs faster when the room is loud (1x to 3x)."""
-        self.audio_time += dt * (1.0 + 2.0 * min(max(loudness, 0.0), 1.0))
-        self._uniforms["u_audio_time"] = self.audio_time
 
     # ------------------------------------------------------------------ draw
 
