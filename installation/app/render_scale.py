@@ -84,6 +84,7 @@ class RenderScale:
         self.changes = 0
         self.raise_after_s = RAISE_AFTER_S
         self._work: deque[float] = deque(maxlen=WINDOW)
+        self.last_work_s: float | None = None  # the smoothed work that made the last change
         self._changed_at: float | None = None
         self._raised_at: float | None = None
         self._headroom_since: float | None = None
@@ -137,6 +138,7 @@ class RenderScale:
         self._change(index, now)
 
     def _change(self, index: int, now: float) -> None:
+        self.last_work_s = self.smoothed_s()
         self.index = index
         self.changes += 1
         self._changed_at = now

@@ -456,7 +456,11 @@ class ShowConfig:
         hi=240.0,
     )
     min_scale: float = opt(
-        0.5, "Smallest factor the adaptive scale multiplies render_scale by.", lo=0.1, hi=2.0
+        0.3,
+        "Smallest factor the adaptive scale multiplies render_scale by (0.3: llvmpipe on two "
+        "cores at 1280x720, where below it a frame's fixed costs dominate).",
+        lo=0.1,
+        hi=2.0,
     )
     max_scale: float = opt(
         1.0,
