@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 import time
-from typing import Any
 
 import numpy as np
 
@@ -268,95 +267,3 @@ def bench_osc(quick: bool = False) -> dict[str, float | str]:
 TARGET_RATE = 5000
 
 OSC_TARGETS = {"max_lossless_msgs_per_s": (">=", 5000.0), "latency_p99_ms": ("<=", 38.3)}
-
-
-def bench_live(quick: bool = False) -> dict[str, float | str]:
-    """The headless show at 1280x720 under 1,000 OSC msg/s: frame times and lost inputs.
-
-    Frames are paced at the tick rate headless (30 Hz), so a frame interval of 33 ms is
-    the floor; ``inputs_dropped`` counts messages sent but never applied by a tick.
-    """
-    import tempfile
-
-    from installation.app.live import Show, ShowOptions
-    from installation.app.osc_sender import loopback_venue
-    from installation.config import load_config
-
-    config = loopback_venue(load_config())
-    rate, seconds = LIVE_RATE, (5.0 if quick else 20.0)
-    sender, go, sent = _ready_sender(config.osc.port, rate, seconds)
-    applied = [0]
-    frame_times: list[float] = []
-
-    def on_input(_state, received) -> None:
-        applied[0] += len(received)
-
-    def on_frame(_show) -> None:
-        now = time.time()
-        if go.value and go.value <= now <= go.value + seconds:
-            frame_times.append(now)
-
-    def start(_message: str) -> None:
-        go.value = time.time() + 1.0
-
-    with tempfile.TemporaryDirectory() as tmp:
-        show = Show(
-            config,
-            ShowOptions(
-                duration=seconds + 3.0,
-                size=(1280, 720),
-                headless=True,
-                data_dir=tmp,
-                snapshots=False,
-                on_input=on_input,
-                on_frame=on_frame,
-                on_ready=start,
-            ),
-        )
-        show.run()
-    sender.join(timeout=30)
-    return {
-        "render_size": "1280x720",
-        "osc_msgs_per_s": rate,
-        "seconds": seconds,
-        **_frame_figures(frame_times, seconds),
-        "inputs_sent": int(sent.value),
-        "inputs_applied": applied[0],
-        "inputs_dropped": int(sent.value) - applied[0],
-        # Ticks the clock gave up on (the simulation fell more than max_catchup behind).
-        "ticks_dropped": show.runner.clock.dropped_total if show.runner.clock is not None else 0,
-    }
-
-
-def _ready_sender(port: int, rate: float, seconds: float) -> tuple[Any, Any, Any]:
-    """A paced sender process, started and ready; it sends once ``go`` holds its start time.
-
-    Returns:
-        the process, ``go`` (a shared float: when to start, ``time.time``) and ``sent`` (a
-        shared count of the messages sent).
-    """
-    import multiprocessing as mp
-
-    from installation.app.osc_sender import send_paced
-
-    ctx = mp.get_context("spawn")
-    ready, go, sent = ctx.Value("i", 0), ctx.Value("d", 0.0), ctx.Value("q", 0)
-    sender = ctx.Process(target=send_paced, args=(port, rate, seconds, ready, go, sent))
-    sender.start()
-    while ready.value < 1:
-        time.sleep(0.05)
-    return sender, go, sent
-
-
-def _frame_figures(frame_times: list[float], seconds: float) -> dict[str, float]:
-    """Frames per second, and the median and p99 frame intervals (ms; -1 without two frames)."""
-    intervals = np.diff(np.asarray(frame_times)) * 1e3
-    return {
-        "fps": round(len(frame_times) / seconds, 2),
-        "frame_ms_median": round(float(np.median(intervals)), 2) if len(intervals) else -1,
-        "frame_ms_p99": round(float(np.percentile(intervals, 99)), 2) if len(intervals) else -1,
-    }
-
-
-LIVE_RATE = 1000
-LIVE_TARGETS = {"inputs_dropped": ("<=", 0.0)}

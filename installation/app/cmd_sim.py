@@ -133,13 +133,13 @@ def _bench_arguments(b: argparse.ArgumentParser) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``canopy bench SUITE``: run one benchmark suite and print its figures (JSON with --json)."""
-    from installation.app import bench
+    from installation.app import bench, bench_live
 
     run, targets = {
         "sim": (bench.bench_sim, bench.SIM_TARGETS),
         "render": (bench.bench_render, bench.RENDER_TARGETS),
         "osc": (bench.bench_osc, bench.OSC_TARGETS),
-        "live": (bench.bench_live, bench.LIVE_TARGETS),
+        "live": (bench_live.bench_live, bench_live.LIVE_TARGETS),
     }[args.suite]
     result = run(quick=args.quick)
     if args.json:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from installation.app.actions import Operator
+from installation.app.audio_clock import AudioClock
 from installation.app.inbox import Inbox, Microphone
 from installation.app.keeper import SnapshotKeeper, starting_state
 from installation.app.memory import HeapTrim
@@ -221,7 +222,9 @@ class Show:
 
     def _open_output(self) -> None:
         if self.options.render:
-            self.screen = Screen(self.config, self.options, self.telemetry.hud)
+            clock = AudioClock(self.runner.dt)
+            self.screen = Screen(self.config, self.options, self.telemetry.hud, clock)
+            self.runner.listeners.append(clock)
 
     def _start_status(self) -> None:
         port = self.options.status_port

@@ -21,6 +21,7 @@ from typing import Any
 import moderngl
 import numpy as np
 
+from installation.app.audio_clock import AudioClock
 from installation.app.runner import Runner
 from installation.app.sketch import Sketch
 from installation.outputs.contract import FileOutput, Picture
@@ -87,7 +88,8 @@ def play(
     """
     state = _start(sketch, seed)
     source = FrameTime(fps)
-    runner = Runner.on(state, source, sources=[sketch.score], max_catchup=10**9)
+    audio = AudioClock(1.0 / state.world.tick_hz)
+    runner = Runner.on(state, source, sources=[sketch.score], listeners=[audio], max_catchup=10**9)
     own = tapestry is None
     tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:
@@ -97,10 +99,10 @@ def play(
             runner.advance()
             if on_state is not None:
                 on_state(state)
-            tap.advance_audio_clock(1.0 / fps if k else 0.0, state.loudness)
             if draw is not None and not draw(k):
                 yield None
                 continue
+            tap.audio_time = audio.time  # the clock at this tick, whatever the frame rate
             tap.upload(state)
             tap.draw()
             yield tap

@@ -139,6 +139,14 @@ class Telemetry(Listener):
             f"{ix.disparity:.2f}   outage {ix.outage:.2f}   hope {ix.hope:.2f}   anger "
             f"{ix.anger:.2f}   participation {ix.participation:.2f}",
         ]
+        render = h["render"]
+        if render is not None:
+            w, hh = render["size"]
+            how = f"adaptive for {render['target_fps']:g} fps" if render["adaptive"] else "fixed"
+            lines.append(
+                f"render {w}x{hh}   scale {render['scale']:.2f} ({how}, "
+                f"{render['changes']} changes)"
+            )
         if not h["open"]:
             lines.append(f"gallery closed: picture at {h['fade']:.0%}")
         self._hud_text = "\n".join(lines)
@@ -215,6 +223,8 @@ class Telemetry(Listener):
             "osc_restarts": osc.restarts if osc is not None else 0,
             "audio": audio,
             "displays": displays,
+            # The adaptive render scale: its factor, the tapestry's size, how often it changed.
+            "render": show.screen.describe_scale() if show.screen is not None else None,
             "gl_errors": windows.gl_errors if windows is not None else 0,
             "open": show.fader.open,
             "fade": round(show.fader.level, 3),
@@ -246,6 +256,7 @@ class Telemetry(Listener):
             "memory_bytes": h["memory_mb"] * 2**20,
             "act": self.show.state.indices.act,
             "audio_up": float(h["audio"]["state"] == "ok"),
+            "render_scale": h["render"]["scale"] if h["render"] is not None else 0.0,
         }
         m = [Metric(name, kind, text, float(_figure(h, extra, key))) for name, kind, text, key in
              _METRICS]  # fmt: skip
@@ -323,6 +334,12 @@ _METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("canopy_degraded", "gauge", "1 while /health lists problems.", "degraded"),
     ("canopy_displays_found", "gauge", "Displays on their configured screen.", "displays_found"),
     ("canopy_gl_errors_total", "counter", "GL errors reported.", "gl_errors"),
+    (
+        "canopy_render_scale",
+        "gauge",
+        "Adaptive render scale factor (0 when not drawing).",
+        "render_scale",
+    ),
     (
         "canopy_resident_memory_bytes",
         "gauge",

@@ -177,6 +177,10 @@ _SHOW_DESCRIBED = {
     "quality",
     "max_fps",
     "render_scale",
+    "adaptive_scale",
+    "target_fps",
+    "min_scale",
+    "max_scale",
     "data_dir",
 }
 
@@ -195,8 +199,14 @@ def _show_line(sh: ShowConfig) -> str:
         f"show: {mode}, {status}, a snapshot every {sh.snapshot_minutes:g} min "
         f"({sh.snapshots_kept} kept), journal {'on' if sh.journal else 'off'}, "
         f"quality {sh.quality}, at most {sh.max_fps:g} fps, render scale {sh.render_scale:g}"
-        f"{_also(sh, _SHOW_DESCRIBED)}"
+        f"{_adaptive(sh)}{_also(sh, _SHOW_DESCRIBED)}"
     )
+
+
+def _adaptive(sh: ShowConfig) -> str:
+    if not sh.adaptive_scale:
+        return " (fixed)"
+    return f" times {sh.min_scale:g} to {sh.max_scale:g} (adaptive, holding {sh.target_fps:g} fps)"
 
 
 def _data_line(sh: ShowConfig, env: Mapping[str, str]) -> str:

@@ -433,12 +433,40 @@ class ShowConfig:
     )
     render_scale: float = opt(
         1.0,
-        "Tapestry resolution as a fraction of the displays' (below 1 on a slow renderer).",
+        "Tapestry resolution as a fraction of the displays' (below 1 on a slow renderer); the "
+        "adaptive scale multiplies it.",
         lo=0.1,
         hi=2.0,
     )
     max_fps: float = opt(
         60.0, "Upper bound on frames drawn per second (vsync may hold it lower).", lo=1.0, hi=240.0
+    )
+    adaptive_scale: bool = opt(
+        True,
+        "Hold target_fps on a slow renderer: the tapestry's resolution (times render_scale) is "
+        "lowered by steps down to min_scale while frames take too long, and raised again, "
+        "never above max_scale, when there is headroom; with hysteresis, so it never "
+        "oscillates. False: always render_scale.",
+    )
+    target_fps: float = opt(
+        30.0,
+        "Frame rate the adaptive scale holds (a frame's work is kept under 80% of 1/target_fps); "
+        "at most max_fps.",
+        lo=1.0,
+        hi=240.0,
+    )
+    min_scale: float = opt(
+        0.3,
+        "Smallest factor the adaptive scale multiplies render_scale by (0.3: llvmpipe on two "
+        "cores at 1280x720, where below it a frame's fixed costs dominate).",
+        lo=0.1,
+        hi=2.0,
+    )
+    max_scale: float = opt(
+        1.0,
+        "Largest factor the adaptive scale multiplies render_scale by; the show starts there.",
+        lo=0.1,
+        hi=2.0,
     )
     quality: str = opt(
         "full",
@@ -451,7 +479,11 @@ class ShowConfig:
     )
 
     def problems(self) -> list[tuple[str, str]]:
-        """Checks beyond the ranges, as (key, message): quit chord, status address and allowlist."""
+        """Checks beyond the ranges, as (key, message).
+
+        The quit chord, the status address and allowlist, and the adaptive scale's bounds
+        and target.
+        """
         from installation.config.keys import ChordError, parse_chord
 
         try:
@@ -467,6 +499,16 @@ class ShowConfig:
                 ipaddress.ip_network(net, strict=False)
             except ValueError:
                 return [("status_allowed", f"{net!r} is not a CIDR network like 10.0.0.0/24")]
+        if self.min_scale > self.max_scale:
+            return [("min_scale", f"{self.min_scale:g} is above max_scale ({self.max_scale:g})")]
+        if self.target_fps > self.max_fps:
+            return [
+                (
+                    "target_fps",
+                    f"{self.target_fps:g} is above max_fps ({self.max_fps:g}): frames are never "
+                    "drawn that often",
+                )
+            ]
         return []
 
 

@@ -140,6 +140,7 @@ class Tapestry:
             overrides=Path(shader_dir) if shader_dir else None,
         )
         self.frame = 0
+        # The audio clock's value at the next upload; its one rule is ``app/audio_clock.py``.
         self.audio_time = 0.0
         self.fade = 1.0  # gallery hours: 1 the full picture, 0 black
         self._tex: dict[str, moderngl.Texture] = {}
@@ -158,23 +159,53 @@ class Tapestry:
         self._previous: dict | None = None
         self._current: dict | None = None
         self._alpha = 1.0
-        w, h = self.size
-        # Bloom at a fixed size whatever the output's (at most 320 wide), so the glow spreads
-        # over the same share of the picture at 720p and at 8K.
-        bloom_w = min(w, BLOOM_WIDTH)
-        hw, hh = max(bloom_w, 1), max(round(h * bloom_w / w), 1)
-        cw, ch = max(round(w * look.scale), 1), max(round(h * look.scale), 1)
-        # The cloth and its cords in linear HDR light (gold and embers exceed 1 and bloom).
-        self._cloth = self._target((cw, ch))
-        self._bloom = [self._target((hw, hh)), self._target((hw, hh))]
-        out_tex = ctx.texture((w, h), 4, dtype="f1")
-        self.output = ctx.framebuffer(color_attachments=[out_tex])
+        self._make_targets()
         # A cord is a strip of CORD_STEPS quads along its length (across -1..1, along -1..1),
         # so the vertex shader can lay it in a gentle curve, as a hand couches it.
         along = np.repeat(np.linspace(-1.0, 1.0, CORD_STEPS + 1), 2)
         across = np.tile([-1.0, 1.0], CORD_STEPS + 1)
         corners = np.stack([across, along], axis=1).astype("f4")
         self._corner = ctx.buffer(corners.tobytes())
+
+    def _make_targets(self) -> None:
+        """The render targets for ``self.size``: the cloth, the bloom's two, ``output``."""
+        w, h = self.size
+        # Bloom at a fixed size whatever the output's (at most 320 wide), so the glow spreads
+        # over the same share of the picture at 720p and at 8K.
+        bloom_w = min(w, BLOOM_WIDTH)
+        hw, hh = max(bloom_w, 1), max(round(h * bloom_w / w), 1)
+        cw, ch = max(round(w * self.look.scale), 1), max(round(h * self.look.scale), 1)
+        # The cloth and its cords in linear HDR light (gold and embers exceed 1 and bloom).
+        self._cloth = self._target((cw, ch))
+        self._bloom = [self._target((hw, hh)), self._target((hw, hh))]
+        out_tex = self.ctx.texture((w, h), 4, dtype="f1")
+        self.output = self.ctx.framebuffer(color_attachments=[out_tex])
+
+    def rescale(self, size: tuple[int, int]) -> None:
+        """Draw at another output size from the next frame on, re-making only the targets.
+
+        For the live show's adaptive render scale (``app/render_scale.py``) and its windows'
+        resizes: the state's textures, the cords, the shaders and the two uploads that
+        ``interpolate`` blends are kept, so the next frame is the one this tapestry would
+        have drawn, at the new size (``u_resolution`` follows it). The old targets are
+        released; ``output`` is a new framebuffer.
+        """
+        size = (int(size[0]), int(size[1]))
+        if size == self.size:
+            return
+        (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()  # as in ``release``
+        for fb in (self._cloth, *self._bloom, self.output):
+            for att in fb.color_attachments:
+                att.release()
+            fb.release()
+        self.size = size
+        self._make_targets()
+        resolution = (float(size[0]), float(size[1]))
+        for uploaded in (self._previous, self._current):
+            if uploaded is not None:
+                uploaded["uniforms"]["u_resolution"] = resolution
+        if "u_resolution" in self._uniforms:
+            self._uniforms["u_resolution"] = resolution
 
     def _target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
         # Packed floats: HDR light at 32 bits a pixel (half the bandwidth of RGBA16F, which
@@ -264,7 +295,8 @@ class Tapestry:
                 self._tex[name].write((a + (b - a) * np.float32(alpha)).tobytes())
         for key, b in cur["uniforms"].items():
             a = prev["uniforms"].get(key, b)
-            if key in ("u_time",) or (key in INDEX_UNIFORMS and isinstance(b, float)):
+            clock = key in ("u_time", "u_audio_time")  # both clocks run between the ticks
+            if clock or (key in INDEX_UNIFORMS and isinstance(b, float)):
                 self._uniforms[key] = a + (b - a) * alpha
 
     def texture_data(self, name: str) -> np.ndarray:
@@ -279,11 +311,6 @@ class Tapestry:
     def uniform(self, name: str) -> object:
         """The value the passes will be given for the shared uniform ``name`` this frame."""
         return self._uniforms[name]
-
-    def advance_audio_clock(self, dt: float, loudness: float) -> None:
-        """The audio clock runs faster when the room is loud (1x to 3x)."""
-        self.audio_time += dt * (1.0 + 2.0 * min(max(loudness, 0.0), 1.0))
-        self._uniforms["u_audio_time"] = self.audio_time
 
     # ------------------------------------------------------------------ draw
 

@@ -6,6 +6,8 @@ names exactly one city.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
@@ -107,30 +109,29 @@ def _cloud_graph(pos: np.ndarray, neighbours: int = 3) -> np.ndarray:
         edges = np.vstack([edges, [[min(a, b), max(a, b)]]]).astype(np.int32)
 
 
-def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
-    """Create the city described by ``world`` at tick 0.
+def _resource_shares(world: WorldConfig, rng: np.random.Generator) -> np.ndarray:
+    """Each community's share of the city's resources, normalised to sum to 1.
 
-    Args:
-        world: sizes and seed.
-        model: the dynamics' parameters (defaults if None).
-
-    Returns:
-        A fresh ``State`` whose generator is seeded with ``world.seed``.
+    The venue's shares when it gives them; else falling off by ``_SHARE_RATIO`` from one
+    community to the next, in a random order (the only draw from ``rng`` here).
     """
-    model = model or ModelConfig()
-    rng = np.random.default_rng(world.seed)
-    h, w, k, m, n = world.height, world.width, world.communities, world.nodes, world.citizens
-
-    community = _communities(h, w, k, rng)
-    colours = PALETTE[np.arange(k) % len(PALETTE)].copy()
+    k = world.communities
     if world.resource_shares:
         shares = np.asarray(world.resource_shares, dtype=np.float64)
     else:
         shares = _SHARE_RATIO ** np.arange(k, dtype=np.float64)
         rng.shuffle(shares)
-    shares = shares / shares.sum()
+    return shares / shares.sum()
 
-    # Neural Cloud nodes on a jittered grid, each serving the cells nearest it.
+
+def _cloud(world: WorldConfig, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """The Neural Cloud's nodes on a jittered grid, each serving the cells nearest it.
+
+    Returns:
+        ``node_pos`` (M, 2) in [0, 1] (sorted by row, then column), ``cell_node`` (H, W),
+        the node serving each cell, and ``edges`` (E, 2), the graph's links.
+    """
+    h, w, m = world.height, world.width, world.nodes
     side = int(np.ceil(np.sqrt(m)))
     slots = rng.permutation(side * side)[:m]
     node_pos = np.stack(
@@ -145,33 +146,74 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
     cy, cx = np.meshgrid((np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w, indexing="ij")
     _, cell_node = cKDTree(node_pos).query(np.stack([cx.ravel(), cy.ravel()], axis=1))
     cell_node = cell_node.reshape(h, w).astype(np.int32)
-    edges = _cloud_graph(node_pos)
+    return node_pos, cell_node, _cloud_graph(node_pos)
 
+
+def _loads(
+    community: np.ndarray,
+    cell_node: np.ndarray,
+    edges: np.ndarray,
+    world: WorldConfig,
+    model: ModelConfig,
+) -> dict[str, Any]:
+    """Who each node serves and what it carries on the intact city (no randomness).
+
+    Every cell demands one unit (normalised so a node's mean demand is 1); transit is the
+    Motter-Lai shortest-path load on the intact graph, scaled to its configured share.
+
+    Returns:
+        the ``State`` fields ``cells_kn`` (cells of each community per node), ``node_comm``
+        (each node's main community), ``base_demand``, ``transit`` and ``transit_scale``.
+    """
+    k, m = world.communities, world.nodes
     cells_kn = np.zeros((k, m), dtype=np.int32)
     np.add.at(cells_kn, (community.ravel(), cell_node.ravel()), 1)
-    node_comm = cells_kn.argmax(axis=0).astype(np.int32)
-
-    # Loads: every cell demands one unit (normalised so a node's mean demand is 1); transit
-    # is the Motter-Lai shortest-path load on the intact graph, scaled to its configured share.
     cells_per_node = np.bincount(cell_node.ravel(), minlength=m).astype(np.float64)
     base_demand = cells_per_node / cells_per_node.mean()
     adj = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
     betweenness = shortest_path_load(adj)
     share = model.transit_share
     transit_scale = share / (1.0 - share) * base_demand.sum() / max(betweenness.sum(), 1e-12)
-    transit = betweenness * transit_scale
+    return {
+        "cells_kn": cells_kn,
+        "node_comm": cells_kn.argmax(axis=0).astype(np.int32),
+        "base_demand": base_demand,
+        "transit": betweenness * transit_scale,
+        "transit_scale": float(transit_scale),
+    }
 
-    # Citizens, uniformly over the canopy, stored in Morton order of their cell.
+
+def _citizens(
+    world: WorldConfig, community: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Citizens placed uniformly over the canopy, stored in Morton order of their cell.
+
+    Returns:
+        ``cit_pos`` (N, 2) float32 in [0, 1], ``cit_cell`` (N,) the flat index of each one's
+        cell, ``cit_home`` (N,) uint8 the community of that cell.
+    """
+    h, w, n = world.height, world.width, world.citizens
     pos = rng.random((n, 2)).astype(np.float32)
     col = np.minimum((pos[:, 0] * w).astype(np.int64), w - 1)
     row = np.minimum((pos[:, 1] * h).astype(np.int64), h - 1)
     order = np.argsort(_morton(col, row), kind="stable")
-    pos = pos[order]
     cit_cell = (row[order] * w + col[order]).astype(np.int32)
-    cit_home = community.ravel()[cit_cell].astype(np.uint8)
+    return pos[order], cit_cell, community.ravel()[cit_cell].astype(np.uint8)
 
-    # Each community's resting mood: trust follows its share of resources; empathy and
-    # hope differ by culture. The rally begins hopeful.
+
+def _moods(
+    shares: np.ndarray, cit_home: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each community's resting mood, and each citizen's starting sentiment near it.
+
+    Trust follows the community's share of resources; empathy and hope differ by culture.
+    The rally begins hopeful.
+
+    Returns:
+        ``baseline`` (K, 4) and ``sentiment`` (N, 4), float32 in [0, 1] (hope, anger,
+        empathy, trust).
+    """
+    k, n = len(shares), len(cit_home)
     rel = shares * k
     baseline = np.zeros((k, 4), dtype=np.float32)
     baseline[:, 0] = np.clip(0.55 + 0.15 * (rel - 1.0) + rng.uniform(-0.15, 0.15, k), 0.2, 0.9)
@@ -179,17 +221,46 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
     baseline[:, 2] = rng.uniform(0.1, 0.35, k)
     baseline[:, 3] = np.clip(0.45 + 0.25 * (rel - 1.0) + rng.uniform(-0.1, 0.1, k), 0.1, 0.9)
     sentiment = baseline[cit_home] + rng.normal(0.0, 0.04, (n, 4)).astype(np.float32)
-    sentiment = np.clip(sentiment, 0.0, 1.0).astype(np.float32)
+    return baseline, np.clip(sentiment, 0.0, 1.0).astype(np.float32)
 
-    g = world.growth_resolution
+
+def _growth(g: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The Gray-Scott fields (u, v) on a (g, g) grid, seeded in a scatter of small patches.
+
+    As Pearson seeded a square.
+    """
     growth_u = np.ones((g, g), dtype=np.float32)
     growth_v = np.zeros((g, g), dtype=np.float32)
-    # Seed growth in a scatter of small patches, as Pearson seeded a square.
     for _ in range(max(4, g // 16)):
         y0, x0 = rng.integers(0, g - 4, 2)
         growth_u[y0 : y0 + 4, x0 : x0 + 4] = 0.5
         growth_v[y0 : y0 + 4, x0 : x0 + 4] = 0.25
+    return growth_u, growth_v
 
+
+def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
+    """Create the city described by ``world`` at tick 0.
+
+    The parts are drawn from the world's generator in a fixed order (districts, resource
+    shares, the cloud, citizens, moods, growth): the order is part of what a seed means.
+
+    Args:
+        world: sizes and seed.
+        model: the dynamics' parameters (defaults if None).
+
+    Returns:
+        A fresh ``State`` whose generator is seeded with ``world.seed``.
+    """
+    model = model or ModelConfig()
+    rng = np.random.default_rng(world.seed)
+    k, m, n = world.communities, world.nodes, world.citizens
+    community = _communities(world.height, world.width, k, rng)
+    shares = _resource_shares(world, rng)
+    node_pos, cell_node, edges = _cloud(world, rng)
+    loads = _loads(community, cell_node, edges, world, model)
+    cit_pos, cit_cell, cit_home = _citizens(world, community, rng)
+    baseline, sentiment = _moods(shares, cit_home, rng)
+    growth_u, growth_v = _growth(world.growth_resolution, rng)
     state = State(
         world=world,
         model=model,
@@ -197,17 +268,13 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
         tick=0,
         time=0.0,
         community=community,
-        colours=colours,
+        colours=PALETTE[np.arange(k) % len(PALETTE)].copy(),
         shares=shares,
         cell_node=cell_node,
         node_pos=node_pos,
-        node_comm=node_comm,
         edges=edges,
-        cells_kn=cells_kn,
-        base_demand=base_demand,
         capacity0=np.zeros(m, dtype=np.float64),
-        transit_scale=float(transit_scale),
-        cit_pos=pos,
+        cit_pos=cit_pos,
         cit_home=cit_home,
         cit_cell=cit_cell,
         sentiment=sentiment,
@@ -217,18 +284,25 @@ def create_world(world: WorldConfig, model: ModelConfig | None = None) -> State:
         node_alive=np.ones(m, dtype=bool),
         node_health=np.ones(m, dtype=np.float64),
         node_help=np.zeros(m, dtype=np.float64),
-        transit=transit,
         transit_alive=np.ones(m, dtype=bool),
         carried=np.zeros(2 * len(edges), dtype=np.float64),
         growth_u=growth_u,
         growth_v=growth_v,
-        **new_cloth(g, m),
+        **loads,
+        **new_cloth(world.growth_resolution, m),
     )
     state.derived = build_derived(state)
-    # Capacity is designed for the city as it is at the start (Motter-Lai): (1 + alpha) x the
-    # initial load, and richer communities got a more generous margin.
-    alpha = model.tolerance * np.sqrt(shares[node_comm] * k)
-    state.capacity0 = (1.0 + alpha) * node_load(state)
-
+    _design_capacity(state)
     update_indices(state, dt=0.0)
     return state
+
+
+def _design_capacity(state: State) -> None:
+    """Each node's capacity, designed for the city as it is at the start (Motter-Lai).
+
+    (1 + alpha) times its initial load, with a more generous margin alpha in richer
+    communities.
+    """
+    k = state.world.communities
+    alpha = state.model.tolerance * np.sqrt(state.shares[state.node_comm] * k)
+    state.capacity0 = (1.0 + alpha) * node_load(state)

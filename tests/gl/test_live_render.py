@@ -57,3 +57,34 @@ def test_fade_darkens_the_picture_and_zero_is_black(ctx, small_world, model):
         finally:
             tap.release()
     assert means[0] > 40 and means[1] < means[0] * 0.35 and means[2] < 2
+
+
+def test_a_rescale_draws_the_frame_a_tapestry_of_that_size_would(ctx, small_world, model):
+    # The adaptive render scale changes the size between two frames: only the targets are
+    # made anew; what was uploaded, the interpolation and the clocks carry on, so the frame
+    # is exactly the one a tapestry made at that size draws (no jump beyond the resolution).
+    state = create_world(small_world, model)
+    big, small = Tapestry(ctx, (320, 180)), Tapestry(ctx, (224, 126))
+    try:
+        push = InputFrame(tick=0, events=(Push(0, 1.0),))
+        for tap in (big, small):
+            tap.upload(state)
+        for _ in range(5):
+            step(state, push, 0.1)
+        for tap in (big, small):
+            tap.audio_time = 2.5
+            tap.upload(state)
+            tap.interpolate(0.4)
+        sentiment = big._tex["u_sentiment"]
+        big.rescale((224, 126))
+        assert big.size == (224, 126) and big._tex["u_sentiment"] is sentiment
+        assert big.uniform("u_resolution") == (224.0, 126.0)
+        big.draw()
+        small.draw()
+        np.testing.assert_array_equal(big.read(), small.read())
+        big.rescale((320, 180))
+        big.draw()
+        assert big.read().shape == (180, 320, 3)
+    finally:
+        big.release()
+        small.release()

@@ -260,6 +260,24 @@ def test_no_gl_object_leaks_across_twenty_reloads_resizes_and_release(ctx, tmp_p
     assert live_objects() == before
 
 
+def test_no_gl_object_leaks_across_rescales(ctx):
+    """The adaptive render scale re-makes the tapestry's targets; the old ones are released."""
+    state = world()
+    before = live_objects()
+    tap = Tapestry(ctx, SIZE)
+    drawn(tap, state)
+    baseline = live_objects()
+    for i in range(20):
+        scale = 0.5 + 0.025 * i
+        tap.rescale((round(SIZE[0] * scale), round(SIZE[1] * scale)))
+        tap.draw()
+    tap.rescale(SIZE)
+    tap.draw()
+    assert live_objects() == baseline
+    tap.release()
+    assert live_objects() == before
+
+
 def _indices(i: int) -> str:
     return (SHADER_DIR / "include" / "indices.glsl").read_text() + f"// edit {i}\n"
 

@@ -14,11 +14,12 @@ import socket
 from canopy_helpers import free_port
 
 from installation.app.live import Show, ShowOptions
-from installation.app.offline import frames
+from installation.app.offline import frames, play
 from installation.app.replay import replay
 from installation.app.sketch import Sketch
 from installation.config import AudioConfig, Config, OscConfig, load_config
-from installation.inputs import Push, Repair, Touch
+from installation.inputs import InputFrame, Push, Repair, Touch
+from installation.inputs.frame import RoomSound
 from installation.inputs.score import Cue, Score
 from installation.render.context import create_headless_context
 from installation.simulation import State, state_hash
@@ -67,9 +68,8 @@ def live_on_a_frame_clock(config: Config, tmp_path, **options) -> Show:
             snapshots=False,
             data_dir=tmp_path,
             time_source=clock,
-            sources=(SCORE,),
             on_frame=next_frame,
-            **options,
+            **{"sources": (SCORE,), **options},
         ),
     )
     result = show.run()
@@ -107,3 +107,46 @@ def test_a_replayed_journal_reproduces_the_live_run(tmp_path, small_world):
     # The visitors' touches came in as they arrived, beside the score's.
     text = "".join(p.read_text() for p in (tmp_path / "journal").glob("journal-*.jsonl"))
     assert '"source":"osc"' in text and '"source":"score"' in text
+
+
+class Crowd:
+    """A room that grows loud and quiet again, one sound a tick (as the microphone gives)."""
+
+    name = "crowd"
+
+    def frame(self, tick: int, dt: float) -> InputFrame:
+        level = -60.0 + 50.0 * abs(((tick * dt) % 1.0) - 0.5) * 2  # -60 .. -10 dBFS
+        return InputFrame(tick=tick, sound=RoomSound(level, level, flatness=0.9))
+
+
+def test_the_audio_clock_follows_the_ticks_live_and_offline(tmp_path, small_world):
+    # One rule: the audio clock advances per tick at the room's speed, whatever the frame
+    # rate. Live one frame a tick, offline two frames a tick: the same clock at the same tick.
+    config = Config(
+        world=small_world, audio=AudioConfig(enabled=False), osc=OscConfig(enabled=False)
+    )
+    show = live_on_a_frame_clock(config, tmp_path, sources=(Scored(SCORE, Crowd()),))
+    assert show.screen is not None and show.state.loudness > 0.1
+    live = show.screen.audio_clock.time
+    sketch = Sketch("probe", "probe", world=small_world, score=Scored(SCORE, Crowd()))
+    ctx = create_headless_context()
+    try:
+        shots = list(play(sketch, (64, 36), 2 * small_world.tick_hz, 2 * TICKS + 1, ctx))
+        offline = shots[-1].uniform("u_audio_time")  # the tick TICKS frame
+    finally:
+        ctx.release()
+    assert offline == live
+    assert TICKS / small_world.tick_hz * 1.1 < live < TICKS / small_world.tick_hz * 3.0
+
+
+class Scored:
+    """A score and a room as one source (a sketch has one score)."""
+
+    name = "score"
+
+    def __init__(self, score: Score, room: Crowd) -> None:
+        self.score, self.room = score, room
+
+    def frame(self, tick: int, dt: float) -> InputFrame:
+        events = self.score.frame(tick, dt)
+        return InputFrame(tick=tick, events=events.events, sound=self.room.frame(tick, dt).sound)
