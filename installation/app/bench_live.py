@@ -126,10 +126,17 @@ def _ready_sender(port: int, rate: float, seconds: float) -> tuple[Any, Any, Any
 
 
 def _frame_figures(frame_times: list[float], seconds: float) -> dict[str, float]:
-    """Frames per second, and the median and p99 frame intervals (ms; -1 without two frames)."""
+    """Frames per second, and the median and p99 frame intervals (ms; -1 without two frames).
+
+    The rate is the frames' own: intervals over the time they span (n frames over a window
+    of ``seconds`` would count the window's edges, not the frames: 599 frames at an exact
+    30 Hz can fall in 20 s).
+    """
     intervals = np.diff(np.asarray(frame_times)) * 1e3
+    span = (frame_times[-1] - frame_times[0]) if len(frame_times) > 1 else 0.0
+    fps = len(intervals) / span if span > 0 else len(frame_times) / seconds
     return {
-        "fps": round(len(frame_times) / seconds, 2),
+        "fps": round(fps, 2),
         "frame_ms_median": round(float(np.median(intervals)), 2) if len(intervals) else -1,
         "frame_ms_p99": round(float(np.percentile(intervals, 99)), 2) if len(intervals) else -1,
     }
