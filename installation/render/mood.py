@@ -103,10 +103,12 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     dark = _smooth(0.02, 0.5, outage)
     # A wound re-woven but not yet gilded still shadows the room: the cloth remembers.
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
+    # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
+    trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.3 * _smooth(0.05, 0.5, wound))
     # The bond lights the room a little; a city that trusts its cloud again, fully (so the
     # mobilisation keeps some of the outage's dark, lit by its many small lights).
-    light += 0.1 * gild + 0.24 * gild * _smooth(0.3, 0.65, trust) * (1.0 - dark)
+    light += 0.1 * gild + 0.24 * trusting_bond
     warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
     saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
@@ -118,8 +120,6 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
         * (1.0 - gild)
         * (1.0 - _smooth(0.0, 0.08, outage))
     )
-    # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
-    trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     focus, kind = _focus(state, hope_field)
     strength = 0.75 if kind == 1 else 0.3 + 0.5 * rally + 0.2 * gild
     shares = state.shares / max(float(state.shares.max()), 1e-12)
