@@ -52,9 +52,7 @@ void main() {
     if (alive < 0.5) {
         float gap = abs(y) - (0.9 + 2.0 * hash12(vec2(v_length, 1.3)));
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
-        float frayed = smoothstep(-2.5, 0.0, -gap) * (1.0 - step(0.0, -gap));
         cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-2.5, -0.5, gap);
-        cov *= 1.0 - frayed * 0.0;
     }
     // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
     cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
