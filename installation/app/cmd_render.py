@@ -97,14 +97,14 @@ def _write_strips(
     folder: Path, marks: list, stills: list[np.ndarray], strip: list[tuple[str, np.ndarray]]
 ) -> None:
     """Each act's motion: its still and the five frames after it (``strip``), in a row."""
+    from installation.app.offline import still_name
     from installation.outputs.png import write_png
     from installation.outputs.sheet import contact_sheet
 
     for n, (_, label, _) in enumerate(marks):
         row = [(f"{label}  +0 s", stills[n]), *strip[5 * n : 5 * n + 5]]
         sheet = contact_sheet(row, columns=6, width=320)
-        name = f"{n + 1}-{label.replace(' ', '-')}-strip.png"
-        print(f"wrote {write_png(folder / name, sheet)}")
+        print(f"wrote {write_png(folder / still_name(n + 1, label, '-strip'), sheet)}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -191,7 +191,7 @@ def cmd_still(args: argparse.Namespace) -> int:
 
 def cmd_stills(args: argparse.Namespace) -> int:
     """``canopy stills``: one PNG per act of a sketch and a labelled contact sheet of them."""
-    from installation.app.offline import act_marks, render_stills
+    from installation.app.offline import act_marks, render_stills, still_name
     from installation.app.sketch import load_sketch
     from installation.outputs.png import write_png
     from installation.outputs.sheet import contact_sheet
@@ -217,8 +217,7 @@ def cmd_stills(args: argparse.Namespace) -> int:
     )
     stills = [frame for _, frame in shots[: len(marks)]]
     for n, ((_, label, _), frame) in enumerate(zip(marks, stills, strict=True)):
-        name = f"{n + 1}-{label.replace(' ', '-')}.png"
-        print(f"wrote {write_png(args.output / name, frame)}")
+        print(f"wrote {write_png(args.output / still_name(n + 1, label), frame)}")
     seed = args.seed if args.seed is not None else sketch.world.seed
     sheet = contact_sheet(
         [

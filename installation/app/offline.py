@@ -308,6 +308,11 @@ def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str,
     return out
 
 
+def still_name(n: int, label: str, suffix: str = "") -> str:
+    """The file name of the ``n``-th still (from 1): ``<n>-<label><suffix>.png``."""
+    return f"{n}-{label.replace(' ', '-')}{suffix}.png" if label else f"{n}{suffix}.png"
+
+
 def render_stills(
     sketch: Sketch,
     times: list[tuple[float, str]],
@@ -345,8 +350,7 @@ def render_stills(
             label = times[i][1]
             path = None
             if folder is not None:
-                name = f"{i + 1}-{label.replace(' ', '-')}.png" if label else f"{i + 1}.png"
-                path = write_png(Path(folder) / name, frame)
+                path = write_png(Path(folder) / still_name(i + 1, label), frame)
             out[i] = (path, frame)
     return [shot for shot in out if shot is not None]
 
