@@ -193,11 +193,7 @@ class Tapestry:
         size = (int(size[0]), int(size[1]))
         if size == self.size:
             return
-        (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()  # as in ``release``
-        for fb in (self._cloth, *self._bloom, self.output):
-            for att in fb.color_attachments:
-                att.release()
-            fb.release()
+        self._release_targets()
         self.size = size
         self._make_targets()
         resolution = (float(size[0]), float(size[1]))
@@ -206,6 +202,16 @@ class Tapestry:
                 uploaded["uniforms"]["u_resolution"] = resolution
         if "u_resolution" in self._uniforms:
             self._uniforms["u_resolution"] = resolution
+
+    def _release_targets(self) -> None:
+        """Release the render targets ``_make_targets`` made (cloth, bloom, output)."""
+        # moderngl re-binds "the previous framebuffer" after creating or clearing one; make
+        # that the default framebuffer, not one of ours that is about to be deleted.
+        (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
+        for fb in (self._cloth, *self._bloom, self.output):
+            for att in fb.color_attachments:
+                att.release()
+            fb.release()
 
     def _target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
         # Packed floats: HDR light at 32 bits a pixel (half the bandwidth of RGBA16F, which
@@ -473,15 +479,9 @@ class Tapestry:
 
         Its shaders too, when it compiled them itself.
         """
-        # moderngl re-binds "the previous framebuffer" after creating or clearing one; make
-        # that the default framebuffer, not one of ours that is about to be deleted.
-        (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
+        self._release_targets()
         for tex in self._tex.values():
             tex.release()
-        for fb in (self._cloth, *self._bloom, self.output):
-            for att in fb.color_attachments:
-                att.release()
-            fb.release()
         for _, vao in self._fullscreen.values():
             vao.release()
         self._fullscreen.clear()
