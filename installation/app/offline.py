@@ -88,8 +88,9 @@ def play(
     """
     state = _start(sketch, seed)
     source = FrameTime(fps)
-    audio = AudioClock(1.0 / state.world.tick_hz)
-    runner = Runner.on(state, source, sources=[sketch.score], listeners=[audio], max_catchup=10**9)
+    runner = Runner.on(state, source, sources=[sketch.score], max_catchup=10**9)
+    audio = AudioClock(runner.dt)  # (the runner's tick, as live)
+    runner.listeners.append(audio)
     own = tapestry is None
     tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:

@@ -92,8 +92,8 @@ class Screen:
         self._headless_size = options.size
         self.scaler = RenderScale.from_config(config.show)
         self.audio_clock = audio_clock
-        # The tapestry compiles (and at the end releases) its own shaders; resizes hand
-        # them on (``Tapestry.resized``).
+        # The tapestry compiles (and at the end releases) its own shaders; resizes and the
+        # adaptive scale keep them (``Tapestry.rescale`` re-makes only the targets).
         look = Look.tier(options.quality or config.show.quality)
         self.tapestry = Tapestry(ctx, self.render_size(), look=look, shader_dir=shader_dir)
         presenters = self.windows.libraries() if self.windows is not None else []
