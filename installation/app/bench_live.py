@@ -16,9 +16,9 @@ import numpy as np
 def bench_live(quick: bool = False) -> dict[str, float | str]:
     """The headless show at 1280x720 under 1,000 OSC msg/s: frame times and lost inputs.
 
-    Frames are paced at the tick rate headless (30 Hz), so a frame interval of 33 ms is
-    the floor and 30 fps the most; ``inputs_dropped`` counts messages sent but never applied
-    by a tick. The adaptive render scale starts at its largest and settles during the first
+    Frames are paced as with windows: at an even cadence between ``target_fps`` and
+    ``max_fps`` (``pacing.Cadence``); ``inputs_dropped`` counts messages sent but never
+    applied by a tick. The adaptive render scale starts at its largest and settles during the first
     ``LIVE_SETTLE_S`` (the OSC load already on); the frames are measured after that, and the
     scale it settled at and its changes (in all, and while measured) are reported.
     """

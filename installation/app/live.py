@@ -31,7 +31,7 @@ from installation.app.audio_clock import AudioClock
 from installation.app.inbox import Inbox, Microphone
 from installation.app.keeper import SnapshotKeeper, starting_state
 from installation.app.memory import HeapTrim
-from installation.app.pacing import Pacer
+from installation.app.pacing import Cadence, Pacer
 from installation.app.recording import Recording
 from installation.app.runner import InputSource, Listener, Runner
 from installation.app.schedule import Fader
@@ -171,6 +171,7 @@ class Show:
         heard = [s for s in options.sources if isinstance(s, Listener)]
         self.runner = Runner(state, sources, [self.telemetry, probes, *heard])
         self.pacer = Pacer(self.runner, self.inbox, poll=self._poll_status)
+        self.cadence = Cadence(config.show.max_fps, config.show.target_fps)
         self.operator = Operator(self)
         self.screen: Screen | None = None  # opened by ``run`` when it draws
         self.status: StatusServer | None = None
@@ -296,11 +297,8 @@ class Show:
         clock = self.runner.clock
         assert clock is not None  # run started it
         t_end = None if opts.duration is None else time.monotonic() + opts.duration
-        # Headless there is nothing to show between ticks; windows draw up to max_fps.
-        fps = self.config.show.max_fps
-        if opts.headless:
-            fps = min(fps, self.state.world.tick_hz)
-        frame_period = 1.0 / fps
+        # Headless and with windows alike frames are drawn at an even cadence up to max_fps
+        # (the screen interpolates between ticks), which the render scale sets.
         next_frame = next_recheck = time.monotonic()
         next_house = 0.0
         last_fade = time.monotonic()
@@ -325,6 +323,7 @@ class Show:
                 fade = self.fader.update(opts.now(), now - last_fade)
                 last_fade = now
                 self._frame(fade)
+                frame_period = self.cadence.period_s
                 next_frame = max(next_frame + frame_period, time.monotonic() - frame_period)
                 if fade <= 0.0:
                     next_frame = time.monotonic() + 0.5  # black: a slow idle, no drawing
@@ -343,6 +342,7 @@ class Show:
     def _frame(self, fade: float) -> None:
         assert self.screen is not None
         self.screen.frame(fade, self.pacer)
+        self.cadence.framed(self.pacer.phases)
         self.telemetry.framed()
         if self.options.on_frame is not None:
             self.options.on_frame(self)

@@ -9,13 +9,17 @@ overdue (``INPUT_MAX_WAIT_S``). After a slow tick or a stall the catch-up is spr
 frames instead of stacking up in front of one, so the picture keeps moving. Owed ticks run
 later; only a backlog beyond the clock's ``max_catchup`` is dropped.
 
-``FramePhases`` keeps what the time between two frames was spent on (the soak reports it).
+``FramePhases`` keeps what the time between two frames was spent on (the soak reports it);
+``Cadence`` spaces the frames evenly from it.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
+
+import numpy as np
 
 from installation.app.inbox import Inbox
 from installation.app.runner import Runner
@@ -29,6 +33,11 @@ INPUT_BUDGET_S = 0.003
 # they are applied whatever the budget: a visitor's touch is never held up for frames.
 INPUT_MAX_WAIT_S = 0.010
 FRAME_WORK_BUDGET_S = 0.035
+# The cadence follows this high share of the recent frames' whole work (ticks and inputs
+# before them included), with this much room over it, over this many frames.
+CADENCE_QUANTILE = 90
+CADENCE_ROOM = 1.1
+CADENCE_WINDOW = 30
 
 
 class FramePhases:
@@ -59,6 +68,40 @@ class FramePhases:
     def reset(self) -> None:
         """Set every phase back to zero (a frame was finished)."""
         self.ms = dict.fromkeys(self.NAMES, 0.0)
+
+
+class Cadence:
+    """How far apart frames are drawn: evenly, at a rate the machine holds, up to ``max_fps``.
+
+    Drawing as fast as possible on a slow renderer alternates short frames with long ones
+    (those with a tick and an upload in front), which reads as judder and makes the frame
+    times' p99 twice their median. Instead the frames are spaced at a high share
+    (``CADENCE_QUANTILE``) of the recent frames' whole work, never faster than ``max_fps``
+    and never slower than ``min_fps`` (the adaptive render scale's target: it keeps the
+    work under that). Until a window is measured, at ``max_fps``.
+
+    Args:
+        max_fps: the fastest cadence (``[show] max_fps``).
+        min_fps: the slowest (``[show] target_fps``, at most ``max_fps``).
+    """
+
+    def __init__(self, max_fps: float, min_fps: float) -> None:
+        """Start at ``max_fps`` with nothing measured."""
+        self.shortest_s = 1.0 / max_fps
+        self.longest_s = max(1.0 / min_fps, self.shortest_s)
+        self._work: deque[float] = deque(maxlen=CADENCE_WINDOW)
+
+    def framed(self, phases: FramePhases) -> None:
+        """Note a frame's whole work (everything ``phases`` holds but the longest tick)."""
+        self._work.append(sum(v for k, v in phases.ms.items() if k != "tick_max") / 1e3)
+
+    @property
+    def period_s(self) -> float:
+        """Seconds from one frame to the next now."""
+        if len(self._work) < CADENCE_WINDOW:
+            return self.shortest_s
+        work = float(np.percentile(self._work, CADENCE_QUANTILE)) * CADENCE_ROOM
+        return min(max(work, self.shortest_s), self.longest_s)
 
 
 class Pacer:

@@ -1,4 +1,4 @@
-"""The live loop's pacing of ticks against frames.
+"""The live loop's pacing of ticks against frames, and of frames against each other.
 
 While a frame waits, ticks run one at a time within the frame's budget for ticks and inputs; the
 rest stay owed (not dropped) and run when no frame is due. Time is injected (ManualTime) so the test
@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from installation.app.inbox import Inbox
-from installation.app.pacing import FRAME_WORK_BUDGET_S, INPUT_MAX_WAIT_S, Pacer
+from installation.app.pacing import (
+    CADENCE_ROOM,
+    CADENCE_WINDOW,
+    FRAME_WORK_BUDGET_S,
+    INPUT_MAX_WAIT_S,
+    Cadence,
+    FramePhases,
+    Pacer,
+)
 from installation.app.runner import Runner
 from installation.inputs import Touch
 from installation.inputs.osc_server import Received
@@ -75,3 +85,34 @@ def test_inputs_share_the_budget_until_they_are_overdue(small_world, model):
     pacer.inbox.put([touch(0.0)])
     pacer.apply_inputs()  # no frame waiting (or a tick's own inputs): no frame budget
     assert pacer.runner.applied == 2
+
+
+def frame_with(cadence: Cadence, **ms: float) -> None:
+    phases = FramePhases()
+    phases.ms.update(ms)
+    cadence.framed(phases)
+
+
+def test_the_cadence_spaces_frames_evenly_at_what_the_slow_frames_need():
+    # Frames alternate between a quick one and one with a tick and an upload in front: drawn
+    # as fast as possible they would alternate 12 and 24 ms apart (a judder, the p99 twice
+    # the median); the cadence spaces them all at the slow ones' need, with room.
+    cadence = Cadence(max_fps=60.0, min_fps=30.0)
+    assert cadence.period_s == 1 / 60  # nothing measured yet: as fast as allowed
+    for i in range(CADENCE_WINDOW):
+        if i % 2:
+            frame_with(cadence, draw=12.0)
+        else:
+            frame_with(cadence, ticks=4.0, tick_max=4.0, inputs=2.0, upload=3.0, draw=15.0)
+    assert cadence.period_s == pytest.approx(0.024 * CADENCE_ROOM)  # tick_max not counted twice
+
+
+def test_the_cadence_stays_between_max_fps_and_the_target():
+    quick, slow = Cadence(max_fps=60.0, min_fps=30.0), Cadence(max_fps=60.0, min_fps=30.0)
+    for _ in range(CADENCE_WINDOW):
+        frame_with(quick, draw=2.0)
+        frame_with(slow, draw=80.0)
+    assert quick.period_s == 1 / 60
+    assert slow.period_s == 1 / 30  # the render scale's job to bring the work back under it
+    # A target above max_fps cannot make the cadence faster than max_fps.
+    assert Cadence(max_fps=24.0, min_fps=30.0).longest_s == 1 / 24
