@@ -68,6 +68,36 @@ float mended_of(vec4 cloth) {
     return smoothstep(0.15, 0.35, cloth.b - cloth.g);
 }
 
+// The motif each community weaves into its ground, at stitch p (in picks, square), with the
+// lattice offset of community k and structure st: -1 its dark outline, +1 its light fill,
+// 0 the ground. Kilim motifs: decided per stitch, so their diagonals step as woven ones do.
+// cell: which motif of the lattice p falls in.
+float district_motif(vec2 p, int k, int st, out vec2 cell) {
+    const float CELL = 26.0;
+    vec2 o = vec2(hash12(vec2(float(k), 1.3)), hash12(vec2(float(k), 2.9))) * CELL;
+    vec2 g = (p + o) / CELL;
+    g.x += 0.5 * mod(floor(g.y), 2.0);          // (rows of motifs a half step apart)
+    cell = floor(g) + float(k) * 17.0;
+    vec2 d = (fract(g) - 0.5) * CELL;
+    float ax = abs(d.x), ay = abs(d.y), r = ax + ay;
+    if (st == 0) {                               // lozenge with a light heart
+        return r < 3.5 ? 1.0 : (r > 8.0 && r < 10.5) ? -1.0 : 0.0;
+    } else if (st == 1) {                        // hooked lozenge
+        bool hook = (ay < 1.6 && ax > 9.0 && ax < 12.0) || (ax < 1.6 && ay > 9.0 && ay < 12.0);
+        return r < 2.5 ? 1.0 : ((r > 6.5 && r < 8.6) || hook) ? -1.0 : 0.0;
+    } else if (st == 2) {                        // stepped cross
+        float lo = min(ax, ay), hi = max(ax, ay);
+        return (lo < 2.2 && hi < 8.5) ? 1.0 : (lo < 3.8 && hi < 10.0) ? -1.0 : 0.0;
+    } else if (st == 3) {                        // running zigzag bands
+        float z = fract((d.y + abs(fract(g.x) - 0.5) * CELL * 0.8) / CELL);
+        return z < 0.16 ? -1.0 : (z > 0.45 && z < 0.6) ? 1.0 : 0.0;
+    } else if (st == 4) {                        // hourglass
+        return (ay > ax + 1.5 && ay < 9.5) ? 1.0 : (ay > ax - 0.5 && ay < 11.0) ? -1.0 : 0.0;
+    }
+    float star = min(max(ax, ay) * 1.5, r);      // eight-pointed star
+    return star < 7.5 ? 1.0 : star < 9.5 ? -1.0 : 0.0;
+}
+
 // The fringe and heading outside the woven part: the warps hang below, gathered in knotted
 // tassels; above, the cloth hangs by loops from a turned wooden pole with round finials.
 // Returns the colour, and its coverage in .a (0: the wall shows).
@@ -259,12 +289,37 @@ void main() {
     vec3 base = u_colours[comm];
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
-    base = (level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
+    // The community's motif, woven in a darker outline and a pale fill, stitch by stitch;
+    // kept clear of the joins. A community that trusts keeps its pattern whole; as trust
+    // erodes, rows of it and then whole motifs go unwoven (a glitch's shear misregisters it).
+    // (Patterns are counted in stitches, as a weaver counts them: the draft's fewer, thicker
+    // picks weave the same motifs larger rather than lose their steps.)
+    vec2 pip_p = vec2(pip_c.x * cloth_aspect, pip_c.y) * u_rows;
+    vec2 m_cell;
+    float motif = district_motif(pip_p + vec2(shear * 3.0, 0.0), comm, s, m_cell);
+    float keep = 0.15 + 0.85 * smoothstep(0.12, 0.45, trust);
+    motif *= step(hash12(m_cell * 1.31 + vec2(0.0, floor(j * 0.5) * 0.37)), keep + 0.25)
+           * step(hash12(m_cell * 0.71), keep + 0.1) * step(3.0, dist);
+    vec3 accent_light = mix(base, vec3(1.0, 0.94, 0.8), 0.34) * 1.1;
+    vec3 accent_dark = shade_dark * 0.66;
+    base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
+            : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
     vec3 weft = yarn_a * (0.95 + 0.1 * hash12(vec2(j, seg + 0.3)));
+    // The neighbours' weft laid across a hole while it was mended (below) stays woven into
+    // the re-woven cloth: runs of their yarns through every mended scar, so the city keeps
+    // both the shape of its wounds and who helped.
+    // (Woven as deliberate stripes, one pick in eighteen, each stripe one neighbour's yarn
+    // plied with the district's own, across the whole re-woven part and its borders: a
+    // quiet design, not an error.)
+    float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended_of(cl));
+    if (redone > 0.5 && mod(j, 18.0) < 1.0) {
+        int helper = (own + 1 + int(hash12(vec2(floor(j / 18.0), 3.0)) * 5.0)) % max(u_communities, 1);
+        weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
+    }
     // Anger runs through the cloth as long single picks of red, a thread at a time.
     float anger_h = hash12(vec2(j * 0.37, float(comm) + floor(p.x / 19.0 + hash12(vec2(j, 8.8))) * 0.29));
     weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.2 * smoothstep(0.35, 0.9, anger), anger_h));
@@ -273,11 +328,11 @@ void main() {
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
-    if (u_mix > 0.0 && hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.15) {
+    if (u_mix > 0.0 && hash12(vec2(floor(i / 3.0), 8.1)) < u_mix * 0.06) {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
-    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.04) {
+    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.015) {
         weft = u_colours[other] * (0.7 + 0.45 * hope);             // a pick from next door
     }
 
@@ -301,14 +356,36 @@ void main() {
     // in gold.
     float mended = mended_of(cl);
     float gold = cl.a;
-    // (A seam of gold picks along the wound's old edge.)
-    float seam = 1.0 - smoothstep(0.0, 0.035, abs(cl.b - cl.g - 0.28));
-    float vein = step(0.3, gold) * step(0.5, seam);
+    // Kintsugi: a seam of gold picks along each wound's old edge (where the scar, less what
+    // is still unravelled, crosses 0.28), a pick and a half wide whatever the field's slope,
+    // so a bonded city keeps the outline of every hole it mended.
+    float vein = 0.0;
+    if (gold > 0.3 && cl.b > 0.15) {
+        vec2 step3 = vec2(3.0 / (u_rows * cloth_aspect), 3.0 / u_rows);
+        vec4 cx = texture(u_cloth, c + warp + vec2(step3.x, 0.0));
+        vec4 cy = texture(u_cloth, c + warp + vec2(0.0, step3.y));
+        float f = cl.b - cl.g;
+        vec2 grad = vec2(cx.b - cx.g - f, cy.b - cy.g - f) / 3.0;  // per pick
+        float off = abs(f - 0.28) / max(length(grad), 2e-3);       // picks from the edge
+        vein = step(off, 0.75);
+    }
 
     // Gold across the borders: as the city bonds, the teeth that join two districts are
     // woven in gold thread, more of them as the bond grows, so each join becomes a gold
     // zigzag stitched across the border.
     float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), min(1.2 * u_gild - 0.1, 0.4)) : 0.0;
+
+    // The bonded city's lattice: a diamond net of gold brocade over every district and
+    // across every border, spreading from the city's heart as the yarns mix, stepping stitch
+    // by stitch like the motifs it frames.
+    if (u_mix > 0.05) {
+        const float NET = 52.0;
+        vec2 ab = vec2(pip_p.x + pip_p.y, pip_p.x - pip_p.y) / NET;
+        vec2 off = abs(fract(ab) - 0.5) * NET;
+        float on_net = step(NET * 0.5 - 1.2, max(off.x, off.y));
+        float reach = length((c - u_focus.xy) * vec2(cloth_aspect, 1.0));
+        brocade = max(brocade, on_net * step(reach, u_mix * 1.8 - 0.2));
+    }
 
     // The rallying threads: gold threads couched outward from the focal point like the rays
     // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
@@ -338,7 +415,7 @@ void main() {
         // (It winds through the city like a river, never ruled straight.)
         float row0 = (u_focus.y + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
         float dy = abs(j + 0.5 - row0);
-        float half_band = 9.0 * grow;
+        float half_band = 6.5 * grow;
         if (dy < half_band) {
             in_braid = 1.0;
             if (dy > half_band - 1.6) {
@@ -377,9 +454,10 @@ void main() {
         // herringbone, basket pairs, satin's long glossy floats over two warps. Rich
         // districts pack plump loops with hardly a groove between the ribs; poor ones are
         // threadbare, the linen warp showing between thin loops.
-        // (A mended scar is re-woven by other hands in a basket weave: a visibly different
-        // structure in the same yarn.)
-        int st = mended > 0.5 ? 3 : s;
+        // (A mended scar is re-woven by other hands in doubled picks, each loop two picks
+        // tall over the same ribs, in half-drop: a visibly different structure.)
+        float redo = mended > 0.5 ? 1.0 : 0.0;
+        int st = redo > 0.5 ? 0 : s;
         float satin = st == 2 ? 1.0 : 0.0;
         float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
         // The ribs stay straight (satin's floats end at staggered places instead).
@@ -391,11 +469,12 @@ void main() {
                       : st == 5 ? 1.0 - mod(k, 3.0) / 3.0
                       : 0.5 * mod(k, 2.0);
         // (A glitch's shear jumps the loops by a pick: the stagger breaks in a band.)
-        // (Each loop is one pick; the mended basket's doubled picks, two.)
+        // (Each loop is one pick; basket's and the re-weave's doubled picks, two.)
         // Lazy lines: the weaver builds an area in sections, one beside the next, so the
         // picks of neighbouring sections meet along slanting lines a little out of step.
         float section = floor((warp_x * 0.55 + p.y * 0.5) / 21.0 + 0.5 * sin(warp_x * 0.06 + p.y * 0.02));
-        float lv = p.y * (st == 3 ? 0.5 : 1.0) + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
+        float doubled = st == 3 || redo > 0.5 ? 0.5 : 1.0;   // (basket and the re-weave: two picks a loop)
+        float lv = p.y * doubled + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
         // Each loop's own hand: mostly the yarn's slow change along its pick (one continuous
         // weft, not a tile), a little the loop's own.
         float run_h = hash12(vec2(floor(lv), 7.7));
@@ -412,7 +491,7 @@ void main() {
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 1.2 * hash12(vec2(k, floor(lv))) : 0.0;
         v -= sag;
         // (Edges filtered by their footprint: u moves fw / span a pixel, v moves fw.)
-        float dv = st == 3 ? 0.5 : 1.0;
+        float dv = doubled;
         float au = max(fw * 0.9 / span, 0.06), av = max(fw * 1.2 * dv, 0.08);
         float cov_u = 1.0 - smoothstep(rib_w - au, rib_w + au, abs(u));
         float cov_v = 1.0 - smoothstep(plump - av, plump + av, abs(v));
@@ -470,14 +549,17 @@ void main() {
     // Bare warp where the weft is gone: uneven threads (some snapped) over the wall's dark.
     // (Slack warps bow gently; a few have snapped, each at its own height.)
     float wi = floor(warp_x);
-    float bare_x = (fract(warp_x) - 0.5 + 0.12 * sin(p.y * 0.06 + wi * 1.7) * hash12(vec2(wi, 9.0))) / (0.1 + 0.07 * hash12(vec2(wi, 4.0)));
+    // (Freed of the weft they sway apart and together: slack, never ruled lines.)
+    float slack = 0.12 + 0.22 * hash12(vec2(wi, 9.0));
+    float bare_x = (fract(warp_x) - 0.5 + slack * sin(p.y * 0.05 + wi * 1.7) + 0.06 * sin(p.y * 0.19 + wi * 4.1))
+                 / (0.09 + 0.08 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
-    float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.08, hash12(vec2(wi, snap_at)));
+    float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.16, hash12(vec2(wi, snap_at)));
     // Through the hole, the wall behind, lit through the gap and striped by the warps'
     // shadows (down-light of them), so even a cloth in ruins is made of threads.
     float shade_x = abs(fract(warp_x - 0.35) - 0.5) / 0.16;
     vec3 behind = WALL * (2.6 - 1.4 * (1.0 - smoothstep(0.6, 1.4, shade_x)));
-    vec3 bare = mix(behind, LINEN * (0.95 + 0.8 * thread_height(min(abs(bare_x), 1.0))) * (0.6 + 0.5 * hash12(vec2(wi, 7.0))), bare_cov);
+    vec3 bare = mix(behind, LINEN * (0.6 + 0.75 * thread_height(min(abs(bare_x), 1.0))) * (0.4 + 0.6 * hash12(vec2(wi, 7.0))), bare_cov);
     // As the city bonds, neighbours lay new weft across the holes from both sides:
     // bright picks of their own yarn over the bare warp, more of them as the city bonds.
     if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
@@ -538,37 +620,51 @@ void main() {
 
     // Darning: while damage is mended, patches of new yarn in the district's own dye are
     // darned over it, a plain weave sewn down with a running stitch (gold as the city
-    // bonds); gold takes their place once the city has bonded.
+    // bonds); once the city has bonded, those over the deepest wounds stay, sewn in gold.
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
-    float darn_area = 0.0;
+    float darn_area = 0.0, kept = 0.0;
     vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
-    if (u_mix < 0.99 && cl.g + cl.b > 0.0005) {
+    float patch_h = hash12(patch_cell + 0.5);
+    if (cl.g + cl.b > 0.0005) {
         // (one point for the whole patch, whatever the warp does to its outline)
         vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
         vec4 cl_p = texture(u_cloth, pc);
+        float powered_p = power_of(texture(u_grid, pc).r);
         // (once the repair has begun there: some of what came apart is woven again)
-        darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * power_of(texture(u_grid, pc).r)
+        darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * powered_p
                   * (1.0 - smoothstep(0.15, 0.5, cl_p.a)) * (1.0 - u_mix)
                   * (1.0 - smoothstep(0.25, 0.45, u_outage));   // (no mending in the dark)
+        // Once gilded, the darns over the deepest wounds stay, sewn down in gold: the repair
+        // is part of the cloth now (a subset of the patches sewn while it was mended).
+        kept = smoothstep(0.9, 0.99, cl_p.b) * smoothstep(0.3, 0.6, cl_p.a) * (1.0 - cl_p.g)
+             * powered_p * step(0.9, patch_h);
     }
-    if (darn_area > 0.01) {
+    if (darn_area > 0.01 || kept > 0.01) {
         // A darn: threads laid up and down across the damage, and others woven over and
-        // under them, each about two picks thick, in a basket you can see across the room.
-        float dx_ = abs(fract(p.x) - 0.5) / 0.4;
-        float dy_ = abs(fract(p.y * 0.5) - 0.5) / 0.4;
-        bool up = mod(floor(p.x) + floor(p.y * 0.5), 2.0) < 1.0;
+        // under them, each a pick thick (as fine as the cloth it mends), raised a little
+        // above the cloth round it.
+        float dx_ = abs(fract(p.x * 2.0) - 0.5) / 0.42;
+        float dy_ = abs(fract(p.y) - 0.5) / 0.42;
+        bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
         // (New yarn of the district's own dye, fresh and bright against the worn cloth: a
         // repair, not a mistake.)
         vec3 yarn = mix(saturate_colour(u_colours[own], 1.15), vec3(1.0, 0.95, 0.85), 0.12) * (0.95 + 0.5 * hope) * (0.45 + 0.7 * sh);
+        // (A darn kept after the city bonded has been worked over in gold thread.)
+        yarn = mix(yarn, GOLD * (0.4 + 0.6 * sh), 0.45 * smoothstep(0.45, 0.55, kept));
         // (Hard-edged: a patch is sewn on or it is not.)
-        float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, hash12(patch_cell + 0.5));
-        colour = mix(colour, mix(yarn * 0.55, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
-        // Its edges are sewn down with a running stitch in pale thread.
+        float sewn_patch = max(smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h), smoothstep(0.45, 0.55, kept));
         vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
         vec2 pe = min(pf, 1.0 - pf) / vec2(11.0, 7.0) * vec2(u_rows * cloth_aspect, u_rows);   // picks
+        // (Its relief: lit along the edges towards the light, shadowed along the others.)
+        vec2 toward = step(pf, vec2(0.5));   // (the upper left edges face the light)
+        float rim = 1.0 - smoothstep(0.0, 1.5, min(pe.x, pe.y));
+        float lit_rim = rim * (pe.x < pe.y ? (toward.x > 0.5 ? 1.0 : -1.0) : (toward.y > 0.5 ? 1.0 : -1.0));
+        yarn *= 1.0 + 0.3 * lit_rim;
+        colour = mix(colour, mix(yarn * 0.55, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
+        // Its edges are sewn down with a running stitch in pale thread.
         float along = pe.x < pe.y ? p.y : p.x * 2.0;
         float run = step(fract(along / 3.0), 0.6) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
         colour = mix(colour, mix(vec3(0.85, 0.8, 0.68), GOLD, u_gild) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
@@ -610,8 +706,9 @@ void main() {
     // Where the outage began (the crisis' focal knot) the failure still smoulders: the bare
     // warps and the torn edges round it catch its red light, fading with distance, so the
     // eye finds where the cascade started and which way it ran.
-    float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.05) * smoothstep(0.1, 0.4, u_outage) : 0.0;
-    colour += vec3(4.4, 1.2, 0.2) * origin * (0.8 * gone * bare_cov + 1.2 * loose + 0.25 * (1.0 - gone) * hy)
+    // (The wall behind the torn cloth there glows too, so the origin reads across the room.)
+    float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.07) * smoothstep(0.1, 0.4, u_outage) : 0.0;
+    colour += vec3(4.4, 1.2, 0.2) * origin * (1.3 * gone * bare_cov + 0.12 * gone + 1.8 * loose + 0.35 * (1.0 - gone) * hy)
             * (0.8 + 0.2 * sin(u_audio_time * 0.9 + rr * 30.0));
 
     // Light running along the rallying thread, outward from the focal point, and the glow

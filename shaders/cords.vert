@@ -11,7 +11,7 @@ in vec4 in_segment;         // x0, y0, x1, y1 in canopy units (a knot has x0 == 
 in vec4 in_state;           // alive, load, health, spark
 uniform float u_thickness;  // half width of the heaviest cord, canopy units
 uniform float u_shadow;     // 0: the cords, 1: their shadows
-uniform float u_cord_gild;  // a united city's cloud: more of its lanes are couched, in gold
+uniform float u_cord_gild;  // a united city's cloud: in gold, only its heaviest trunks couched
 out vec2 v_local;           // across (x, in half widths) and along (y, in half widths)
 flat out vec4 v_state;
 flat out float v_length;    // half the cord's length, in half widths
@@ -69,8 +69,7 @@ void main() {
     v_state = in_state;
     v_knot = knot ? 1.0 : 0.0;
     gl_Position = vec4(p.x * 2.0 - 1.0, 1.0 - p.y * 2.0, 0.0, 1.0);
-    // Fewer, better lines: only the cloud's trunks are couched; its back lanes stay hidden
-    // until a united city extends the work.
+    // Fewer, better lines: only the cloud's trunks are couched; its back lanes stay hidden.
     if (!knot && in_state.y < couched_load(u_cord_gild)) {
         gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
     }

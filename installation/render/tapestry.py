@@ -51,7 +51,7 @@ R11F_G11F_B10F = 0x8C3A
 CORD_STEPS = 10  # quads along each cord's curve
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
-# weaves the cloth at 0.42 of the output's size with fewer, thicker picks, and drops the yarn's
+# weaves the cloth at 0.38 of the output's size with fewer, thicker picks, and drops the yarn's
 # fuzz and slub, the loose ends in holes, the cords' shadows and the bloom: it costs no more
 # than the look before the woven cloth (``canopy bench render`` measures both).
 
@@ -71,9 +71,9 @@ class Look:
         bloom_strength: how strongly bloom is added.
         quality: ``full`` or ``draft`` (see ``QUALITIES``).
         scale: size of the cloth pass relative to the output (the composite scales it up).
-            0.65 in the full tier keeps its cost within twice the old look's on llvmpipe at
+            0.62 in the full tier keeps its cost within twice the old look's on llvmpipe at
             1280x720 (a warp rib is then ~4.5 cloth pixels there and the picks fade into
-            it; from 1080p up every thread is drawn); ``draft`` uses 0.42.
+            it; from 1080p up every thread is drawn); ``draft`` uses 0.38.
         cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
@@ -83,7 +83,7 @@ class Look:
     bloom_threshold: float = 0.9
     bloom_strength: float = 0.25
     quality: str = "full"
-    scale: float = 0.65
+    scale: float = 0.62
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
     def __post_init__(self) -> None:
@@ -94,7 +94,7 @@ class Look:
     @classmethod
     def tier(cls, quality: str) -> Look:
         """The look of a quality tier (``QUALITIES``)."""
-        return cls() if quality == "full" else cls(quality=quality, scale=0.42, rows=80.0)
+        return cls() if quality == "full" else cls(quality=quality, scale=0.38, rows=80.0)
 
 
 def _texture(fbo: moderngl.Framebuffer) -> moderngl.Texture:

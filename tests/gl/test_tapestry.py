@@ -203,7 +203,7 @@ def _box(img: np.ndarray, k: int) -> np.ndarray:
 def test_thread_detail_is_filtered_not_aliased(ctx):
     # One state at 1280x720 and at 3840x2160, the second area-averaged 3x3 down to 720p.
     # Thread detail is filtered by its footprint, so the two agree:
-    # - per pixel within 12.5 levels on average: the full tier weaves the cloth at 0.65 of
+    # - per pixel within 12.5 levels on average: the full tier weaves the cloth at 0.62 of
     #   the output's size (Look.scale) and the composite scales it up, so at 720p the picks
     #   (~2.3 cloth pixels) fade into their warp ribs (~4.5) and the ribs are bilinearly
     #   enlarged, where the 4K frame shows each pick (11.2 when written);
