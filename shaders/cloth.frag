@@ -68,6 +68,13 @@ float mended_of(vec4 cloth) {
     return smoothstep(0.15, 0.35, cloth.b - cloth.g);
 }
 
+// Which neighbouring community lends its yarn to mend community own's cloth at pick j (one
+// lender for each six picks, never own itself): the same while it is mended and after.
+int lender_of(int own, float j) {
+    int others = max(u_communities - 1, 1);
+    return (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0) % others) % max(u_communities, 1);
+}
+
 // The motif each community weaves into its ground, at stitch p (in picks, square), with the
 // lattice offset of community k and structure st: -1 its dark outline, +1 its light fill,
 // 0 the ground. Kilim motifs: decided per stitch, so their diagonals step as woven ones do.
@@ -76,6 +83,7 @@ float district_motif(vec2 p, int k, int st, out vec2 cell) {
     const float CELL = 26.0;
     vec2 o = vec2(hash12(vec2(float(k), 1.3)), hash12(vec2(float(k), 2.9))) * CELL;
     vec2 g = (p + o) / CELL;
+    float zig_x = g.x;                          // (the zigzag runs on unbroken)
     g.x += 0.5 * mod(floor(g.y), 2.0);          // (rows of motifs a half step apart)
     cell = floor(g) + float(k) * 17.0;
     vec2 d = (fract(g) - 0.5) * CELL;
@@ -89,7 +97,7 @@ float district_motif(vec2 p, int k, int st, out vec2 cell) {
         float lo = min(ax, ay), hi = max(ax, ay);
         return (lo < 2.2 && hi < 8.5) ? 1.0 : (lo < 3.8 && hi < 10.0) ? -1.0 : 0.0;
     } else if (st == 3) {                        // running zigzag bands
-        float z = fract((d.y + abs(fract(g.x) - 0.5) * CELL * 0.8) / CELL);
+        float z = fract((d.y + abs(fract(zig_x) - 0.5) * CELL * 0.8) / CELL);
         return z < 0.16 ? -1.0 : (z > 0.45 && z < 0.6) ? 1.0 : 0.0;
     } else if (st == 4) {                        // hourglass
         return (ay > ax + 1.5 && ay < 9.5) ? 1.0 : (ay > ax - 0.5 && ay < 11.0) ? -1.0 : 0.0;
@@ -298,8 +306,9 @@ void main() {
     vec2 m_cell;
     float motif = district_motif(pip_p + vec2(shear * 3.0, 0.0), comm, s, m_cell);
     float keep = 0.15 + 0.85 * smoothstep(0.12, 0.45, trust);
-    motif *= step(hash12(m_cell * 1.31 + vec2(0.0, floor(j * 0.5) * 0.37)), keep + 0.25)
-           * step(hash12(m_cell * 0.71), keep + 0.1) * step(3.0, dist);
+    // (Rows go first: their threshold is the higher one.)
+    motif *= step(hash12(m_cell * 1.31 + vec2(0.0, floor(j * 0.5) * 0.37)), keep + 0.1)
+           * step(hash12(m_cell * 0.71), keep + 0.25) * step(3.0, dist);
     vec3 accent_light = mix(base, vec3(1.0, 0.94, 0.8), 0.34) * 1.1;
     vec3 accent_dark = shade_dark * 0.66;
     base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
@@ -317,7 +326,7 @@ void main() {
     // quiet design, not an error.)
     float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended_of(cl));
     if (redone > 0.5 && mod(j, 18.0) < 1.0) {
-        int helper = (own + 1 + int(hash12(vec2(floor(j / 18.0), 3.0)) * 5.0)) % max(u_communities, 1);
+        int helper = lender_of(own, j);
         weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
     }
     // Anger runs through the cloth as long single picks of red, a thread at a time.
@@ -362,8 +371,9 @@ void main() {
     float vein = 0.0;
     if (gold > 0.3 && cl.b > 0.15) {
         vec2 step3 = vec2(3.0 / (u_rows * cloth_aspect), 3.0 / u_rows);
-        vec4 cx = texture(u_cloth, c + warp + vec2(step3.x, 0.0));
-        vec4 cy = texture(u_cloth, c + warp + vec2(0.0, step3.y));
+        // (No mipmaps, but explicit LOD: implicit derivatives are undefined in this branch.)
+        vec4 cx = textureLod(u_cloth, c + warp + vec2(step3.x, 0.0), 0.0);
+        vec4 cy = textureLod(u_cloth, c + warp + vec2(0.0, step3.y), 0.0);
         float f = cl.b - cl.g;
         vec2 grad = vec2(cx.b - cx.g - f, cy.b - cy.g - f) / 3.0;  // per pick
         float off = abs(f - 0.28) / max(length(grad), 2e-3);       // picks from the edge
@@ -550,7 +560,7 @@ void main() {
     // (Slack warps bow gently; a few have snapped, each at its own height.)
     float wi = floor(warp_x);
     // (Freed of the weft they sway apart and together: slack, never ruled lines.)
-    float slack = 0.12 + 0.22 * hash12(vec2(wi, 9.0));
+    float slack = 0.1 + 0.15 * hash12(vec2(wi, 9.0));   // (so no warp leaves its own room)
     float bare_x = (fract(warp_x) - 0.5 + slack * sin(p.y * 0.05 + wi * 1.7) + 0.06 * sin(p.y * 0.19 + wi * 4.1))
                  / (0.09 + 0.08 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
@@ -566,7 +576,7 @@ void main() {
         // (and while they mend it, as far as the repair has come: the scar's growth)
         float laying = max(u_gild, smoothstep(0.02, 0.2, cl.b - cl.g) * powered);
         float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * laying) * step(0.5, mod(j, 2.0));
-        int lender = (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0)) % max(u_communities, 1);
+        int lender = lender_of(own, j);
         float ny = (fy - 0.5) / 0.32;
         float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid;
         vec3 fresh = saturate_colour(u_colours[lender], 1.2) * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));

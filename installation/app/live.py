@@ -298,7 +298,7 @@ class Show:
         assert clock is not None  # run started it
         t_end = None if opts.duration is None else time.monotonic() + opts.duration
         # Headless and with windows alike frames are drawn at an even cadence up to max_fps
-        # (the screen interpolates between ticks), which the render scale sets.
+        # (the screen interpolates between ticks), set by the frames' measured work.
         next_frame = next_recheck = time.monotonic()
         next_house = 0.0
         last_fade = time.monotonic()
@@ -342,7 +342,8 @@ class Show:
     def _frame(self, fade: float) -> None:
         assert self.screen is not None
         self.screen.frame(fade, self.pacer)
-        self.cadence.framed(self.pacer.phases)
+        if fade > 0.0:  # (a black frame of the idle fade does no drawing to measure)
+            self.cadence.framed(self.pacer.phases)
         self.telemetry.framed()
         if self.options.on_frame is not None:
             self.options.on_frame(self)

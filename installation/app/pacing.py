@@ -78,12 +78,14 @@ class Cadence:
     times' p99 twice their median. Instead the frames are spaced at a high share
     (``CADENCE_QUANTILE``) of the recent frames' whole work, never faster than ``max_fps``
     and never slower than ``min_fps`` (the adaptive render scale's target: it keeps the
-    work under that). Until a window is measured, at ``max_fps``.
+    work under that). Until ``CADENCE_WINDOW`` frames are measured, at ``max_fps``.
 
     Args:
         max_fps: the fastest cadence (``[show] max_fps``).
         min_fps: the slowest (``[show] target_fps``, at most ``max_fps``).
     """
+
+    COUNTED = ("ticks", "inputs", "upload", "draw")
 
     def __init__(self, max_fps: float, min_fps: float) -> None:
         """Start at ``max_fps`` with nothing measured."""
@@ -92,8 +94,12 @@ class Cadence:
         self._work: deque[float] = deque(maxlen=CADENCE_WINDOW)
 
     def framed(self, phases: FramePhases) -> None:
-        """Note a frame's whole work (everything ``phases`` holds but the longest tick)."""
-        self._work.append(sum(v for k, v in phases.ms.items() if k != "tick_max") / 1e3)
+        """Note a frame's whole work: its ticks, inputs, upload and drawing.
+
+        Presenting is left out: with windows it holds vsync's wait, which is not work and
+        would slow the cadence below the display's rate on a fast renderer.
+        """
+        self._work.append(sum(phases.ms[k] for k in self.COUNTED) / 1e3)
 
     @property
     def period_s(self) -> float:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -122,11 +124,22 @@ def test_full_disk_and_bad_paths_are_clear_errors(tmp_path):
 def test_ctrl_c_leaves_a_playable_file(tmp_path):
     out = tmp_path / "interrupted.mp4"
     proc = start_canopy("render", "-o", str(out), "--size", "320x180", "--frames", "3000")
+    # Interrupted once the progress line says 150 frames are written (the file's size says
+    # nothing: the muxer may hold small frames until the end).
+    assert proc.stderr is not None and proc.stdout is not None
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(64), "")))
+    reader.start()
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
-        time.sleep(0.2)
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [int(n) for n in re.findall(r"(\d+)/3000 frames", "".join(err))]
+        if done and max(done) >= 150:
+            break
+        time.sleep(0.1)
     os.kill(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    stdout, stderr = proc.stdout.read(), "".join(err)
     assert proc.returncode == 130, stderr
     assert "interrupted after" in stdout and "Traceback" not in stderr
     info = probe(out)
