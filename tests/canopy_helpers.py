@@ -5,6 +5,7 @@ Free ports, canopy as a real process, and a real X server (Xvfb) with screenshot
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -23,13 +24,19 @@ def free_port() -> int:
 
 
 def start_canopy(*args: str) -> subprocess.Popen[str]:
-    """``canopy ARGS`` as a background process with its output piped."""
+    """``canopy ARGS`` as a background process with its output piped.
+
+    Its SIGINT is the default (Ctrl-C at a terminal) even when the suite itself runs as a
+    shell's background job, whose commands inherit SIGINT ignored (``make test &``): the
+    tests that interrupt it would otherwise wait for it to finish.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "installation", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
