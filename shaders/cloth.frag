@@ -324,7 +324,10 @@ void main() {
     // (Woven as deliberate stripes, one pick in eighteen, each stripe one neighbour's yarn
     // plied with the district's own, across the whole re-woven part and its borders: a
     // quiet design, not an error.)
-    float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended_of(cl));
+    // (How far the cloth here is re-woven scar: the stripes below and the re-weave's
+    // structure read it.)
+    float mended = mended_of(cl);
+    float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended);
     if (redone > 0.5 && mod(j, 18.0) < 1.0) {
         int helper = lender_of(own, j);
         weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
@@ -363,7 +366,6 @@ void main() {
     // Mended: the re-woven part of a scar is woven again in another structure; as the city
     // bonds, gold is woven into it (kintsugi in cloth), so the cloth keeps the wound's shape
     // in gold.
-    float mended = mended_of(cl);
     float gold = cl.a;
     // Kintsugi: a seam of gold picks along each wound's old edge (where the scar, less what
     // is still unravelled, crosses 0.28), a pick and a half wide whatever the field's slope,
