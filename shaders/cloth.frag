@@ -215,7 +215,6 @@ void main() {
     // wander like torn and mended cloth instead of following the grid.
     vec2 warp = vec2(sin(c.y * 23.0 + c.x * 7.0), sin(c.x * 19.0 - c.y * 5.0)) * 0.014
               + vec2(sin(c.y * 61.0 + c.x * 9.0), sin(c.x * 57.0 - c.y * 7.0)) * 0.005;
-    vec4 cl = texture(u_cloth, c + warp);     // growth v, unravel, scar, gold
     vec4 sent = texture(u_sentiment, c);
     float hope = sent.r, anger = sent.g, empathy = sent.b, trust = sent.a;
     vec4 grid = texture(u_grid, c + warp);
@@ -230,6 +229,11 @@ void main() {
     p.y += wave * 0.5 * (1.1 + 0.9 * anger + 1.6 * u_glitch);
     float j = floor(p.y);
     float fy = fract(p.y);
+    // The cloth's memory, read a few stitches off its place pick by pick: each pick of a
+    // torn or mended edge ends at its own warp, as a weaver's picks do (steps, not a curve).
+    // (Only where single picks show: smaller, the edge keeps its smooth line, and still.)
+    float row_shift = (hash12(vec2(j, 2.7)) - 0.5) * 7.0 * detail / (u_rows * cloth_aspect * 0.5);
+    vec4 cl = texture(u_cloth, c + warp + vec2(row_shift, 0.0));   // growth v, unravel, scar, gold
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
     // join (filtered to the smooth field where single picks are too small to see).
     float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
@@ -332,11 +336,24 @@ void main() {
         int helper = lender_of(own, j);
         weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
     }
-    // Anger runs through the cloth as long single picks of red, a thread at a time.
-    float anger_h = hash12(vec2(j * 0.37, float(comm) + floor(p.x / 19.0 + hash12(vec2(j, 8.8))) * 0.29));
-    weft = mix(weft, vec3(0.62, 0.08, 0.05), step(1.0 - 0.2 * smoothstep(0.35, 0.9, anger), anger_h));
     if (wrong > 0.5) {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
+    }
+    // Anger runs through the cloth as red threads pulled loose: floats of red wool laid over
+    // 5 to 13 warps, each tapering where it dives back in (a thread, never a scan line).
+    vec3 float_yarn = weft;
+    float red_float = 0.0;
+    float angry = smoothstep(0.35, 0.9, anger);
+    if (angry > 0.0) {
+        float alen = 5.0 + floor(hash12(vec2(j, 6.6)) * 9.0);
+        float apos = p.x / alen + hash12(vec2(j, 7.3));
+        float anger_h = hash12(vec2(floor(apos) * 0.37 + float(comm), j * 0.29 + 8.8));
+        if (anger_h > 1.0 - 0.24 * angry && float_err < 0.5) {
+            float_err = 1.0;
+            float_t = fract(apos);
+            float_yarn = vec3(0.78, 0.07, 0.04) * (0.85 + 0.3 * hash12(vec2(j, 1.1)));
+            red_float = 1.0;
+        }
     }
     // In a mixing city the warps carry every district's colour: the cloth becomes a plaid.
     int warp_comm = comm;
@@ -498,8 +515,9 @@ void main() {
         float plump = mix(0.8, 1.02, wealth) * (0.9 + 0.1 * lh) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
         // Under stress, before a node gives way, the weft is pulled taut: thinner loops.
         plump *= 1.0 - 0.3 * smoothstep(0.8, 1.0, stress) * powered;
-        // Hand-spun: the yarn thickens and thins along its length (slub).
-        plump *= 0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1);
+        // Hand-spun: the yarn thickens and thins along its length (slub), and no two picks
+        // were spun alike: some run fat, some lean.
+        plump *= (0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1)) * (0.86 + 0.22 * hash12(vec2(j, 12.1)));
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 1.2 * hash12(vec2(k, floor(lv))) : 0.0;
         v -= sag;
         // (Edges filtered by their footprint: u moves fw / span a pixel, v moves fw.)
@@ -541,7 +559,7 @@ void main() {
         // Floats and the supplementary gold weft lie on the ground as long strands, a little
         // raised, tapering where they dive back in, with their shadow on the ground below.
         float taper = metallic > 0.5 ? 1.0 : smoothstep(0.0, 0.15, float_t) * smoothstep(1.0, 0.85, float_t);
-        float half_w = (metallic > 0.5 ? 0.52 : 0.3) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
+        float half_w = (metallic > 0.5 ? 0.52 : 0.3 + 0.14 * red_float) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
         float sy = (fy - 0.45) / half_w;
         float strand_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
         float shadow = (1.0 - smoothstep(0.0, 1.2, abs(fy - 0.45 - half_w * 1.3 - 0.1) / max(half_w, 0.1))) * taper;
@@ -551,7 +569,7 @@ void main() {
         float sheen_w = (0.35 + 1.3 * metallic) * ply;
         float dw = max(dot(n_s, LIGHT), 0.0);
         float sp = pow(max(dot(n_s, half_v), 0.0), gloss_exp);
-        vec3 strand_col = metallic > 0.5 ? colour_weft : colour_weft * 1.12;
+        vec3 strand_col = metallic > 0.5 ? colour_weft : float_yarn * 1.12;
         vec3 lit_s = strand_col * (0.55 + 0.6 * dw) + mix(strand_col, vec3(1.0), 0.45 - 0.3 * metallic) * sp * sheen_w;
         cloth = mix(cloth * (1.0 - 0.45 * shadow * (1.0 - strand_cov)), lit_s, strand_cov);
         hy = mix(hy, sh, strand_cov);
@@ -608,6 +626,7 @@ void main() {
     // (Calibrated against the area average of the detailed cloth at 4x the size.)
     float mean_cov = mix(0.68, 0.98, wealth);   // a pick covers 2 half_w of its row
     vec3 mean_cloth = mix(colour_weft * 0.45, colour_weft * 0.78, mean_cov);
+    mean_cloth = mix(mean_cloth, vec3(0.45, 0.06, 0.04), 0.12 * angry);   // (the red floats' share)
     mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.42, 0.3), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
@@ -661,11 +680,13 @@ void main() {
         bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
-        // (New yarn of the district's own dye, fresh and bright against the worn cloth: a
-        // repair, not a mistake.)
-        vec3 yarn = mix(saturate_colour(u_colours[own], 1.15), vec3(1.0, 0.95, 0.85), 0.12) * (0.95 + 0.5 * hope) * (0.45 + 0.7 * sh);
+        // (New yarn of the district's own dye, matched to the tone and motif it mends, a
+        // fresher lot than the worn cloth round it: a repair, not a sticker.)
+        // (While the work goes on the new yarn is brighter still, unfaded by the glitches.)
+        float kept_s = smoothstep(0.45, 0.55, kept);
+        vec3 yarn = saturate_colour(yarn_a, mix(1.3, 1.15, kept_s)) * mix(1.35 + 0.3 * hope, 1.08, kept_s) * (0.45 + 0.7 * sh);
         // (A darn kept after the city bonded has been worked over in gold thread.)
-        yarn = mix(yarn, GOLD * (0.4 + 0.6 * sh), 0.45 * smoothstep(0.45, 0.55, kept));
+        yarn = mix(yarn, GOLD * (0.4 + 0.6 * sh), 0.3 * kept_s);
         // (Hard-edged: a patch is sewn on or it is not.)
         float sewn_patch = max(smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h), smoothstep(0.45, 0.55, kept));
         vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
@@ -674,11 +695,16 @@ void main() {
         vec2 toward = step(pf, vec2(0.5));   // (the upper left edges face the light)
         float rim = 1.0 - smoothstep(0.0, 1.5, min(pe.x, pe.y));
         float lit_rim = rim * (pe.x < pe.y ? (toward.x > 0.5 ? 1.0 : -1.0) : (toward.y > 0.5 ? 1.0 : -1.0));
-        yarn *= 1.0 + 0.3 * lit_rim;
-        colour = mix(colour, mix(yarn * 0.55, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
+        yarn *= 1.0 + 0.15 * lit_rim;
+        // Each darning thread is laid by hand and ends at its own place short of the patch's
+        // edge, so the repair's outline is ragged, the old cloth showing between the ends.
+        float thread_id = up ? floor(p.x * 2.0) : floor(p.y);
+        float reach = 1.0 + 3.5 * hash12(vec2(thread_id, up ? 4.7 : 5.9));
+        cov *= mix(1.0, step(reach, up ? pe.y : pe.x * 0.5), detail);
+        colour = mix(colour, mix(colour, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
         // Its edges are sewn down with a running stitch in pale thread.
         float along = pe.x < pe.y ? p.y : p.x * 2.0;
-        float run = step(fract(along / 3.0), 0.6) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
+        float run = step(fract(along / 4.0), 0.45) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
         colour = mix(colour, mix(vec3(0.85, 0.8, 0.68), GOLD, u_gild) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
     }
 
