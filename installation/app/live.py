@@ -224,7 +224,9 @@ class Show:
     def _open_output(self) -> None:
         if self.options.render:
             clock = AudioClock(self.runner.dt)
-            self.screen = Screen(self.config, self.options, self.telemetry.hud, clock)
+            self.screen = Screen(
+                self.config, self.options, self.telemetry.hud, clock, self.data_dir
+            )
             self.runner.listeners.append(clock)
 
     def _start_status(self) -> None:

@@ -57,6 +57,7 @@ class Screen:
         options: headless or not, the headless size, the quality asked for.
         hud: the HUD's text now (drawn over the picture in windows).
         audio_clock: the audio clock, advanced by the show's runner (one of its listeners).
+        data_dir: the show's data folder (where the calibration file is by default).
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class Screen:
         options: ShowOptions,
         hud: Callable[[], str],
         audio_clock: AudioClock,
+        data_dir: Path,
     ) -> None:
         """Open the windows (or a headless context), make the tapestry, start the watcher."""
         from installation.render.shaders import ShaderWatcher
@@ -79,6 +81,7 @@ class Screen:
 
             ctx = create_headless_context()
         else:
+            from installation.outputs.calibration import calibration_path
             from installation.outputs.window import WindowOutput, Windows
 
             self.windows = Windows(
@@ -86,6 +89,7 @@ class Screen:
                 gallery=config.show.mode == "gallery",
                 quit_chord=parse_chord(config.show.quit_chord),
                 shader_dir=shader_dir,
+                calibration=calibration_path(config.show.calibration, data_dir),
             )
             ctx = self.windows.ctx
             self.output = WindowOutput(self.windows, hud, self._errors)

@@ -419,6 +419,12 @@ class ShowConfig:
         "same relative name (e.g. cloth.frag, include/common.glsl) and is hot-reloaded; "
         "'~' is expanded, a relative path starts at the working directory; empty = none.",
     )
+    calibration: str = opt(
+        "",
+        "The projection-mapping calibration file (corner pins, meshes, soft edges, masks of "
+        "every display; written by calibration mode, key C), read at start. '~' is expanded, "
+        "a relative path starts at the working directory; empty = data_dir/calibration.json.",
+    )
     snapshot_minutes: float = opt(10.0, "Minutes between state snapshots.", lo=0.1, hi=1440.0)
     snapshots_kept: int = opt(3, "How many snapshots to keep (oldest deleted).", lo=1, hi=1000)
     data_dir: str = opt(

@@ -35,6 +35,7 @@ import moderngl
 
 from installation.config import DisplayConfig
 from installation.config.keys import Chord
+from installation.outputs.calibration import CalibrationEditor
 from installation.render.context import attach_window_context
 from installation.render.present import Presenter
 
@@ -195,6 +196,8 @@ class Windows:
         gallery: gallery mode (hidden cursor, only ``quit_chord`` quits).
         quit_chord: the chord that quits in gallery mode.
         shader_dir: a folder whose files override the built-in shaders (the presenters').
+        calibration: the venue's calibration file (projection mapping); None: no mapping and
+            no calibration mode.
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class Windows:
         gallery: bool,
         quit_chord: Chord,
         shader_dir: str | Path | None = None,
+        calibration: Path | None = None,
     ) -> None:
         """Open a window per display on its screen (or another when its own is missing)."""
         try:
@@ -245,6 +249,18 @@ class Windows:
             item.ctx = self.ctx if item is self.main else attach_window_context()
             item.presenter = Presenter(item.ctx, item.config.view, shader_dir)
         self.main.window.switch_to()
+        self.calibration: CalibrationEditor | None = None
+        self._calibration_seen = -1
+        if calibration is not None:
+            self.calibration = CalibrationEditor(
+                calibration, [d.name for d in displays], fit_of=self._fit_of
+            )
+
+    def _fit_of(self, index: int) -> tuple[float, float, float, float]:
+        """Where display ``index`` letterboxes its picture (window fractions)."""
+        presenter = self.items[index].presenter
+        assert presenter is not None
+        return presenter.last_fit
 
     def libraries(self) -> list[Any]:
         """The presenters' shader libraries (for the show's shader watcher)."""
@@ -346,9 +362,32 @@ class Windows:
                 actions.append(("quit", index))
             elif not gallery and name in WINDOWED_QUIT and not (ctrl or alt):
                 actions.append(("quit", index))
+            elif (
+                self.calibration is not None
+                and not (ctrl or alt)
+                and (self.calibration.key(index, name, shift))
+            ):
+                pass  # projection calibration's key (outputs/calibration.py)
             elif name in KEYS and not (ctrl or alt):
                 actions.append((KEYS[name], index))
             return True  # never let pyglet's default (Escape closes the window) run
+
+        def where(x: int, y: int) -> tuple[float, float]:
+            # (pyglet's pointer is in window points from the bottom left.)
+            w, h = item.window.get_size()
+            return x / max(w, 1), 1.0 - y / max(h, 1)
+
+        def on_mouse_press(x: int, y: int, button: int, modifiers: int) -> None:
+            if self.calibration is not None:
+                self.calibration.press(index, where(x, y))
+
+        def on_mouse_drag(x: int, y: int, dx: int, dy: int, buttons: int, modifiers: int) -> None:
+            if self.calibration is not None:
+                self.calibration.drag(index, where(x, y))
+
+        def on_mouse_release(x: int, y: int, button: int, modifiers: int) -> None:
+            if self.calibration is not None:
+                self.calibration.release()
 
         def on_close() -> bool:
             if gallery:
@@ -357,7 +396,13 @@ class Windows:
                 actions.append(("quit", index))
             return True
 
-        item.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
+        item.window.push_handlers(
+            on_key_press=on_key_press,
+            on_close=on_close,
+            on_mouse_press=on_mouse_press,
+            on_mouse_drag=on_mouse_drag,
+            on_mouse_release=on_mouse_release,
+        )
 
     def poll(self) -> list[tuple[str, int]]:
         """Dispatch window events; return the operator actions since the last poll.
@@ -432,6 +477,7 @@ class Windows:
             assert item.presenter is not None
             item.presenter.reload_pending()
         panel = "\n".join(t for t in (errors, self.shader_errors) if t)
+        self._take_calibration()
         for item in self.items:
             item.window.switch_to()
             assert item.presenter is not None
@@ -447,6 +493,19 @@ class Windows:
                     log.error("GL error on display %r: %s (%d so far)", item.config.name,
                               error, self.gl_errors)  # fmt: skip
         self.main.window.switch_to()
+
+    def _take_calibration(self) -> None:
+        """Give each presenter its display's calibration and the editor's marker."""
+        editor = self.calibration
+        if editor is None:
+            return
+        for i, item in enumerate(self.items):
+            assert item.presenter is not None
+            if editor.version != self._calibration_seen:
+                item.presenter.set_calibration(editor.of(i))
+            item.presenter.calibrating = editor.active
+            item.presenter.marker = editor.marker(i)
+        self._calibration_seen = editor.version
 
     def render_size(self, scale: float) -> tuple[int, int]:
         """Tapestry size that gives every display at least its own pixels (times ``scale``)."""

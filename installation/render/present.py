@@ -1,7 +1,10 @@
 """Putting the finished tapestry on a display, with the operator's HUD and error panels.
 
 The tapestry renders once per frame into its own framebuffer; each display's window then
-shows its part of it (its ``view``), letterboxed into the window so threads stay square.
+shows its part of it (its ``view``), letterboxed into the window so threads stay square, or
+placed by the display's projection mapping (``installation.render.mapping``: corner pin,
+mesh warp, soft-edge blend, masks). The picture is drawn as a mesh whose vertices the
+corner pin places, so one textured pass does all of it.
 A window other than the first has a GL context of its own that shares objects with the
 first, so the presenter wraps the shared texture by name (``external_texture``) and keeps
 its own programs and vertex arrays (vertex arrays are not shared between contexts).
@@ -17,13 +20,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import moderngl
+import numpy as np
 
+from installation.render.mapping import Calibration, mask_image, pin, warp_mesh
 from installation.render.overlay import TextOverlay
 from installation.render.shaders import SHADER_DIR, ShaderLibrary
 from installation.render.uniforms import apply
 
 PROGRAMS = {
-    "present": ("fullscreen.vert", "present.frag"),
+    "present": ("present.vert", "present.frag"),
     "overlay": ("fullscreen.vert", "overlay.frag"),
 }
 
@@ -48,6 +53,7 @@ class Presenter:
             top-left.
         shader_dir: a folder whose files override the built-in shaders (``[show]
             shader_dir``).
+        calibration: the display's projection mapping (default: letterboxed, unwarped).
     """
 
     def __init__(
@@ -55,6 +61,7 @@ class Presenter:
         ctx: moderngl.Context,
         view: tuple[float, ...] = (0, 0, 1, 1),
         shader_dir: str | Path | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         """Compile the presenter's shaders in ``ctx`` and make its HUD and error panels."""
         self.ctx = ctx
@@ -68,6 +75,48 @@ class Presenter:
         self._vao_program: moderngl.Program | None = None
         self._wrapped: moderngl.Texture | None = None
         self._wrapped_key: tuple[int, tuple[int, int]] | None = None
+        self.calibration = calibration or Calibration()
+        # Where the picture sat letterboxed last frame (window fractions): calibration's start.
+        self.last_fit = (0.0, 0.0, 1.0, 1.0)
+        # In calibration: the test grid, and the selected point (window fractions) ringed.
+        self.calibrating = False
+        self.marker: tuple[float, float] | None = None
+        self._vbo: moderngl.Buffer | None = None
+        self._ibo: moderngl.Buffer | None = None
+        self._mask: moderngl.Texture | None = None
+        self._mask_key: tuple[object, ...] | None = None
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Use ``calibration`` from the next frame (its mesh and masks are made then)."""
+        if calibration != self.calibration:
+            self.calibration = calibration
+            self._release_geometry()
+
+    def _release_geometry(self) -> None:
+        for obj in (self._vao, self._vbo, self._ibo):
+            if obj is not None:
+                obj.release()
+        self._vao = self._vao_program = None
+        self._vbo = self._ibo = None
+
+    def _mask_texture(self, size: tuple[int, int]) -> moderngl.Texture:
+        """The masks over a window of ``size`` (remade when either changes)."""
+        masks = self.calibration.masks
+        key = (size, masks) if masks else ((1, 1), ())
+        if self._mask is None or self._mask_key != key:
+            if self._mask is not None:
+                self._mask.release()
+            if masks:
+                # (Texture rows start at the bottom; the image's at the top.)
+                # (Smoothed at 4x4 samples a pixel, 2x2 above 1080p: the drawing's memory.)
+                ss = 4 if size[0] * size[1] <= 1920 * 1080 else 2
+                cover = mask_image(self.calibration, size, supersample=ss)
+                cover = np.ascontiguousarray(np.flipud(cover))
+                self._mask = self.ctx.texture(size, 1, cover.tobytes())
+            else:
+                self._mask = self.ctx.texture((1, 1), 1, b"\xff")
+            self._mask_key = key
+        return self._mask
 
     def reload_pending(self) -> list[str]:
         """Swap in the shaders the watcher saw change (this window's context current)."""
@@ -78,9 +127,7 @@ class Presenter:
 
         They are made afresh at the next ``present``.
         """
-        if self._vao is not None:
-            self._vao.release()
-        self._vao = self._vao_program = None
+        self._release_geometry()
         self.hud.reset()
         self.errors.reset()
 
@@ -125,21 +172,45 @@ class Presenter:
         ctx = self.ctx
         vx, vy, vw, vh = self.view
         tw, th = tex.size
-        ctx.viewport = fit((tw * vw, th * vh), size)
+        ww, wh = max(size[0], 1), max(size[1], 1)
+        fx, fy, fw, fh = fit((tw * vw, th * vh), size)
+        # (fit's rectangle is centred, so it reads the same from the top as from the bottom.)
+        cal = self.calibration
+        self.last_fit = (fx / ww, fy / wh, fw / ww, fh / wh)
+        homography = pin(cal, self.last_fit)
         prog = self.library["present"]
         if self._vao is None or self._vao_program is not prog:
-            # A hot reload swapped (and released) the program: its array goes with it.
-            if self._vao is not None:
-                self._vao.release()
-            self._vao = ctx.vertex_array(prog, [])
+            # A hot reload swapped (and released) the program: its array goes with it; a new
+            # calibration remade the mesh.
+            self._release_geometry()
+            vertices, triangles = warp_mesh(cal)
+            self._vbo = ctx.buffer(vertices.tobytes())
+            self._ibo = ctx.buffer(triangles.tobytes())
+            self._vao = ctx.vertex_array(prog, [(self._vbo, "2f 2f", "in_pos", "in_uv")], self._ibo)
             self._vao_program = prog
-        # Views are given from the top; texture rows start at the bottom. (Only what the
-        # program uses: a venue's own present.frag may ignore either.)
-        apply(prog, {"u_view": (vx, 1.0 - vy - vh, vw, vh), "u_frame": 0})
+        marker = self.marker or (-1e4, -1e4)
+        apply(
+            prog,
+            {
+                # Views are given from the top; texture rows start at the bottom.
+                "u_view": (vx, 1.0 - vy - vh, vw, vh),
+                "u_frame": 0,
+                "u_mask": 1,
+                # (GLSL's mat3 is filled column by column.)
+                "u_pin": tuple(homography.T.ravel()),
+                "u_blend": cal.blend,
+                "u_blend_shape": (cal.blend_curve, cal.blend_gamma),
+                "u_resolution": (float(ww), float(wh)),
+                "u_calibrating": int(self.calibrating),
+                "u_marker": (marker[0] * ww, (1.0 - marker[1]) * wh, 12.0),
+                "u_mesh": (float(cal.mesh_size[0]), float(cal.mesh_size[1])),
+            },
+        )
         self._texture(tex).use(0)
+        self._mask_texture((ww, wh)).use(1)
         ctx.disable(moderngl.BLEND)
-        self._vao.render(moderngl.TRIANGLES, vertices=3)
-        ctx.viewport = (0, 0, size[0], size[1])
+        ctx.viewport = (0, 0, ww, wh)
+        self._vao.render(moderngl.TRIANGLES)
 
     @staticmethod
     def _draw_panel(
@@ -155,9 +226,10 @@ class Presenter:
 
         Never the shared tapestry texture it wraps.
         """
-        if self._vao is not None:
-            self._vao.release()
-            self._vao = None
+        self._release_geometry()
+        if self._mask is not None:
+            self._mask.release()
+            self._mask = None
         self.hud.release()
         self.errors.release()
         self.library.release()

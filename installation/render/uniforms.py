@@ -105,6 +105,32 @@ UNIFORMS: tuple[Uniform, ...] = (
         "Part of the tapestry a display shows (x, y, width, height in texture coordinates).",
     ),
     Uniform(
+        "u_pin",
+        "mat3",
+        "present",
+        "The display's corner pin: a homography from picture fractions to window fractions.",
+    ),
+    Uniform(
+        "u_blend",
+        "vec4",
+        "present",
+        "Soft-edge ramp widths at the picture's left, top, right, bottom (picture fractions).",
+    ),
+    Uniform(
+        "u_blend_shape",
+        "vec2",
+        "present",
+        "The soft edge's curve (1 linear, 2 an S) and the projector's gamma.",
+    ),
+    Uniform("u_calibrating", "int", "present", "1: projection calibration's test grid."),
+    Uniform(
+        "u_marker",
+        "vec3",
+        "present",
+        "Calibration's selected point: window pixels (y up) and its ring's radius.",
+    ),
+    Uniform("u_mesh", "vec2", "present", "The mesh warp's control points (cols, rows)."),
+    Uniform(
         "u_panel",
         "vec4",
         "overlay",
@@ -147,6 +173,12 @@ TEXTURES: tuple[Uniform, ...] = (
         "This frame's cloth and cords (linear HDR); the finished tapestry when presenting.",
     ),
     Uniform("u_bloom", "sampler2D", "composite", "The blurred bright parts."),
+    Uniform(
+        "u_mask",
+        "sampler2D",
+        "present",
+        "R8 over the window, bottom row first: 1 where it may be lit, 0 under a mask.",
+    ),
     Uniform("u_overlay", "sampler2D", "overlay", "RGBA8 text panel, premultiplied alpha."),
 )
 

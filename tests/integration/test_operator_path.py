@@ -156,7 +156,7 @@ def test_heads_positions_venue_shaders_and_the_operators_error_panel(tmp_path):
         present = (
             (SHADERS / "present.frag")
             .read_text()
-            .replace(".rgb, 1.0);", ".rgb * vec3(1.0, 0.0, 0.0), 1.0);")
+            .replace("vec4(colour, 1.0);", "vec4(colour * vec3(1.0, 0.0, 0.0), 1.0);")
         )
         assert "vec3(1.0, 0.0, 0.0)" in present
         (venue_shaders / "present.frag").write_text(present)
@@ -208,3 +208,61 @@ def test_headless_missing_shader_folder_and_a_status_endpoint_closed_to_loopback
     assert stderr.count(message) == 1, stderr
     assert "the show starts with the built-in shaders" in stderr
     assert "status endpoint: refused a connection from 127.0.0.1" in stderr
+
+
+@pytest.mark.slow
+def test_projection_calibration_keys_are_saved_and_shown_after_a_restart(tmp_path):
+    calibration = tmp_path / "wall-calibration.json"
+    config = tmp_path / "venue.toml"
+    config.write_text(
+        f"[audio]\nenabled = false\n[osc]\nport = {free_port()}\n"
+        "[[displays]]\nname = 'wall'\nscreen = 'xinerama-0'\nsize = [320, 180]\n"
+        "position = [100, 100]\n"
+        f"[show]\ncalibration = '{calibration}'\nadaptive_scale = false\n"
+    )
+    x = XineramaXvfb()
+    window = (slice(100, 280), slice(100, 420))
+
+    def run_show() -> subprocess.Popen:
+        show = subprocess.Popen(
+            [sys.executable, "-m", "installation", "run", "--config", str(config),
+             "--data-dir", str(tmp_path / "data"), "--status-port", str(port)],
+            cwd=ROOT, env=x.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert show.stdout.readline().startswith("# ready")
+        wait_for(lambda: health(port)["fps"] > 1.0, what="frames")
+        return show
+
+    def stop(show: subprocess.Popen) -> str:
+        show.send_signal(signal.SIGTERM)
+        _stdout, stderr = show.communicate(timeout=30)
+        assert show.returncode == 0, stderr
+        return stderr
+
+    port = free_tcp_port()
+    try:
+        show = run_show()
+        plain = x.screenshot(tmp_path / "plain.png")[window]
+        assert plain[:20, :20].max() > 0  # the picture fills the window to its corner
+        # Calibration mode; the top left corner nudged right, five times ten thousandths.
+        x.key_at(260, 190, "c", *["shift+Right"] * 5)
+        time.sleep(1.0)
+        grid = x.screenshot(tmp_path / "grid.png")[window]
+        assert grid[1, :8].max() == 0 and grid[1, 30:60].max() > 0  # the corner moved 16 px
+        x.key_at(260, 190, "c")  # and back to the picture
+        stop(show)
+        saved = json.loads(calibration.read_text())["displays"]["wall"]["corners"]
+        assert np.allclose(saved, [[0.05, 0.0], [1, 0], [1, 1], [0, 1]])
+        text = calibration.read_text()
+
+        show = run_show()  # the restarted show reads it back and shows it
+        time.sleep(1.0)
+        again = x.screenshot(tmp_path / "again.png")[window]
+        assert again[1, :8].max() == 0 and again[1, 30:60].max() > 0
+        assert again[150:170, :20].max() > 0  # the other corners stay
+        stop(show)
+        assert calibration.read_text() == text  # unchanged by the restart
+    finally:
+        if show.poll() is None:
+            show.kill()
+        x.stop()

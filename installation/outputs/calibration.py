@@ -1,0 +1,212 @@
+"""Projection calibration: the operator moves each display's corner pin and mesh points.
+
+``CalibrationEditor`` holds every display's ``Calibration`` (``installation.render.mapping``),
+read from the venue's calibration file at start, and changes it as the operator works in
+calibration mode: ``C`` turns the mode on and off (the displays show a test grid); ``Tab``
+selects the next point (``Shift+Tab`` the previous); the arrow keys nudge it (with ``Shift``
+ten times further); ``M`` switches between the corners and the mesh; ``Backspace`` puts the
+display back to its plain letterboxed picture; the mouse drags the point nearest to where
+it is pressed. Every change is saved to the file atomically (a drag when the pointer is
+released); a file that cannot
+be read is reported once, kept aside as ``<name>.broken`` before the first save replaces
+it, and the displays start plain.
+
+Pure Python: the windows feed it keys and pointer positions and draw what it holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from installation.render.mapping import (
+    Calibration,
+    CalibrationError,
+    Point,
+    apply_homography,
+    load_calibrations,
+    pin,
+    save_calibrations,
+)
+
+log = logging.getLogger(__name__)
+
+NUDGE = 0.001
+"""How far an arrow key moves a point: a thousandth of the window (Shift: ten times that)."""
+
+Rect = tuple[float, float, float, float]
+
+_ARROWS = {"LEFT": (-1.0, 0.0), "RIGHT": (1.0, 0.0), "UP": (0.0, -1.0), "DOWN": (0.0, 1.0)}
+
+
+class CalibrationEditor:
+    """Every display's calibration, the operator's edits of it, and its file.
+
+    Args:
+        path: the venue's calibration file.
+        names: the displays' names, in window order.
+        fit_of: where display ``i`` letterboxes its picture now (window fractions); the
+            corner pin starts there and mesh points are shown through it.
+    """
+
+    def __init__(
+        self, path: Path, names: Sequence[str], fit_of: Callable[[int], Rect] | None = None
+    ) -> None:
+        """Read ``path`` (a missing file: every display plain)."""
+        self.path = path
+        self.names = list(names)
+        self.fit_of = fit_of or (lambda i: (0.0, 0.0, 1.0, 1.0))
+        self.active = False
+        self.editing_mesh = False
+        self.selected = [0] * len(self.names)
+        self.version = 0  # counts changes, so windows know when to take a new calibration
+        self._broken = False
+        self._dirty = False
+        try:
+            loaded = load_calibrations(path)
+        except CalibrationError as exc:
+            log.error("%s; the displays start without projection mapping", exc)
+            loaded, self._broken = {}, True
+        unknown = sorted(set(loaded) - set(self.names))
+        if unknown:
+            log.warning("calibration file %s: no display named %s (kept)", path, unknown)
+        self.calibrations = {name: loaded.get(name, Calibration()) for name in self.names}
+        self._others = {k: v for k, v in loaded.items() if k not in self.calibrations}
+
+    def of(self, index: int) -> Calibration:
+        """Display ``index``'s calibration."""
+        return self.calibrations[self.names[index]]
+
+    # -- points --------------------------------------------------------------------------------
+
+    def points(self, index: int) -> list[Point]:
+        """The editable points of display ``index`` in window fractions, in selection order."""
+        cal = self.of(index)
+        h = pin(cal, self.fit_of(index))
+        if not self.editing_mesh:
+            return [
+                tuple(p) for p in apply_homography(h, np.array(((0, 0), (1, 0), (1, 1), (0, 1))))
+            ]
+        cols, rows = cal.mesh_size
+        gx, gy = np.meshgrid(np.linspace(0, 1, cols), np.linspace(0, 1, rows))
+        grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        return [tuple(p) for p in apply_homography(h, grid + cal.mesh_offsets().reshape(-1, 2))]
+
+    def marker(self, index: int) -> Point | None:
+        """The selected point of display ``index`` (window fractions), None when not editing."""
+        if not self.active:
+            return None
+        pts = self.points(index)
+        return pts[self.selected[index] % len(pts)]
+
+    def move_to(self, index: int, point: int, where: Point, save: bool = True) -> None:
+        """Put editable ``point`` of display ``index`` at ``where`` (window fractions)."""
+        cal = self.of(index)
+        if not self.editing_mesh:
+            corners = list(cal.corners or self.points(index))
+            corners[point] = (float(where[0]), float(where[1]))
+            self._set(index, dataclasses.replace(cal, corners=tuple(corners)), save)
+            return
+        # A mesh point is kept in picture fractions: back through the corner pin.
+        inverse = np.linalg.inv(pin(cal, self.fit_of(index)))
+        target = apply_homography(inverse, np.array([where], dtype=np.float64))[0]
+        cols, rows = cal.mesh_size
+        offsets = cal.mesh_offsets().reshape(-1, 2).copy()
+        grid = np.array([(point % cols) / (cols - 1), (point // cols) / (rows - 1)])
+        offsets[point] = target - grid
+        mesh = tuple((float(x), float(y)) for x, y in offsets)
+        self._set(index, dataclasses.replace(cal, mesh=mesh), save)
+
+    def set_calibration(self, index: int, cal: Calibration) -> None:
+        """Replace display ``index``'s calibration (checked; ``CalibrationError`` when bad)."""
+        problems = cal.problems()
+        if problems:
+            raise CalibrationError(f"display {self.names[index]!r}: {problems[0]}")
+        self._set(index, cal)
+
+    def _set(self, index: int, cal: Calibration, save: bool = True) -> None:
+        problems = cal.problems()
+        if problems:
+            log.warning("calibration of %r not changed: %s", self.names[index], problems[0])
+            return
+        self.calibrations[self.names[index]] = cal
+        self.version += 1
+        self._dirty = True
+        if save:
+            self.save()
+
+    def save(self) -> None:
+        """Write every calibration to the file now (atomically); errors are logged, never raised."""
+        try:
+            if self._broken and self.path.exists():
+                shutil.copy2(self.path, self.path.with_name(self.path.name + ".broken"))
+                log.warning("the unreadable calibration file is kept as %s.broken", self.path.name)
+            save_calibrations(self.path, {**self._others, **self.calibrations})
+            self._broken = self._dirty = False
+        except OSError as exc:
+            log.error("cannot save the calibration to %s: %s", self.path, exc)
+
+    # -- the operator --------------------------------------------------------------------------
+
+    def key(self, index: int, name: str, shift: bool) -> bool:
+        """Act on a key pressed in display ``index``'s window; whether it was calibration's."""
+        if name == "C":
+            self.active = not self.active
+            if self._dirty:
+                self.save()
+            log.info("projection calibration %s", "on" if self.active else "off")
+            self.version += 1
+            return True
+        if not self.active:
+            return False
+        count = len(self.points(index))
+        if name == "TAB":
+            self.selected[index] = (self.selected[index] + (-1 if shift else 1)) % count
+        elif name == "M":
+            self.editing_mesh = not self.editing_mesh
+            self.selected = [0] * len(self.names)
+        elif name == "BACKSPACE":
+            self._set(index, Calibration())
+        elif name in _ARROWS:
+            dx, dy = _ARROWS[name]
+            step = NUDGE * (10.0 if shift else 1.0)
+            point = self.selected[index] % count
+            x, y = self.points(index)[point]
+            self.move_to(index, point, (x + dx * step, y + dy * step))
+        else:
+            return False
+        self.version += 1
+        return True
+
+    def press(self, index: int, where: Point) -> None:
+        """The pointer pressed at ``where`` (window fractions): select the nearest point."""
+        if not self.active:
+            return
+        pts = np.asarray(self.points(index))
+        self.selected[index] = int(np.argmin(np.hypot(*(pts - np.asarray(where)).T)))
+        self.version += 1
+
+    def drag(self, index: int, where: Point) -> None:
+        """The pointer dragged to ``where``: the selected point follows it."""
+        if not self.active:
+            return
+        count = len(self.points(index))
+        self.move_to(index, self.selected[index] % count, where, save=False)
+
+    def release(self) -> None:
+        """The pointer was released: save what the drag changed."""
+        if self._dirty:
+            self.save()
+
+
+def calibration_path(setting: str, data_dir: Path) -> Path:
+    """The calibration file: ``[show] calibration``, or ``data_dir/calibration.json``.
+
+    ``~`` is expanded; a relative path starts at the working directory.
+    """
+    return Path(setting).expanduser().absolute() if setting else data_dir / "calibration.json"
