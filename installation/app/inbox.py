@@ -3,9 +3,10 @@
 ``Inbox`` holds what the OSC process has delivered and not yet applied. It is an
 ``ArrivingSource``: the runner takes its inputs as they arrive, a batch of at most
 ``MAX_BATCH`` events at a time (a global push costs 0.6 ms on the default world, so a backlog
-of hundreds would freeze a frame). Controllers' subscriptions go to OSC feedback here, pings
-were answered by the OSC process; beyond ``INBOX_LIMIT`` waiting inputs the oldest are
-dropped, and counted. ``Microphone`` gives each tick the room's sound.
+of hundreds would freeze a frame). Controllers' subscriptions go to OSC feedback here, their
+projection calibration to the windows' editor; pings were answered by the OSC process.
+Beyond ``INBOX_LIMIT`` waiting inputs the oldest are dropped, and counted. ``Microphone``
+gives each tick the room's sound.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import numpy as np
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import Event, InputFrame, RoomSound
 from installation.inputs.osc_feedback import Feedback
-from installation.inputs.osc_protocol import Ping, Subscribe, Unsubscribe
+from installation.inputs.osc_protocol import Calibrate, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput, Received
+from installation.outputs.calibration import CalibrationEditor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class Inbox:
         self.feedback = feedback
         self.dropped = 0
         self._waiting: deque[Received] = deque()
+        # The windows' projection calibration, which controllers may drive (set by the show).
+        self.calibration: CalibrationEditor | None = None
 
     def __len__(self) -> int:
         """Inputs waiting here (bundles the OSC process holds for later are not counted)."""
@@ -87,10 +91,21 @@ class Inbox:
             elif isinstance(r.item, Unsubscribe):
                 assert self.feedback is not None
                 self.feedback.unsubscribe(r.host, r.item.port)
+            elif isinstance(r.item, Calibrate):
+                self._calibrate(r.item)
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
                 carried.append(r)
         return InputFrame(tick=tick, events=tuple(events), received=tuple(carried))
+
+    def _calibrate(self, item: Calibrate) -> None:
+        """A controller's projection calibration, for the windows' editor (none: headless)."""
+        if self.calibration is None:
+            log.warning("OSC calibration ignored: the show has no windows to calibrate")
+            return
+        why = self.calibration.apply(item.display, item.what, item.values)
+        if why:
+            log.warning("OSC calibration not applied: %s", why)
 
     def stop(self) -> None:
         """Stop the OSC process and keep what it accepted last (applied before the stop)."""

@@ -228,6 +228,8 @@ class Show:
                 self.config, self.options, self.telemetry.hud, clock, self.data_dir
             )
             self.runner.listeners.append(clock)
+            if self.screen.windows is not None:
+                self.inbox.calibration = self.screen.windows.calibration
 
     def _start_status(self) -> None:
         port = self.options.status_port

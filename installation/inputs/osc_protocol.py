@@ -12,6 +12,7 @@ Addresses (documented with examples in docs/osc.md):
     /canopy/param/<name> value
     /canopy/subscribe [port]      /canopy/unsubscribe [port]
     /canopy/ping                  (answered by /canopy/pong to the sender)
+    /canopy/calibrate/mode on     /canopy/calibrate/<display>/<what> ...  (projection mapping)
 
 One policy per kind of argument, for direct and mapped messages alike: *levels* (sentiment
 values, strengths, live parameters) are clamped into their range, since a fader's overshoot
@@ -76,7 +77,31 @@ class Ping:
     """Answer with /canopy/pong."""
 
 
-Control = Subscribe | Unsubscribe | Ping
+@dataclass(frozen=True)
+class Calibrate:
+    """Change a display's projection mapping (``installation.outputs.calibration``).
+
+    Attributes:
+        display: the display's name or its number ('' for ``mode``).
+        what: ``mode``, ``corner``, ``mesh``, ``mesh_size``, ``blend`` or ``reset``.
+        values: its numbers, checked for count and range here.
+    """
+
+    display: str
+    what: str
+    values: tuple[float, ...] = ()
+
+
+Control = Subscribe | Unsubscribe | Ping | Calibrate
+
+# Calibration's messages: (least, most) numbers, and the range each must lie in.
+CALIBRATE: dict[str, tuple[int, int, float, float]] = {
+    "corner": (3, 3, -4.0, 4.0),  # corner 0-3, x, y (window fractions)
+    "mesh": (3, 3, -4.0, 4.0),  # point (row by row), dx, dy (picture fractions)
+    "mesh_size": (2, 2, 2.0, 33.0),  # cols, rows
+    "blend": (4, 4, 0.0, 0.5),  # left, top, right, bottom
+    "reset": (0, 0, 0.0, 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -152,6 +177,28 @@ def _port(args: tuple[Any, ...], what: str) -> int | Reject | None:
     if not 1 <= args[0] <= 65535:
         return Reject("out_of_range", f"port {args[0]}")
     return int(args[0])
+
+
+def _calibrate(parts: list[str], args: tuple[Any, ...]) -> Calibrate | Reject:
+    """``/canopy/calibrate/mode on`` or ``/canopy/calibrate/<display>/<what> numbers``."""
+    if parts == ["mode"]:
+        vals = _floats(args, 1, 1)
+        return vals if isinstance(vals, Reject) else Calibrate("", "mode", (float(vals[0] > 0),))
+    if len(parts) != 2 or not parts[0] or parts[1] not in CALIBRATE:
+        return Reject("unknown_address", "/canopy/calibrate/" + "/".join(parts)[:48])
+    lo, hi, least, most = CALIBRATE[parts[1]]
+    vals = _floats(args, lo, hi)
+    if isinstance(vals, Reject):
+        return vals
+    numbers = vals[1:] if parts[1] in ("corner", "mesh") else vals
+    if any(not least <= v <= most for v in numbers):
+        return Reject("out_of_range", f"{parts[1]} values outside [{least:g}, {most:g}]")
+    whole = vals[:2] if parts[1] == "mesh_size" else vals[:1] if numbers is not vals else []
+    if any(v != int(v) for v in whole):
+        return Reject("wrong_type", f"{parts[1]}: point numbers are whole")
+    if parts[1] == "corner" and not 0 <= vals[0] <= 3:
+        return Reject("out_of_range", f"corner {vals[0]:g}: corners are 0 to 3")
+    return Calibrate(parts[0], parts[1], tuple(vals))
 
 
 RELEASED = Reject("released", "strength 0: a momentary button's release")
@@ -250,4 +297,6 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         return Subscribe(port) if head == "subscribe" else Unsubscribe(port)
     if head == "ping" and len(parts) == 3:
         return Ping()
+    if head == "calibrate":
+        return _calibrate(parts[3:], args)
     return Reject("unknown_address", address[:64])

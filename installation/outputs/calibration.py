@@ -11,7 +11,9 @@ released); a file that cannot
 be read is reported once, kept aside as ``<name>.broken`` before the first save replaces
 it, and the displays start plain.
 
-Pure Python: the windows feed it keys and pointer positions and draw what it holds.
+Controllers change it too, over OSC (``/canopy/calibrate/...``, ``apply``): the same
+checks, the same file. Pure Python: the windows feed it keys and pointer positions and draw
+what it holds.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class CalibrationEditor:
         """Put editable ``point`` of display ``index`` at ``where`` (window fractions)."""
         cal = self.of(index)
         if not self.editing_mesh:
-            corners = list(cal.corners or self.points(index))
+            corners = list(cal.corners or self._pinned_corners(index))
             corners[point] = (float(where[0]), float(where[1]))
             self._set(index, dataclasses.replace(cal, corners=tuple(corners)), save)
             return
@@ -150,6 +152,58 @@ class CalibrationEditor:
             self._broken = self._dirty = False
         except OSError as exc:
             log.error("cannot save the calibration to %s: %s", self.path, exc)
+
+    # -- over OSC ------------------------------------------------------------------------------
+
+    def apply(self, display: str, what: str, values: tuple[float, ...]) -> str | None:
+        """A controller's change (``/canopy/calibrate/...``, already checked for shape).
+
+        Returns why it was not applied, or None. ``display`` is a display's name or number.
+        """
+        if what == "mode":
+            if self.active != bool(values[0]):
+                self.key(0, "C", False)
+            return None
+        index = self._index(display)
+        if index is None:
+            return f"no display {display!r} (displays: {', '.join(self.names)})"
+        cal = self.of(index)
+        if what == "reset":
+            new = Calibration()
+        elif what == "corner":
+            corners = list(cal.corners or self._pinned_corners(index))
+            corners[int(values[0])] = (values[1], values[2])
+            new = dataclasses.replace(cal, corners=tuple(corners))
+        elif what == "mesh":
+            offsets = [tuple(p) for p in cal.mesh_offsets().reshape(-1, 2)]
+            if not 0 <= int(values[0]) < len(offsets):
+                return f"mesh point {int(values[0])}: the mesh has {len(offsets)}"
+            offsets[int(values[0])] = (values[1], values[2])
+            new = dataclasses.replace(cal, mesh=tuple((float(x), float(y)) for x, y in offsets))
+        elif what == "mesh_size":
+            new = dataclasses.replace(cal, mesh_size=(int(values[0]), int(values[1])), mesh=())
+        elif what == "blend":
+            left, top, right, bottom = values
+            new = dataclasses.replace(cal, blend=(left, top, right, bottom))
+        else:
+            return f"nothing to calibrate called {what!r}"
+        problems = new.problems()
+        if problems:
+            return f"display {self.names[index]!r}: {problems[0]}"
+        self._set(index, new)
+        return None
+
+    def _index(self, display: str) -> int | None:
+        if display in self.names:
+            return self.names.index(display)
+        if display.isdigit() and int(display) < len(self.names):
+            return int(display)
+        return None
+
+    def _pinned_corners(self, index: int) -> tuple[Point, ...]:
+        """The corners where the letterboxed picture sits now (window fractions)."""
+        x, y, w, h = self.fit_of(index)
+        return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
     # -- the operator --------------------------------------------------------------------------
 

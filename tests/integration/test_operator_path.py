@@ -214,8 +214,9 @@ def test_headless_missing_shader_folder_and_a_status_endpoint_closed_to_loopback
 def test_projection_calibration_keys_are_saved_and_shown_after_a_restart(tmp_path):
     calibration = tmp_path / "wall-calibration.json"
     config = tmp_path / "venue.toml"
+    osc_port = free_port()
     config.write_text(
-        f"[audio]\nenabled = false\n[osc]\nport = {free_port()}\n"
+        f"[audio]\nenabled = false\n[osc]\nport = {osc_port}\n"
         "[[displays]]\nname = 'wall'\nscreen = 'xinerama-0'\nsize = [320, 180]\n"
         "position = [100, 100]\n"
         f"[show]\ncalibration = '{calibration}'\nadaptive_scale = false\n"
@@ -260,8 +261,21 @@ def test_projection_calibration_keys_are_saved_and_shown_after_a_restart(tmp_pat
         again = x.screenshot(tmp_path / "again.png")[window]
         assert again[1, :8].max() == 0 and again[1, 30:60].max() > 0
         assert again[150:170, :20].max() > 0  # the other corners stay
-        stop(show)
         assert calibration.read_text() == text  # unchanged by the restart
+        # A controller pins the bottom left corner over OSC; a wrong display is only logged.
+        from pythonosc.udp_client import SimpleUDPClient
+
+        client = SimpleUDPClient("127.0.0.1", osc_port)
+        client.send_message("/canopy/calibrate/hall/corner", [3, 0.1, 1.0])
+        client.send_message("/canopy/calibrate/wall/corner", [3, 0.1, 1.0])
+        wait_for(lambda: "0.1" in calibration.read_text(), what="the OSC calibration")
+        corners = json.loads(calibration.read_text())["displays"]["wall"]["corners"]
+        assert np.allclose(corners, [[0.05, 0.0], [1, 0], [1, 1], [0.1, 1]])
+        time.sleep(1.0)
+        moved = x.screenshot(tmp_path / "moved.png")[window]
+        assert moved[178, :10].max() == 0 and moved[178, 60:90].max() > 0
+        stderr = stop(show)
+        assert "OSC calibration not applied: no display 'hall'" in stderr
     finally:
         if show.poll() is None:
             show.kill()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from installation.inputs.osc_protocol import Calibrate, interpret
 from installation.outputs.calibration import NUDGE, CalibrationEditor, calibration_path
 from installation.render.mapping import (
     UNIT_CORNERS,
@@ -168,3 +169,45 @@ def test_the_file_is_the_venues_or_in_the_data_folder(tmp_path):
     assert calibration_path("", tmp_path) == tmp_path / "calibration.json"
     assert calibration_path("~/cal.json", tmp_path).name == "cal.json"
     assert calibration_path("~/cal.json", tmp_path).is_absolute()
+
+
+@pytest.mark.parametrize(
+    ("address", "args", "want"),
+    [
+        ("/canopy/calibrate/mode", (1,), Calibrate("", "mode", (1.0,))),
+        ("/canopy/calibrate/w/corner", (2, 0.9, 1.0), Calibrate("w", "corner", (2.0, 0.9, 1.0))),
+        ("/canopy/calibrate/0/mesh", (4, 0.01, -0.02), Calibrate("0", "mesh", (4.0, 0.01, -0.02))),
+        ("/canopy/calibrate/wall/mesh_size", (5, 3), Calibrate("wall", "mesh_size", (5.0, 3.0))),
+        ("/canopy/calibrate/w/blend", (0, 0, 0.3, 0), Calibrate("w", "blend", (0, 0, 0.3, 0))),
+        ("/canopy/calibrate/wall/reset", (), Calibrate("wall", "reset", ())),
+        ("/canopy/calibrate/wall/corner", (4, 0.5, 0.5), "out_of_range"),
+        ("/canopy/calibrate/wall/corner", (1.5, 0.5, 0.5), "wrong_type"),
+        ("/canopy/calibrate/wall/corner", (1, 0.5), "wrong_count"),
+        ("/canopy/calibrate/wall/corner", (1, "a", 0.5), "wrong_type"),
+        ("/canopy/calibrate/wall/corner", (1, float("nan"), 0.5), "not_finite"),
+        ("/canopy/calibrate/wall/blend", (0, 0, 0.7, 0), "out_of_range"),
+        ("/canopy/calibrate/wall/mesh_size", (40, 3), "out_of_range"),
+        ("/canopy/calibrate/wall/warp", (1,), "unknown_address"),
+        ("/canopy/calibrate/wall", (1,), "unknown_address"),
+    ],
+)  # fmt: skip
+def test_calibration_over_osc_is_checked_like_any_message(address, args, want):
+    got = interpret(address, args, communities=6)
+    assert got == want if isinstance(want, Calibrate) else got.reason == want
+
+
+def test_a_controller_calibrates_by_name_or_number_and_a_wrong_one_is_told_why(tmp_path):
+    ed = editor(tmp_path, names=("left", "right"))
+    assert ed.apply("", "mode", (1.0,)) is None and ed.active
+    assert ed.apply("right", "corner", (0, 0.1, 0.2)) is None
+    assert ed.apply("1", "blend", (0.25, 0.0, 0.0, 0.0)) is None
+    assert ed.apply("0", "mesh_size", (3.0, 3.0)) is None
+    assert ed.apply("left", "mesh", (4, 0.02, 0.0)) is None
+    assert "the mesh has 9" in (ed.apply("left", "mesh", (9, 0.0, 0.0)) or "")
+    assert "no display 'middle'" in (ed.apply("middle", "reset", ()) or "")
+    assert "convex" in (ed.apply("right", "corner", (1, 0.0, 0.9)) or "")
+    saved = load_calibrations(tmp_path / "calibration.json")
+    assert saved["right"].corners[0] == (0.1, 0.2) and saved["right"].blend[0] == 0.25
+    assert saved["left"].mesh[4] == (0.02, 0.0)
+    assert ed.apply("right", "reset", ()) is None
+    assert load_calibrations(tmp_path / "calibration.json")["right"] == Calibration()
