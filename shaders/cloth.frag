@@ -245,7 +245,7 @@ void main() {
 
     // Glitches are the loom's mistakes: where a node's health dips, bands of picks shear by
     // whole stitches, a wrong-colour pick runs, a thread snaps or floats loose.
-    float band_j = floor(j / 3.0);
+    float band_j = floor(j / 5.0);
     float seg = floor(p.x / 7.0 + hash12(vec2(band_j, 3.7)) * 3.0);
     // (In an outage's dark the surviving cloth huddles whole: what is left of the city holds.)
     float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered
@@ -255,7 +255,7 @@ void main() {
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-        p.x += shear * (2.0 + floor(hash12(vec2(seg, band_j)) * 5.0));   // (2 to 6 stitches: a misregistration you can see)
+        p.x += shear * (3.0 + floor(hash12(vec2(seg, band_j)) * 6.0));   // (3 to 8 stitches: a misregistration you can see)
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
         // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
@@ -340,12 +340,12 @@ void main() {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
     }
     // Anger runs through the cloth as red threads pulled loose: floats of red wool laid over
-    // 5 to 13 warps, each tapering where it dives back in (a thread, never a scan line).
+    // 7 to 18 warps, each tapering where it dives back in (a thread, never a scan line).
     vec3 float_yarn = weft;
     float red_float = 0.0;
     float angry = smoothstep(0.35, 0.9, anger);
     if (angry > 0.0) {
-        float alen = 5.0 + floor(hash12(vec2(j, 6.6)) * 9.0);
+        float alen = 7.0 + floor(hash12(vec2(j, 6.6)) * 12.0);
         float apos = p.x / alen + hash12(vec2(j, 7.3));
         float anger_h = hash12(vec2(floor(apos) * 0.37 + float(comm), j * 0.29 + 8.8));
         if (anger_h > 1.0 - 0.24 * angry && float_err < 0.5) {
@@ -559,7 +559,7 @@ void main() {
         // Floats and the supplementary gold weft lie on the ground as long strands, a little
         // raised, tapering where they dive back in, with their shadow on the ground below.
         float taper = metallic > 0.5 ? 1.0 : smoothstep(0.0, 0.15, float_t) * smoothstep(1.0, 0.85, float_t);
-        float half_w = (metallic > 0.5 ? 0.52 : 0.3 + 0.14 * red_float) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
+        float half_w = (metallic > 0.5 ? 0.52 : 0.3 + 0.2 * red_float) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
         float sy = (fy - 0.45) / half_w;
         float strand_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
         float shadow = (1.0 - smoothstep(0.0, 1.2, abs(fy - 0.45 - half_w * 1.3 - 0.1) / max(half_w, 0.1))) * taper;
@@ -590,16 +590,19 @@ void main() {
     float shade_x = abs(fract(warp_x - 0.35) - 0.5) / 0.16;
     vec3 behind = WALL * (2.6 - 1.4 * (1.0 - smoothstep(0.6, 1.4, shade_x)));
     vec3 bare = mix(behind, LINEN * (0.6 + 0.75 * thread_height(min(abs(bare_x), 1.0))) * (0.4 + 0.6 * hash12(vec2(wi, 7.0))), bare_cov);
-    // As the city bonds, neighbours lay new weft across the holes from both sides:
-    // bright picks of their own yarn over the bare warp, more of them as the city bonds.
+    // As the city bonds, neighbours weave new weft into the holes: whole picks of their own
+    // yarn plied with the district's, reaching in from the hole's edge, every pick a little
+    // further than the last as the work goes on, so the hole closes from its edges inwards.
     if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
-        // (and while they mend it, as far as the repair has come: the scar's growth)
+        // (as far as the repair has come: the scar's growth, or the city's bond)
         float laying = max(u_gild, smoothstep(0.02, 0.2, cl.b - cl.g) * powered);
-        float laid = step(hash12(vec2(j, floor(c.x * 9.0))), 0.55 * laying) * step(0.5, mod(j, 2.0));
+        float reach = laying * (0.35 + 0.25 * hash12(vec2(j, 4.9)));   // (each pick its own length)
+        float laid = step(unravel - thr, reach);
         int lender = lender_of(own, j);
-        float ny = (fy - 0.5) / 0.32;
+        float ny = (fy - 0.5) / 0.4;
         float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid;
-        vec3 fresh = saturate_colour(u_colours[lender], 1.2) * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
+        vec3 fresh = mix(u_colours[lender], u_colours[own], 0.35) * (0.5 + 0.55 * hope)
+                   * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
         bare = mix(bare, fresh, ncov);
     }
     cloth = mix(cloth, bare, gone);
