@@ -40,6 +40,11 @@ def _run_arguments(ru: argparse.ArgumentParser) -> None:
         "--status-port", type=port, help="serve /health and /metrics on this localhost port"
     )
     ru.add_argument(
+        "--web-port",
+        type=port,
+        help="serve the OSCQuery service on this port (overrides the venue's [web] port)",
+    )
+    ru.add_argument(
         "--resume", action="store_true", help="continue from the latest snapshot in data_dir"
     )
     ru.add_argument(
@@ -113,6 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             data_dir=data_dir,
             status_port=args.status_port,
+            web_port=args.web_port,
             on_ready=lambda message: print(f"# {message}", flush=True),
             quality=args.quality,
         )

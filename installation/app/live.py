@@ -16,6 +16,7 @@ between bands of it, so inputs never wait for a whole frame.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import gc
 import logging
@@ -39,12 +40,13 @@ from installation.app.screen import Screen
 from installation.app.status import Metric, StatusServer, start_status
 from installation.app.telemetry import Telemetry
 from installation.app.watchdog import Notifier
-from installation.config import Config
+from installation.config import Config, live_parameters
 from installation.config.paths import resolve_data_dir
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import InputFrame
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
+from installation.inputs.web_server import WebService, show_values
 from installation.simulation import State
 from installation.timing import FixedStepClock, WallTime
 from installation.timing.clock import TimeSource
@@ -69,6 +71,7 @@ class ShowOptions:
         resume: continue from the latest snapshot in ``data_dir/snapshots``.
         data_dir: where snapshots, the journal, screenshots and logs go (None: the config's).
         status_port: the status endpoint's port (None: the config's; 0 is off).
+        web_port: the web process's port (None: the venue's ``[web] port``; 0 is off).
         snapshots: write periodic and final snapshots.
         time_source: what the show's clock runs on (None: the wall clock).
         sources: input sources besides OSC and the microphone (a score, say).
@@ -89,6 +92,7 @@ class ShowOptions:
     resume: bool = False
     data_dir: str | Path | None = None
     status_port: int | None = None
+    web_port: int | None = None
     snapshots: bool = True
     time_source: TimeSource | None = None
     sources: tuple[InputSource, ...] = ()
@@ -156,6 +160,14 @@ class Show:
         # A resumed snapshot's world wins over the venue file's (it says so when they differ).
         world = state.world
         self.osc = OscInput(config.osc, world.communities) if config.osc.enabled else None
+        web_port = config.web.port if options.web_port is None else options.web_port
+        self.web = (
+            WebService(
+                dataclasses.replace(config.web, port=web_port), config.osc, world.communities
+            )
+            if web_port
+            else None
+        )
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
         self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
         self.inbox = Inbox(self.osc, self.feedback)
@@ -245,6 +257,12 @@ class Show:
                 log.error("%s; the show goes on and keeps trying", exc)
         if self.mic is not None:
             self.mic.start()
+        if self.web is not None:
+            try:
+                self.web.start()
+                self._publish(time.monotonic())  # (values from the first request on)
+            except OSError as exc:  # e.g. the port is taken: retried with backoff
+                log.error("%s; the show goes on and keeps trying", exc)
 
     def _ready(self) -> None:
         self.notifier.notify("READY=1")
@@ -358,6 +376,9 @@ class Show:
             self.osc.ensure_running()
         if self.mic is not None:
             self.mic.ensure_running()
+        if self.web is not None:
+            self.web.ensure_running()
+            self._publish(now)
         self.recording.flush()
         if self.feedback is not None:
             rejected = self.osc.rejected() if self.osc is not None else 0
@@ -367,6 +388,13 @@ class Show:
         if self.options.snapshots and self.snapshots.due(now, period):
             self.snapshot()
         self.heap_trim(now)  # once a minute: freed pages back to the system (memory.py)
+
+    def _publish(self, now: float) -> None:
+        """Give the web process the values of the readable addresses (OSCQuery)."""
+        assert self.web is not None
+        ix, model = self.state.indices, self.state.model
+        params = {name: float(getattr(model, name)) for name in live_parameters()}
+        self.web.publish(now, show_values(ix.as_dict(), ix.act, params))
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")
@@ -380,6 +408,8 @@ class Show:
         if self.mic is not None:
             result.audio_state = self.mic.state
             self.mic.stop()
+        if self.web is not None:
+            self.web.stop()
         self.runner.take_arrivals(None)
         if self.options.snapshots:
             result.snapshot = self.snapshot()

@@ -17,6 +17,7 @@ from installation.config.schema import (
     OscMapping,
     ScheduleConfig,
     ShowConfig,
+    WebConfig,
     WorldConfig,
     live_parameters,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "OscMapping",
     "ScheduleConfig",
     "ShowConfig",
+    "WebConfig",
     "WorldConfig",
     "live_parameters",
     "load_config",

@@ -323,6 +323,46 @@ class OscConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web process: Canopy's OSCQuery service (and, to come, the page for the phone)."""
+
+    port: int = opt(
+        0, "TCP port of the web process (0 = off; `--web-port` overrides it).", lo=0, hi=65535
+    )
+    host: str = opt(
+        "127.0.0.1",
+        "Address it listens on: an IP address, or '0.0.0.0' (or '::') for every interface, "
+        "so that controllers on the venue's network find it.",
+    )
+    allowed: tuple[str, ...] = opt(
+        ("127.0.0.0/8", "::1/128"),
+        "CIDR networks that may use it; others get 403 Forbidden.",
+    )
+    name: str = opt("Canopy", "The name controllers see (OSCQuery HOST_INFO, zeroconf).")
+    zeroconf: bool = opt(
+        True,
+        "Advertise the OSCQuery service (_oscjson._tcp) and the OSC port (_osc._udp) over "
+        "zeroconf, so controllers find them unconfigured.",
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): host, allowed networks, name."""
+        out = []
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            out.append(("host", f"{self.host!r} is not an IP address like 0.0.0.0"))
+        for net in self.allowed:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                out.append(("allowed", f"{net!r} is not a CIDR network like 10.0.0.0/24"))
+        if not self.name.strip() or len(self.name) > 63:
+            out.append(("name", "must be 1 to 63 characters"))
+        return out
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """Gallery hours: outside them the picture rests."""
 
@@ -527,6 +567,7 @@ class Config:
     displays: tuple[DisplayConfig, ...] = opt((DisplayConfig(),), "The displays; one window each.")
     audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
     osc: OscConfig = dataclasses.field(default_factory=OscConfig)
+    web: WebConfig = dataclasses.field(default_factory=WebConfig)
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
     show: ShowConfig = dataclasses.field(default_factory=ShowConfig)
 

@@ -127,6 +127,7 @@ class ChildProcess:
         grace: seconds a stop waits before killing it.
         start_timeout: seconds a start may take to become ready.
         why: what the child's exit statuses mean, for the log ({3: "cannot listen ..."}).
+        duplex: the data pipe carries the show's messages to the child too.
     """
 
     def __init__(
@@ -138,8 +139,10 @@ class ChildProcess:
         grace: float,
         start_timeout: float = 20.0,
         why: dict[int, str] | None = None,
+        duplex: bool = False,
     ) -> None:
         """Prepare the child; nothing runs until ``launch``."""
+        self.duplex = duplex
         self.name, self.label, self.why = name, label, why or {}
         self.target, self.args = target, args
         self.grace, self.start_timeout = grace, start_timeout
@@ -171,7 +174,7 @@ class ChildProcess:
         self._ready = self._ctx.RawValue("b", 0)
         pipes: list[Connection] = []
         try:
-            conn, child_conn = self._ctx.Pipe(duplex=False)
+            conn, child_conn = self._ctx.Pipe(duplex=self.duplex)
             pipes += [conn, child_conn]
             life_r, life_w = self._ctx.Pipe(duplex=False)
             pipes += [life_r, life_w]

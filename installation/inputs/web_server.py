@@ -1,0 +1,355 @@
+"""The web process: Canopy's OSCQuery service on one HTTP port, beside the OSC server.
+
+A child process with the input processes' one lifecycle (``processes.ChildProcess``):
+restarted when it dies, stopped with a deadline, never able to block the show. It runs an
+aiohttp server on ``[web] host``:``port`` that answers
+
+- ``GET /`` and ``GET /canopy/...``: the OSCQuery namespace (``installation.inputs.oscquery``),
+  or one attribute of a node (``GET /canopy/index/unity?VALUE``); ``GET /?HOST_INFO``;
+- a WebSocket on the same port: ``{"COMMAND": "LISTEN", "DATA": "/canopy/index/unity"}``
+  streams that address's value changes to the client as binary OSC messages, ``IGNORE``
+  stops them;
+
+and advertises itself over zeroconf (``_oscjson._tcp``, and the OSC server's
+``_osc._udp``) so that controllers find it without being configured.
+
+The show sends the values of its readable addresses (indices, act, live parameters) down
+the process's pipe, a few times a second; the process never reads the show's state itself.
+Connections from outside ``[web] allowed`` get 403; malformed requests and WebSocket frames
+get a 4xx or a closed socket, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from installation.config import OscConfig, WebConfig
+from installation.inputs import oscquery
+from installation.inputs.processes import ChildProcess, stop_requested
+
+log = logging.getLogger(__name__)
+
+BIND_FAILED = 3  # the child's exit status when its port cannot be bound
+MAX_LISTENERS = 64  # WebSocket clients at once
+MAX_WS_MESSAGE = 4096  # bytes of one client's WebSocket text frame
+PUSH_INTERVAL_S = 0.1  # how often values go from the show to the web process, at most
+
+
+def _osc_message(address: str, values: Sequence[Any]) -> bytes:
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v)
+    return b.build().dgram
+
+
+class _Service:
+    """What the web process serves: the namespace and its listeners (inside the child)."""
+
+    def __init__(self, config: WebConfig, osc: OscConfig, communities: int) -> None:
+        self.config = config
+        self.osc = osc
+        self.communities = communities
+        self.values: dict[str, list[Any]] = {}
+        self.listeners: dict[Any, set[str]] = {}  # WebSocket -> the paths it listens to
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed]
+        self.tree = oscquery.namespace(communities, self.values)
+
+    def allowed(self, peer: str | None) -> bool:
+        if not peer:
+            return False
+        try:
+            ip = ipaddress.ip_address(peer.split("%")[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in net for net in self.networks)
+
+    async def update(self, values: dict[str, list[Any]]) -> None:
+        """New values from the show: keep them, and stream the changes to listeners."""
+        changed = oscquery.changes(self.values, values)
+        self.values = values
+        self.tree = oscquery.namespace(self.communities, values)
+        for ws, paths in list(self.listeners.items()):
+            for path in paths & changed.keys():
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_bytes(_osc_message(path, changed[path]))
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.websocket(request)
+        if request.method not in ("GET", "HEAD"):
+            raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
+        query = request.query_string
+        if query == "HOST_INFO":
+            info = oscquery.host_info(self.config.name, self.osc.host, self.osc.port)
+            return web.json_response(info)
+        node = oscquery.find(self.tree, request.path)
+        if node is None:
+            raise web.HTTPNotFound(text=f"no OSC address {request.path[:100]}\n")
+        if not query:
+            return web.json_response(node)
+        if query not in oscquery.ATTRIBUTES:
+            raise web.HTTPBadRequest(text=f"unknown attribute {query[:40]!r}\n")
+        if query not in node:
+            raise web.HTTPNoContent()
+        return web.json_response({query: node[query]})
+
+    async def websocket(self, request: Any) -> Any:
+        from aiohttp import WSMsgType, web
+
+        if len(self.listeners) >= MAX_LISTENERS:
+            raise web.HTTPServiceUnavailable(text="too many listeners\n")
+        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=30.0)
+        await ws.prepare(request)
+        paths: set[str] = set()
+        self.listeners[ws] = paths
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue  # (binary OSC from clients: not taken here; send OSC over UDP)
+                command = _command(msg.data)
+                if command is None:
+                    await ws.close(code=1003, message=b"expected LISTEN or IGNORE")
+                    break
+                verb, path = command
+                if verb == "LISTEN" and oscquery.find(self.tree, path) is not None:
+                    paths.add(path)
+                    if path in self.values:  # the value now, then its changes
+                        await ws.send_bytes(_osc_message(path, self.values[path]))
+                elif verb == "IGNORE":
+                    paths.discard(path)
+        finally:
+            self.listeners.pop(ws, None)
+        return ws
+
+
+def _command(text: str) -> tuple[str, str] | None:
+    """``(verb, path)`` of a client's ``{"COMMAND": ..., "DATA": ...}``, or None if malformed."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    verb, path = data.get("COMMAND"), data.get("DATA")
+    if verb not in ("LISTEN", "IGNORE") or not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return verb, path
+
+
+def _bind(config: WebConfig) -> socket.socket:
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, config.port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _advertised_addresses(host: str) -> list[str]:
+    """The IPv4 addresses to announce: the bound one, or every interface's for 0.0.0.0."""
+    if host not in ("0.0.0.0", "::"):
+        return [host]
+    import ifaddr
+
+    return [
+        str(ip.ip)
+        for adapter in ifaddr.get_adapters()
+        for ip in adapter.ips
+        if isinstance(ip.ip, str) and not ip.ip.startswith("127.")
+    ]
+
+
+async def _advertise(config: WebConfig, osc: OscConfig, port: int) -> Any:
+    """Register the OSCQuery and OSC services over zeroconf; the handle to close them.
+
+    Only on the interface the web process is bound to (all of them for 0.0.0.0): a show
+    bound to loopback never sends multicast onto the venue's network.
+    """
+    from zeroconf import InterfaceChoice, IPVersion
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    addresses = _advertised_addresses(config.host)
+    if not addresses:
+        raise OSError("no IPv4 address to announce")
+    interfaces = InterfaceChoice.All if config.host in ("0.0.0.0", "::") else addresses
+    zc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+    name = config.name.replace(".", "-")
+    host = f"{socket.gethostname().split('.')[0]}.local."
+    packed = [socket.inet_aton(a) for a in addresses]
+    infos = [
+        AsyncServiceInfo(
+            "_oscjson._tcp.local.",
+            f"{name}._oscjson._tcp.local.",
+            port=port,
+            addresses=packed,
+            server=host,
+            properties={"txtvers": "1"},
+        )
+    ]
+    if osc.enabled:
+        infos.append(
+            AsyncServiceInfo(
+                "_osc._udp.local.",
+                f"{name}._osc._udp.local.",
+                port=osc.port,
+                addresses=packed,
+                server=host,
+            )
+        )
+    for info in infos:
+        await zc.async_register_service(info, allow_name_change=True)
+    return zc, infos
+
+
+async def _main(
+    conn: Connection, lifeline: Connection, ready: Any, config: WebConfig, osc: OscConfig,
+    communities: int,
+) -> None:  # fmt: skip
+    from aiohttp import web
+
+    service = _Service(config, osc, communities)
+
+    @web.middleware
+    async def allow(request: Any, handler: Any) -> Any:
+        if not service.allowed(request.remote):
+            raise web.HTTPForbidden(text="not from an allowed network\n")
+        return await handler(request)
+
+    app = web.Application(middlewares=[allow], client_max_size=64 * 1024)
+    app.router.add_route("*", "/{tail:.*}", service.handle)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        sock = _bind(config)
+    except OSError as exc:
+        log.error("cannot listen for the web on %s:%d: %s", config.host, config.port, exc)
+        raise SystemExit(BIND_FAILED) from None
+    site = web.SockSite(runner, sock)
+    await site.start()
+    zc = None
+    if config.zeroconf:
+        try:
+            zc = await _advertise(config, osc, sock.getsockname()[1])
+        except Exception as exc:  # no multicast here: serve without being advertised
+            log.warning("zeroconf advertising failed (%s); the web still serves", exc)
+    ready.value = 1
+    try:
+        while not stop_requested(lifeline):
+            while conn.poll():
+                message = conn.recv()
+                await service.update(message["values"])
+            await asyncio.sleep(0.02)
+    except (EOFError, OSError):
+        pass  # the show is gone
+    finally:
+        if zc is not None:
+            with contextlib.suppress(Exception):
+                await zc[0].async_unregister_all_services()
+                await zc[0].async_close()
+        await runner.cleanup()
+
+
+def serve(
+    conn: Connection, lifeline: Connection, ready: Any, config: WebConfig, osc: OscConfig,
+    communities: int,
+) -> None:  # fmt: skip
+    """The web process's entry point (see ``processes.ChildProcess``)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    asyncio.run(_main(conn, lifeline, ready, config, osc, communities))
+
+
+class WebService:
+    """The show's side of the web process: start it, feed it values, restart it.
+
+    Args:
+        config: the venue's web section (its port set).
+        osc: the venue's OSC section (what HOST_INFO and zeroconf announce).
+        communities: how many communities the world has (the namespace's addresses).
+    """
+
+    def __init__(self, config: WebConfig, osc: OscConfig, communities: int) -> None:
+        """Prepare the process; ``start`` launches it."""
+        self.config = config
+        self.child = ChildProcess(
+            "canopy-web",
+            "web server",
+            serve,
+            (config, osc, communities),
+            grace=3.0,
+            why={BIND_FAILED: f"cannot listen on {config.host}:{config.port}"},
+            duplex=True,
+        )
+        self._next = 0.0
+        self._last: dict[str, list[Any]] | None = None
+
+    def start(self) -> None:
+        """Start the process and wait until it serves.
+
+        Raises:
+            OSError: the port cannot be bound; ``ensure_running`` keeps trying.
+        """
+        self.child.launch()
+        if not self.child.wait_ready():
+            raise OSError(f"cannot serve the web on {self.config.host}:{self.config.port}")
+
+    def alive(self) -> bool:
+        """The process runs and serves."""
+        return self.child.ready()
+
+    def ensure_running(self) -> bool:
+        """Restart a dead process without waiting for it (``ChildProcess.ensure_running``)."""
+        if not self.child.alive() and self.child.conn is not None:
+            self.child.close_conn()
+            self._last = None
+        return self.child.ensure_running()
+
+    def publish(self, now: float, values: dict[str, list[Any]]) -> None:
+        """Send the readable addresses' values, at most every ``PUSH_INTERVAL_S``.
+
+        Never blocks: when the pipe is full (the process is stuck), this round is skipped.
+        """
+        if now < self._next or not self.child.ready() or self.child.conn is None:
+            return
+        self._next = now + PUSH_INTERVAL_S
+        if values == self._last:
+            return
+        import select
+
+        conn = self.child.conn
+        with contextlib.suppress(OSError, ValueError):
+            _, writable, _ = select.select([], [conn], [], 0)
+            if writable:
+                conn.send({"values": values, "sent": time.time()})
+                self._last = values
+
+    def stop(self) -> None:
+        """Stop the process (a deadline, then killed)."""
+        self.child.stop()
+
+
+def show_values(
+    indices: dict[str, float], act: int, params: dict[str, float]
+) -> dict[str, list[Any]]:
+    """The readable addresses' values from the show's indices and live parameters."""
+    out: dict[str, list[Any]] = {
+        f"/canopy/index/{n}": [float(indices[n])] for n in oscquery.INDICES
+    }
+    out["/canopy/index/act"] = [int(act)]
+    out.update({f"/canopy/param/{k}": [float(v)] for k, v in params.items()})
+    return out

@@ -1,0 +1,53 @@
+"""The OSCQuery namespace describes the addresses Canopy really takes and sends."""
+
+from __future__ import annotations
+
+from installation.inputs import oscquery
+from installation.inputs.osc_protocol import Reject, interpret
+from installation.inputs.web_server import _command, show_values
+
+
+def sample_args(a: oscquery.Address) -> tuple:
+    out = []
+    for tag, rng in zip(a.types, a.ranges, strict=True):
+        lo, hi = rng if rng is not None else (0, 1)
+        out.append(int(lo) if tag == "i" else (lo + hi) / 2)
+    return tuple(out)
+
+
+def test_every_writable_address_is_one_the_osc_server_accepts():
+    writable = [a for a in oscquery.addresses(6) if a.access & oscquery.WRITE]
+    assert len(writable) > 30
+    for a in writable:
+        got = interpret(a.path, sample_args(a), communities=6)
+        assert not isinstance(got, Reject), (a.path, got)
+
+
+def test_readable_values_cover_what_the_show_publishes_and_nothing_else():
+    values = show_values(dict.fromkeys(oscquery.INDICES, 0.5), 2, {"noise": 0.05})
+    tree = oscquery.namespace(6, values)
+    for path, value in values.items():
+        node = oscquery.find(tree, path)
+        assert node is not None and node["VALUE"] == value
+    readable = {a.path for a in oscquery.addresses(6) if a.access & oscquery.READ}
+    assert set(values) <= readable
+    assert oscquery.find(tree, "/canopy/touch") is not None
+    assert "VALUE" not in oscquery.find(tree, "/canopy/touch")
+    assert oscquery.find(tree, "/canopy/nothing") is None
+    assert oscquery.find(tree, "/")["FULL_PATH"] == "/"
+
+
+def test_only_the_changes_are_streamed():
+    old = {"/a": [1.0], "/b": [2]}
+    assert oscquery.changes(old, {"/a": [1.0], "/b": [3], "/c": [0.0]}) == {"/b": [3], "/c": [0.0]}
+
+
+def test_websocket_commands_are_checked():
+    assert _command('{"COMMAND": "LISTEN", "DATA": "/canopy/index/unity"}') == (
+        "LISTEN",
+        "/canopy/index/unity",
+    )
+    bad = ['{"COMMAND": "LISTEN"}', '{"COMMAND": "RUN", "DATA": "/x"}']
+    bad += ['{"COMMAND": "IGNORE", "DATA": 3}', '{"COMMAND": "LISTEN", "DATA": "x"}']
+    for text in ("", "[]", "{", *bad):
+        assert _command(text) is None
