@@ -65,21 +65,63 @@ def journal_lines(folder: Path) -> list[dict]:
     ]
 
 
-def serve_while(server, work):
-    """Poll a ``StatusServer`` (as the show's loop does) while ``work`` runs in a thread.
+class WebThread:
+    """The web process's service and app, served on loopback from a thread of this process.
 
-    Returns what ``work`` returned.
+    For tests of what it answers without a show: set ``service.health``, ``metrics`` and
+    ``heartbeat`` as the show's messages would.
     """
-    import threading
-    import time
 
-    out: dict = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", work()))
-    t.start()
-    while t.is_alive():
-        server.poll()
-        time.sleep(0.002)
-    return out["r"]
+    def __init__(self, host: str = "127.0.0.1", allowed=("127.0.0.0/8", "::1/128")) -> None:
+        """Serve on ``host`` (a free port, in ``port``) to the ``allowed`` networks."""
+        import asyncio
+        import threading
+
+        from installation.config import OscConfig, WebConfig
+        from installation.inputs.web_server import Service
+
+        self.config = WebConfig(port=0, host=host, allowed=tuple(allowed), zeroconf=False)
+        self.service = Service(self.config, OscConfig(), communities=6)
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        started = threading.Event()
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(self._start())
+            except BaseException as exc:  # (reported to the test by the constructor)
+                self._error = exc
+                started.set()
+                return
+            started.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        started.wait(10)
+        if self._error is not None:
+            raise self._error
+
+    async def _start(self) -> None:
+        from aiohttp import web
+
+        from installation.inputs.web_server import make_app
+
+        self.runner = web.AppRunner(make_app(self.service), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.host, 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    def close(self) -> None:
+        """Stop serving and end the thread."""
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 class Xvfb:

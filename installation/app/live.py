@@ -9,9 +9,9 @@ snapshots (``keeper.py``), ``/health``, ``/metrics`` and the HUD (``telemetry.py
 operator's keys (``actions.py``).
 
 One loop does everything, in this order each pass: window events and operator keys,
-housekeeping (restarts, status, feedback, snapshots), the ticks that are due, and a frame
-when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks are applied
-between bands of it, so inputs never wait for a whole frame.
+housekeeping (restarts, the web's heartbeat, feedback, snapshots), the ticks that are due,
+and a frame when one is due. While a frame draws on a slow renderer (llvmpipe), due ticks
+are applied between bands of it, so inputs never wait for a whole frame.
 """
 
 from __future__ import annotations
@@ -37,15 +37,15 @@ from installation.app.recording import Recording
 from installation.app.runner import InputSource, Listener, Runner
 from installation.app.schedule import Fader
 from installation.app.screen import Screen
-from installation.app.status import Metric, StatusServer, start_status
 from installation.app.telemetry import Telemetry
 from installation.app.watchdog import Notifier
-from installation.config import Config, live_parameters
+from installation.config import Config, WebConfig, live_parameters
 from installation.config.paths import resolve_data_dir
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import InputFrame
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
+from installation.inputs.status import Metric
 from installation.inputs.web_server import WebService, show_values
 from installation.simulation import State
 from installation.timing import FixedStepClock, WallTime
@@ -70,7 +70,9 @@ class ShowOptions:
         headless: render offscreen through EGL instead of opening windows.
         resume: continue from the latest snapshot in ``data_dir/snapshots``.
         data_dir: where snapshots, the journal, screenshots and logs go (None: the config's).
-        status_port: the status endpoint's port (None: the config's; 0 is off).
+        status_port: the old name of ``web_port``, kept for venues and scripts that use it: the
+            web process (``/health`` and ``/metrics``, without zeroconf) on this port, when
+            no web port is set (None: the venue's ``[show] status_port``; 0 is off).
         web_port: the web process's port (None: the venue's ``[web] port``; 0 is off).
         snapshots: write periodic and final snapshots.
         time_source: what the show's clock runs on (None: the wall clock).
@@ -142,6 +144,26 @@ class _Probes(Listener):
             self.options.on_tick(state)
 
 
+def _web_config(config: Config, options: ShowOptions) -> WebConfig:
+    """The web process's settings: ``[web]`` with ``--web-port``, or the old status port.
+
+    ``[show] status_port`` and ``--status-port`` (the status endpoint before the web process
+    served it) still give ``/health`` and ``/metrics``, on ``status_host`` to
+    ``status_allowed``, without zeroconf; their port 0 (or none) is off.
+    """
+    port = config.web.port if options.web_port is None else options.web_port
+    if port:
+        return dataclasses.replace(config.web, port=port)
+    legacy = config.show.status_port if options.status_port is None else options.status_port
+    return dataclasses.replace(
+        config.web,
+        port=legacy,
+        host=config.show.status_host,
+        allowed=config.show.status_allowed,
+        zeroconf=False,
+    )
+
+
 class Show:
     """One run of the live show. ``run`` it once.
 
@@ -160,14 +182,8 @@ class Show:
         # A resumed snapshot's world wins over the venue file's (it says so when they differ).
         world = state.world
         self.osc = OscInput(config.osc, world.communities) if config.osc.enabled else None
-        web_port = config.web.port if options.web_port is None else options.web_port
-        self.web = (
-            WebService(
-                dataclasses.replace(config.web, port=web_port), config.osc, world.communities
-            )
-            if web_port
-            else None
-        )
+        web = _web_config(config, options)
+        self.web = WebService(web, config.osc, world.communities) if web.port else None
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
         self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
         self.inbox = Inbox(self.osc, self.feedback)
@@ -182,11 +198,10 @@ class Show:
         # Sources that listen too (a sketch's live score hears the visitors) are told.
         heard = [s for s in options.sources if isinstance(s, Listener)]
         self.runner = Runner(state, sources, [self.telemetry, probes, *heard])
-        self.pacer = Pacer(self.runner, self.inbox, poll=self._poll_status)
+        self.pacer = Pacer(self.runner, self.inbox)
         self.cadence = Cadence(config.show.max_fps, config.show.target_fps)
         self.operator = Operator(self)
         self.screen: Screen | None = None  # opened by ``run`` when it draws
-        self.status: StatusServer | None = None
         self.notifier = Notifier()
         self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level
         self.heap_trim = HeapTrim()
@@ -222,10 +237,6 @@ class Show:
     def _snapshot_written(self, name: str, tick: int) -> None:
         self.recording.snapshot_written(name, tick)
 
-    def _poll_status(self) -> None:
-        if self.status is not None:
-            self.status.poll()
-
     def _open_journal(self) -> None:
         folder = self.options.journal
         if folder is None and self.config.show.journal:
@@ -242,12 +253,6 @@ class Show:
             self.runner.listeners.append(clock)
             if self.screen.windows is not None:
                 self.inbox.calibration = self.screen.windows.calibration
-
-    def _start_status(self) -> None:
-        port = self.options.status_port
-        if port is None:
-            port = self.config.show.status_port
-        self.status = start_status(self.config.show, port, self.health, self.metrics)
 
     def _start_inputs(self) -> None:
         if self.osc is not None:
@@ -269,7 +274,7 @@ class Show:
         if self.options.on_ready is not None:
             c = self.config.osc
             where = f"OSC on {c.host}:{c.port}" if self.osc else "no OSC"
-            status = f", status on :{self.status.port}" if self.status else ""
+            status = f", web on :{self.web.config.port}" if self.web else ""
             self.options.on_ready(
                 f"ready: {where}, tick {self.state.world.tick_hz:g} Hz{status}, "
                 f"tick {self.state.tick}"
@@ -282,7 +287,6 @@ class Show:
         try:
             self._open_journal()
             self._open_output()
-            self._start_status()
             self._start_inputs()
             source = self.options.time_source or WallTime()
             self.runner.clock = FixedStepClock(self.state.world.tick_hz, source)
@@ -333,7 +337,6 @@ class Show:
             if self.windows is not None and now >= next_recheck + SCREEN_RECHECK_S:
                 self.windows.recheck()
                 next_recheck = now
-            self._poll_status()
             if now >= next_house:
                 t0 = time.perf_counter()
                 self._housekeeping(now)
@@ -354,7 +357,7 @@ class Show:
             wait = clock.time_until_next()
             if drawing:
                 wait = min(wait, max(next_frame - time.monotonic(), 0.0))
-            wait = min(wait, 0.01)  # keeps window events and the status endpoint lively
+            wait = min(wait, 0.01)  # keeps window events lively
             batch_gap = self.pacer.inputs_due_in()
             if self.osc is not None and batch_gap <= 0:
                 self.osc.wait(wait)
@@ -390,11 +393,12 @@ class Show:
         self.heap_trim(now)  # once a minute: freed pages back to the system (memory.py)
 
     def _publish(self, now: float) -> None:
-        """Give the web process the values of the readable addresses (OSCQuery)."""
+        """Give the web process the heartbeat, the figures and the readable values."""
         assert self.web is not None
         ix, model = self.state.indices, self.state.model
         params = {name: float(getattr(model, name)) for name in live_parameters()}
-        self.web.publish(now, show_values(ix.as_dict(), ix.act, params))
+        values = show_values(ix.as_dict(), ix.act, params)
+        self.web.publish(values, self.health(), self.metrics())
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")
@@ -416,8 +420,6 @@ class Show:
         if self.feedback is not None:
             self.feedback.close()
         self.recording.close(self.state.tick)
-        if self.status is not None:
-            self.status.close()
         result.frames = self.telemetry.frame_count
         if self.screen is not None:
             self.screen.close()

@@ -16,9 +16,9 @@ import numpy as np
 
 from installation.app.memory import heap_in_use, mb, rss_bytes
 from installation.app.runner import Listener
-from installation.app.status import Metric
 from installation.inputs.frame import InputFrame
 from installation.inputs.osc_protocol import REASONS
+from installation.inputs.status import Metric
 from installation.simulation import ACT_NAMES, State
 
 if TYPE_CHECKING:

@@ -442,16 +442,22 @@ class ShowConfig:
         "ctrl+shift+q",
         "Key chord that quits in gallery mode: modifiers (ctrl, shift, alt) and one key.",
     )
-    status_port: int = opt(0, "Localhost port of the status endpoint (0 = off).", lo=0, hi=65535)
+    status_port: int = opt(
+        0,
+        "Older name of [web] port, kept for existing venues: when [web] port is 0, the web "
+        "process serves /health, /metrics and OSCQuery on this port, without zeroconf (0 = off).",
+        lo=0,
+        hi=65535,
+    )
     status_host: str = opt(
         "127.0.0.1",
-        "Address the status endpoint listens on: an IP address, '0.0.0.0' (or '::') for "
-        "every interface, e.g. for a venue's Prometheus; it is read-only.",
+        "Older name of [web] host, used with status_port: an IP address, '0.0.0.0' (or '::') "
+        "for every interface, e.g. for a venue's Prometheus.",
     )
     status_allowed: tuple[str, ...] = opt(
         ("127.0.0.0/8", "::1/128"),
-        "CIDR networks that may read the status endpoint; other connections are closed and "
-        "counted (canopy_status_refused_total).",
+        "Older name of [web] allowed, used with status_port: CIDR networks that may use it; "
+        "others get 403 (counted in canopy_web_refused_total).",
     )
     shader_dir: str = opt(
         "",

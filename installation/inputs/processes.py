@@ -39,17 +39,24 @@ BACKOFF_MIN_S, BACKOFF_MAX_S = 1.0, 30.0
 STABLE_S = 10.0
 
 
-def become_child(parent_pid: int) -> None:
+PR_SET_NAME = 15  # <linux/prctl.h>
+
+
+def become_child(parent_pid: int, name: str = "") -> None:
     """Called first thing in a child.
 
-    Leave Ctrl-C to the show (which stops the child itself, cleanly, so no child prints a
-    ``KeyboardInterrupt`` traceback) and die with the show (``SIGKILL`` when it dies, even by ``kill
-    -9``, so a port or device is freed at once for the restarted show).
+    Take ``name`` as the process's name (``ps``, ``top`` and ``/proc/<pid>/comm`` show
+    ``canopy-osc``, ``canopy-web``, ... instead of ``python3``). Leave Ctrl-C to the show
+    (which stops the child itself, cleanly, so no child prints a ``KeyboardInterrupt``
+    traceback) and die with the show (``SIGKILL`` when it dies, even by ``kill -9``, so a port
+    or device is freed at once for the restarted show).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the lifeline still holds
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if name:
+            libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
     if os.getppid() != parent_pid:  # the show died before the request took effect
         os._exit(0)
 
@@ -72,13 +79,14 @@ def _child_main(
     ready: Any,
     parent_pid: int,
     args: tuple[Any, ...],
+    name: str = "",
 ) -> None:
     """Every child's entry point.
 
     ``target(conn, lifeline, ready, *args)`` once it is a proper child (``become_child``); a show
     that went away mid-send ends it quietly.
     """
-    become_child(parent_pid)
+    become_child(parent_pid, name)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         target(conn, lifeline, ready, *args)
 
@@ -182,7 +190,15 @@ class ChildProcess:
                 target=_child_main,
                 name=self.name,
                 daemon=True,
-                args=(self.target, child_conn, life_r, self._ready, os.getpid(), self.args),
+                args=(
+                    self.target,
+                    child_conn,
+                    life_r,
+                    self._ready,
+                    os.getpid(),
+                    self.args,
+                    self.name,
+                ),
             )
             self._proc.start()
         except OSError as exc:

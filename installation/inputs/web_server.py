@@ -35,13 +35,16 @@ from typing import Any
 from installation.config import OscConfig, WebConfig
 from installation.inputs import oscquery
 from installation.inputs.processes import ChildProcess, stop_requested
+from installation.inputs.status import Metric, health_answer, metrics_text
 
 log = logging.getLogger(__name__)
 
 BIND_FAILED = 3  # the child's exit status when its port cannot be bound
 MAX_LISTENERS = 64  # WebSocket clients at once
 MAX_WS_MESSAGE = 4096  # bytes of one client's WebSocket text frame
-PUSH_INTERVAL_S = 0.1  # how often values go from the show to the web process, at most
+# Refusals are logged once per address; this many addresses are remembered (a scan from
+# many addresses must not grow the process's memory or flood the log).
+MAX_REFUSED_LOGGED = 256
 
 
 def _osc_message(address: str, values: Sequence[Any]) -> bytes:
@@ -53,19 +56,27 @@ def _osc_message(address: str, values: Sequence[Any]) -> bytes:
     return b.build().dgram
 
 
-class _Service:
+class Service:
     """What the web process serves: the namespace and its listeners (inside the child)."""
 
     def __init__(self, config: WebConfig, osc: OscConfig, communities: int) -> None:
+        """Serve nothing yet: the show's first message brings values and figures."""
         self.config = config
         self.osc = osc
         self.communities = communities
         self.values: dict[str, list[Any]] = {}
+        self.health: dict[str, Any] | None = None
+        self.metrics: list[Metric] = []
+        self.heartbeat: float | None = None  # time.monotonic() of the show's last message
+        self.refused = 0
+        self.refused_from: set[str] = set()  # (logged once each)
+        self.requests = 0
         self.listeners: dict[Any, set[str]] = {}  # WebSocket -> the paths it listens to
         self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed]
         self.tree = oscquery.namespace(communities, self.values)
 
     def allowed(self, peer: str | None) -> bool:
+        """Whether the address ``peer`` is in ``[web] allowed`` (IPv4-mapped: as IPv4)."""
         if not peer:
             return False
         try:
@@ -75,6 +86,14 @@ class _Service:
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         return any(ip in net for net in self.networks)
+
+    async def receive(self, message: dict[str, Any]) -> None:
+        """A message from the show: its heartbeat, figures and values."""
+        self.heartbeat = float(message["heartbeat"])
+        self.health = message.get("health", self.health)
+        self.metrics = message.get("metrics", self.metrics)
+        if "values" in message:
+            await self.update(message["values"])
 
     async def update(self, values: dict[str, list[Any]]) -> None:
         """New values from the show: keep them, and stream the changes to listeners."""
@@ -86,7 +105,35 @@ class _Service:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await ws.send_bytes(_osc_message(path, changed[path]))
 
+    async def get_health(self, request: Any) -> Any:
+        """``GET /health``: the show's figures, or 503 when its heartbeat is stale."""
+        from aiohttp import web
+
+        age = None if self.heartbeat is None else time.monotonic() - self.heartbeat
+        code, body = health_answer(self.health, age)
+        return web.Response(status=code, text=body, content_type="application/json")
+
+    async def get_metrics(self, request: Any) -> Any:
+        """``GET /metrics``: the show's figures and the web process's own, for Prometheus."""
+        from aiohttp import web
+
+        age = -1.0 if self.heartbeat is None else time.monotonic() - self.heartbeat
+        own = [
+            Metric("canopy_web_refused_total", "counter",
+                   "Requests to the web process from outside [web] allowed, refused.",
+                   self.refused),
+            Metric("canopy_web_requests_total", "counter", "Requests to the web process.",
+                   self.requests),
+            Metric("canopy_heartbeat_age_seconds", "gauge",
+                   "Seconds since the show's loop last reported (-1: never).", age),
+            Metric("canopy_oscquery_listeners", "gauge", "WebSocket clients listening.",
+                   len(self.listeners)),
+        ]  # fmt: skip
+        body, kind = metrics_text([*self.metrics, *own])
+        return web.Response(body=body, headers={"Content-Type": kind})
+
     async def handle(self, request: Any) -> Any:
+        """OSCQuery: a node, one of its attributes, ``HOST_INFO``, or the WebSocket."""
         from aiohttp import web
 
         if request.headers.get("Upgrade", "").lower() == "websocket":
@@ -109,6 +156,7 @@ class _Service:
         return web.json_response({query: node[query]})
 
     async def websocket(self, request: Any) -> Any:
+        """A ``LISTEN``/``IGNORE`` client: values stream to it as binary OSC messages."""
         from aiohttp import WSMsgType, web
 
         if len(self.listeners) >= MAX_LISTENERS:
@@ -149,6 +197,32 @@ def _command(text: str) -> tuple[str, str] | None:
     if verb not in ("LISTEN", "IGNORE") or not isinstance(path, str) or not path.startswith("/"):
         return None
     return verb, path
+
+
+def make_app(service: Service) -> Any:
+    """The aiohttp application: the allowlist, ``/health``, ``/metrics``, then OSCQuery."""
+    from aiohttp import web
+
+    @web.middleware
+    async def allow(request: Any, handler: Any) -> Any:
+        service.requests += 1
+        if not service.allowed(request.remote):
+            service.refused += 1
+            peer = str(request.remote)
+            if peer not in service.refused_from and len(service.refused_from) < MAX_REFUSED_LOGGED:
+                service.refused_from.add(peer)
+                log.warning(
+                    "web: refused a request from %s (not in [web] allowed: %s); further ones "
+                    "from it are only counted", peer, ", ".join(service.config.allowed),
+                )  # fmt: skip
+            raise web.HTTPForbidden(text="not from an allowed network\n")
+        return await handler(request)
+
+    app = web.Application(middlewares=[allow], client_max_size=64 * 1024)
+    app.router.add_get("/health", service.get_health)
+    app.router.add_get("/metrics", service.get_metrics)
+    app.router.add_route("*", "/{tail:.*}", service.handle)
+    return app
 
 
 def _bind(config: WebConfig) -> socket.socket:
@@ -223,16 +297,9 @@ async def _main(
 ) -> None:  # fmt: skip
     from aiohttp import web
 
-    service = _Service(config, osc, communities)
+    service = Service(config, osc, communities)
 
-    @web.middleware
-    async def allow(request: Any, handler: Any) -> Any:
-        if not service.allowed(request.remote):
-            raise web.HTTPForbidden(text="not from an allowed network\n")
-        return await handler(request)
-
-    app = web.Application(middlewares=[allow], client_max_size=64 * 1024)
-    app.router.add_route("*", "/{tail:.*}", service.handle)
+    app = make_app(service)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -252,8 +319,7 @@ async def _main(
     try:
         while not stop_requested(lifeline):
             while conn.poll():
-                message = conn.recv()
-                await service.update(message["values"])
+                await service.receive(conn.recv())
             await asyncio.sleep(0.02)
     except (EOFError, OSError):
         pass  # the show is gone
@@ -295,8 +361,6 @@ class WebService:
             why={BIND_FAILED: f"cannot listen on {config.host}:{config.port}"},
             duplex=True,
         )
-        self._next = 0.0
-        self._last: dict[str, list[Any]] | None = None
 
     def start(self) -> None:
         """Start the process and wait until it serves.
@@ -316,27 +380,26 @@ class WebService:
         """Restart a dead process without waiting for it (``ChildProcess.ensure_running``)."""
         if not self.child.alive() and self.child.conn is not None:
             self.child.close_conn()
-            self._last = None
         return self.child.ensure_running()
 
-    def publish(self, now: float, values: dict[str, list[Any]]) -> None:
-        """Send the readable addresses' values, at most every ``PUSH_INTERVAL_S``.
+    def publish(
+        self, values: dict[str, list[Any]], health: dict[str, Any], metrics: list[Metric]
+    ) -> None:
+        """Send the show's heartbeat, figures and readable values (the show's housekeeping).
 
         Never blocks: when the pipe is full (the process is stuck), this round is skipped.
         """
-        if now < self._next or not self.child.ready() or self.child.conn is None:
-            return
-        self._next = now + PUSH_INTERVAL_S
-        if values == self._last:
+        if not self.child.ready() or self.child.conn is None:
             return
         import select
 
         conn = self.child.conn
+        message = {"heartbeat": time.monotonic(), "health": health, "metrics": metrics,
+                   "values": values}  # fmt: skip
         with contextlib.suppress(OSError, ValueError):
             _, writable, _ = select.select([], [conn], [], 0)
             if writable:
-                conn.send({"values": values, "sent": time.time()})
-                self._last = values
+                conn.send(message)
 
     def stop(self) -> None:
         """Stop the process (a deadline, then killed)."""

@@ -207,8 +207,8 @@ def test_closed_hours_black_watchdog_pings_and_a_killed_input_is_restarted(tmp_p
         health = wait_health(port, lambda h: h["tick"] > 10)
         assert health["open"] is False and health["fade"] == 0.0
         children = Path(f"/proc/{show.pid}/task/{show.pid}/children").read_text().split()
-        osc = [c for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline")
-               .read_bytes()]  # fmt: skip
+        # (Each input process names itself: the OSC server is canopy-osc.)
+        osc = [c for c in children if Path(f"/proc/{c}/comm").read_text().strip() == "canopy-osc"]
         assert len(osc) == 1
         os.kill(int(osc[0]), signal.SIGKILL)
         # The restart is launched without stopping the loop; the show is whole again once

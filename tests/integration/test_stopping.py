@@ -193,13 +193,13 @@ def test_a_killed_capture_child_never_freezes_the_show(tmp_path, pulse):
     show = Show(tmp_path, pulse.env, "--config", str(venue))
     try:
         wait_health(show.status_port, lambda h: h["audio"]["state"] == "ok")
-        # With OSC off, the show's one spawned child is the capture (the other child is
+        # The capture process names itself canopy-mic (the others: the web process, and
         # multiprocessing's resource tracker).
         children = Path(f"/proc/{show.proc.pid}/task/{show.proc.pid}/children").read_text()
         capture = [
             int(pid)
             for pid in children.split()
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "canopy-mic"
         ]
         assert len(capture) == 1, children
         os.kill(capture[0], signal.SIGKILL)

@@ -20,6 +20,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from canopy_helpers import ROOT, free_port, start_canopy
@@ -108,6 +109,21 @@ def test_oscquery_namespace_attributes_listen_and_bad_requests(tmp_path):
         assert get(port, "/?HOST_INFO")[0] == 200
 
         asyncio.run(listen(port))
+
+        # A frozen show (its loop stopped, its web process running): /health says down.
+        assert get(port, "/health")[0] == 200
+        os.kill(show.pid, signal.SIGSTOP)
+        try:
+            time.sleep(4.0)
+            status, body = get(port, "/health")
+            assert status == 503 and b"has not answered" in body
+            assert get(port, "/?HOST_INFO")[0] == 200  # the web process itself still serves
+        finally:
+            os.kill(show.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while get(port, "/health")[0] != 200:
+            assert time.monotonic() < deadline, "the show never came back"
+            time.sleep(0.2)
     finally:
         stop(show)
 
@@ -160,11 +176,9 @@ def test_outside_the_allowed_networks_is_forbidden_and_a_killed_web_process_come
             except OSError:
                 time.sleep(0.2)
         assert status == 403
-        # Find the web process: the child of the show listening on the port.
-        children = subprocess.run(
-            ["pgrep", "-P", str(show.pid)], capture_output=True, text=True
-        ).stdout.split()
-        web = [p for p in children if f":{port}" in _listening(int(p))]
+        # The web process names itself canopy-web.
+        children = Path(f"/proc/{show.pid}/task/{show.pid}/children").read_text().split()
+        web = [c for c in children if Path(f"/proc/{c}/comm").read_text().strip() == "canopy-web"]
         assert len(web) == 1, children
         os.kill(int(web[0]), signal.SIGKILL)
         time.sleep(0.5)
@@ -179,11 +193,6 @@ def test_outside_the_allowed_networks_is_forbidden_and_a_killed_web_process_come
     finally:
         err = stop(show)
     assert "web server process is down" in err
-
-
-def _listening(pid: int) -> str:
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
-    return "\n".join(line for line in out.splitlines() if f"pid={pid}," in line)
 
 
 DISCOVER = textwrap.dedent(

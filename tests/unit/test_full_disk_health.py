@@ -16,9 +16,9 @@ from disk_helpers import full_disk
 
 from installation.app.live import Show, ShowOptions
 from installation.app.logs import file_logging_problem, setup_logging, stop_logging
-from installation.app.status import prometheus_text
 from installation.config import AudioConfig, Config, OscConfig, ShowConfig, live_parameters
 from installation.inputs import SetParam
+from installation.inputs.status import metrics_text
 from installation.simulation import apply_events
 
 
@@ -82,7 +82,9 @@ def show_on(data_dir, small_world) -> Show:
 
 
 def metric(show: Show, name: str) -> float:
-    lines = [ln for ln in prometheus_text(show.metrics()).splitlines() if ln.startswith(name)]
+    lines = [
+        ln for ln in metrics_text(show.metrics())[0].decode().splitlines() if ln.startswith(name)
+    ]
     assert len(lines) == 1, lines
     return float(lines[0].split()[-1])
 
@@ -119,7 +121,7 @@ def test_health_shows_live_parameters_and_metrics_the_new_figures(tmp_path, smal
     assert metric(show, "canopy_displays_found") == 0.0  # headless: no display
     assert metric(show, "canopy_gl_errors_total") == 0.0
     assert metric(show, "canopy_degraded") == 0.0
-    text = prometheus_text(show.metrics())
+    text = metrics_text(show.metrics())[0].decode()
     for name in ("canopy_degraded", "canopy_displays_found", "canopy_last_snapshot_age_seconds"):
         assert f"# TYPE {name} gauge" in text
     assert "# TYPE canopy_gl_errors_total counter" in text

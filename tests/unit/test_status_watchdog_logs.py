@@ -1,4 +1,4 @@
-"""The status endpoint, systemd notifications and the rotating JSON log.
+"""/health and /metrics (as the web process serves them), systemd notifications, the JSON log.
 
 The endpoint is served over a real TCP socket, the notifications over a real datagram socket.
 """
@@ -12,59 +12,60 @@ import time
 import urllib.error
 import urllib.request
 
-from canopy_helpers import serve_while
+from canopy_helpers import WebThread
 
 from installation.app.logs import setup_logging, stop_logging
-from installation.app.status import Metric, StatusServer, prometheus_text
 from installation.app.watchdog import Notifier
+from installation.inputs.status import Metric, metrics_text
 
 
 def test_health_metrics_and_errors_over_http():
-    server = StatusServer(
-        0,
-        lambda: {"status": "ok", "tick": 7},
-        lambda: [Metric("canopy_ticks_total", "counter", "Ticks.", 7)],
-    )
-    server.start()
-    base = f"http://127.0.0.1:{server.port}"
+    w = WebThread()
+    base = f"http://127.0.0.1:{w.port}"
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(base + path, timeout=5) as r:
+                return r.status, r.headers["Content-Type"], r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers["Content-Type"], e.read().decode()
+
     try:
-
-        def get(path):
-            try:
-                with urllib.request.urlopen(base + path, timeout=5) as r:
-                    return r.status, r.headers["Content-Type"], r.read().decode()
-            except urllib.error.HTTPError as e:
-                return e.code, "", ""
-
-        assert serve_while(server, lambda: get("/health")) == (
-            200,
-            "application/json",
-            '{"status": "ok", "tick": 7}\n',
-        )
-        code, kind, body = serve_while(server, lambda: get("/metrics"))
-        assert code == 200 and kind.startswith("text/plain; version=0.0.4")
+        # Before the show's first heartbeat: down.
+        code, _, body = get("/health")
+        assert code == 503 and "no heartbeat" in body
+        w.service.health = {"status": "ok", "tick": 7}
+        w.service.metrics = [Metric("canopy_ticks_total", "counter", "Ticks.", 7)]
+        w.service.heartbeat = time.monotonic()
+        assert get("/health") == (200, "application/json; charset=utf-8",
+                                  '{"status": "ok", "tick": 7}\n')  # fmt: skip
+        code, kind, body = get("/metrics")
+        assert code == 200 and kind.startswith("text/plain; version=")
         assert "# TYPE canopy_ticks_total counter\ncanopy_ticks_total 7.0\n" in body
-        assert serve_while(server, lambda: get("/nothing"))[0] == 404
+        assert "canopy_heartbeat_age_seconds" in body
+        assert get("/nothing")[0] == 404
 
-        def silent_client():  # connects and never sends: must not block the show
-            s = socket.create_connection(("127.0.0.1", server.port))
-            time.sleep(0.3)
-            return s
+        # A frozen show: its web process still answers, but says it is down.
+        w.service.heartbeat = time.monotonic() - 5.0
+        code, _, body = get("/health")
+        assert code == 503 and "has not answered for 5." in body
 
-        lingering = serve_while(server, silent_client)
-        assert serve_while(server, lambda: get("/health"))[0] == 200
-        lingering.close()
+        silent = socket.create_connection(("127.0.0.1", w.port))  # never sends a thing
+        time.sleep(0.3)
+        w.service.heartbeat = time.monotonic()
+        assert get("/health")[0] == 200  # others are served meanwhile
+        silent.close()
     finally:
-        server.close()
+        w.close()
 
 
 def test_prometheus_labels_are_escaped_and_grouped():
-    text = prometheus_text(
+    text = metrics_text(
         [
             Metric("m", "gauge", "Help.", 1, (("reason", 'a"b'),)),
             Metric("m", "gauge", "Help.", 2, (("reason", "c"),)),
         ]
-    )
+    )[0].decode()
     assert text.count("# TYPE m gauge") == 1
     assert 'm{reason="a\\"b"} 1.0' in text and 'm{reason="c"} 2.0' in text
 
