@@ -9,9 +9,10 @@ mode="${1:-run}"
 
 runtime_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libportaudio2 libasound2-plugins)
 # systemd: its systemd-analyze checks the gallery unit that scripts/install_gallery.sh writes.
-# iproute2 and procps: the web tests' private network namespace (ip), ss and pgrep.
+# iproute2: the web tests' private network namespace (ip); chromium and chromium-driver:
+# the page for the phone in a real browser.
 test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps xdotool ffmpeg liblo-tools sox systemd
-    iproute2 procps)
+    iproute2 chromium chromium-driver)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 

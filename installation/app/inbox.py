@@ -4,7 +4,8 @@
 ``ArrivingSource``: the runner takes its inputs as they arrive, a batch of at most
 ``MAX_BATCH`` events at a time (a global push costs 0.6 ms on the default world, so a backlog
 of hundreds would freeze a frame). Controllers' subscriptions go to OSC feedback here, their
-projection calibration to the windows' editor; pings were answered by the OSC process.
+projection calibration to the windows' editor; pings were answered by the OSC process. The
+page for the phone's inputs (the web process) arrive here too, and are applied alike.
 Beyond ``INBOX_LIMIT`` waiting inputs the oldest are dropped, and counted. ``Microphone``
 gives each tick the room's sound.
 """
@@ -21,6 +22,7 @@ from installation.inputs.frame import Event, InputFrame, RoomSound
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_protocol import Calibrate, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput, Received
+from installation.inputs.web_server import WebService
 from installation.outputs.calibration import CalibrationEditor
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,12 @@ class Inbox:
 
     name = "osc"
 
-    def __init__(self, osc: OscInput | None, feedback: Feedback | None = None) -> None:
+    def __init__(
+        self, osc: OscInput | None, feedback: Feedback | None = None, web: WebService | None = None
+    ) -> None:
         """Start empty."""
         self.osc = osc
+        self.web = web  # the page for the phone's inputs come the same way
         self.feedback = feedback
         self.dropped = 0
         self._waiting: deque[Received] = deque()
@@ -64,6 +69,8 @@ class Inbox:
         """Take what the OSC process has delivered since the last call."""
         if self.osc is not None:
             self.put(self.osc.poll())
+        if self.web is not None:
+            self.put(self.web.poll())
 
     def ready_since(self) -> float | None:
         """Since when (``time.time``) the oldest waiting input may be applied; None if none."""

@@ -20,6 +20,7 @@ import dataclasses
 import datetime as _dt
 import gc
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -47,7 +48,7 @@ from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
 from installation.inputs.status import Metric
 from installation.inputs.web_server import WebService, show_values
-from installation.simulation import State
+from installation.simulation import ACT_NAMES, State
 from installation.timing import FixedStepClock, WallTime
 from installation.timing.clock import TimeSource
 
@@ -144,6 +145,22 @@ class _Probes(Listener):
             self.options.on_tick(state)
 
 
+THUMBNAIL_S = 2.0  # how often the page for the phone gets a new picture
+
+
+def jpeg_thumbnail(picture: Any, width: int = 480) -> bytes:
+    """The picture (H, W, 3 uint8) as a small JPEG, for the page for the phone."""
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(picture)
+    img.thumbnail((width, width), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
 def _web_config(config: Config, options: ShowOptions) -> WebConfig:
     """The web process's settings: ``[web]`` with ``--web-port``, or the old status port.
 
@@ -152,8 +169,9 @@ def _web_config(config: Config, options: ShowOptions) -> WebConfig:
     ``status_allowed``, without zeroconf; their port 0 (or none) is off.
     """
     port = config.web.port if options.web_port is None else options.web_port
+    token = os.environ.get("CANOPY_WEB_TOKEN", config.web.token)
     if port:
-        return dataclasses.replace(config.web, port=port)
+        return dataclasses.replace(config.web, port=port, token=token)
     legacy = config.show.status_port if options.status_port is None else options.status_port
     return dataclasses.replace(
         config.web,
@@ -186,7 +204,7 @@ class Show:
         self.web = WebService(web, config.osc, world.communities) if web.port else None
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
         self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
-        self.inbox = Inbox(self.osc, self.feedback)
+        self.inbox = Inbox(self.osc, self.feedback, self.web)
         self.microphone = Microphone(self.mic) if self.mic is not None else None
         self.recording = Recording(None, state)  # opened by ``run``
         self.snapshots = SnapshotKeeper(folder, config.show.snapshots_kept, self._snapshot_written)
@@ -205,6 +223,7 @@ class Show:
         self.notifier = Notifier()
         self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level
         self.heap_trim = HeapTrim()
+        self._next_thumbnail = 0.0
         self._stop = _StopFlag()
 
     @property
@@ -398,7 +417,12 @@ class Show:
         ix, model = self.state.indices, self.state.model
         params = {name: float(getattr(model, name)) for name in live_parameters()}
         values = show_values(ix.as_dict(), ix.act, params)
-        self.web.publish(values, self.health(), self.metrics())
+        thumbnail = None
+        if self.tapestry is not None and now >= self._next_thumbnail:
+            self._next_thumbnail = now + THUMBNAIL_S
+            thumbnail = jpeg_thumbnail(self.tapestry.read())
+        act_name = ACT_NAMES.get(ix.act, "")
+        self.web.publish(values, self.health(), self.metrics(), act_name, thumbnail)
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")

@@ -339,6 +339,12 @@ class WebConfig:
         "CIDR networks that may use it; others get 403 Forbidden.",
     )
     name: str = opt("Canopy", "The name controllers see (OSCQuery HOST_INFO, zeroconf).")
+    token: str = opt(
+        "",
+        "The token (or PIN) the page for the phone needs to steer the show; empty: the page "
+        "only watches. The environment's CANOPY_WEB_TOKEN overrides it (keep it out of the "
+        "venue file); it is never logged.",
+    )
     zeroconf: bool = opt(
         True,
         "Advertise the OSCQuery service (_oscjson._tcp) and the OSC port (_osc._udp) over "

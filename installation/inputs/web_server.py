@@ -1,5 +1,9 @@
 """The web process: Canopy's OSCQuery service on one HTTP port, beside the OSC server.
 
+Besides OSCQuery, it serves ``/health`` and ``/metrics`` (``installation.inputs.status``) and
+the page for the phone under ``/ui/`` (``web_ui/index.html``): the picture now, the act and
+indices, and controls that steer the show with the venue's token, journaled like any input.
+
 A child process with the input processes' one lifecycle (``processes.ChildProcess``):
 restarted when it dies, stopped with a deadline, never able to block the show. It runs an
 aiohttp server on ``[web] host``:``port`` that answers
@@ -23,21 +27,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 import json
 import logging
+import select
 import socket
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from installation.config import OscConfig, WebConfig
+from installation.config import OscConfig, WebConfig, live_parameters
 from installation.inputs import oscquery
+from installation.inputs.osc_protocol import Ping, Reject, Subscribe, Unsubscribe, interpret
+from installation.inputs.osc_server import Received
 from installation.inputs.processes import ChildProcess, stop_requested
 from installation.inputs.status import Metric, health_answer, metrics_text
 
 log = logging.getLogger(__name__)
+
+UI = Path(__file__).resolve().parent / "web_ui"
+"""The page for the phone's files."""
 
 BIND_FAILED = 3  # the child's exit status when its port cannot be bound
 MAX_LISTENERS = 64  # WebSocket clients at once
@@ -71,6 +83,11 @@ class Service:
         self.refused = 0
         self.refused_from: set[str] = set()  # (logged once each)
         self.requests = 0
+        self.thumbnail: bytes | None = None  # the picture now, JPEG (the page's touch pad)
+        self.act_name = ""
+        self.outbox: list[Received] = []  # the page's inputs, for the show
+        self.steered = 0
+        self.unauthorised = 0
         self.listeners: dict[Any, set[str]] = {}  # WebSocket -> the paths it listens to
         self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed]
         self.tree = oscquery.namespace(communities, self.values)
@@ -92,6 +109,9 @@ class Service:
         self.heartbeat = float(message["heartbeat"])
         self.health = message.get("health", self.health)
         self.metrics = message.get("metrics", self.metrics)
+        self.act_name = message.get("act_name", self.act_name)
+        if message.get("thumbnail") is not None:
+            self.thumbnail = message["thumbnail"]
         if "values" in message:
             await self.update(message["values"])
 
@@ -131,6 +151,80 @@ class Service:
         ]  # fmt: skip
         body, kind = metrics_text([*self.metrics, *own])
         return web.Response(body=body, headers={"Content-Type": kind})
+
+    async def page(self, request: Any) -> Any:
+        """``GET /ui/``: the page for the phone."""
+        from aiohttp import web
+
+        return web.FileResponse(UI / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def page_state(self, request: Any) -> Any:
+        """``GET /ui/api/state``: what the page shows (act, indices, health, parameters)."""
+        from aiohttp import web
+
+        age = None if self.heartbeat is None else time.monotonic() - self.heartbeat
+        code, _ = health_answer(self.health, age)
+        status = "down" if code != 200 else str((self.health or {}).get("status", "ok"))
+        values = self.values
+        ranges = live_parameters()
+        params = {
+            name: {"min": lo, "max": hi, "value": values.get(f"/canopy/param/{name}", [lo])[0]}
+            for name, (lo, hi) in ranges.items()
+        }
+        indices = {n: values.get(f"/canopy/index/{n}", [0.0])[0] for n in oscquery.INDICES}
+        act = values.get("/canopy/index/act", [0])[0]
+        return web.json_response({
+            "name": self.config.name, "status": status, "act": act, "act_name": self.act_name,
+            "indices": indices, "params": params, "steering": bool(self.config.token),
+        })  # fmt: skip
+
+    async def page_thumbnail(self, request: Any) -> Any:
+        """``GET /ui/thumb.jpg``: the picture now, small (404 until the show sent one)."""
+        from aiohttp import web
+
+        if self.thumbnail is None:
+            raise web.HTTPNotFound(text="no picture yet\n")
+        return web.Response(body=self.thumbnail, content_type="image/jpeg",
+                            headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def page_input(self, request: Any) -> Any:
+        """``POST /ui/api/input``: one input from the page, in Canopy's OSC vocabulary.
+
+        ``{"address": "/canopy/touch", "args": [0.4, 0.5, 1]}`` with the token in the
+        ``X-Canopy-Token`` header. Checked like an OSC message (``osc_protocol.interpret``),
+        then handed to the show, which applies and journals it like any controller's input.
+        """
+        from aiohttp import web
+
+        given = request.headers.get("X-Canopy-Token", "")
+        token = self.config.token
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            self.unauthorised += 1
+            # (Never the token itself in a log or an answer.)
+            raise web.HTTPUnauthorized(
+                text="this show needs its token to be steered\n" if token
+                else "this show is watch-only: no token is set\n"
+            )  # fmt: skip
+        try:
+            data = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="the body must be JSON\n") from None
+        address = data.get("address") if isinstance(data, dict) else None
+        args = data.get("args", []) if isinstance(data, dict) else None
+        if not isinstance(address, str) or not isinstance(args, list) or len(args) > 8:
+            raise web.HTTPBadRequest(text='expected {"address": "/canopy/...", "args": [...]}\n')
+        if not all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+            raise web.HTTPBadRequest(text="args must be numbers\n")
+        item = interpret(address, tuple(args), self.communities)
+        if isinstance(item, Reject):
+            raise web.HTTPBadRequest(text=f"{item.reason}: {item.detail}\n")
+        if isinstance(item, Subscribe | Unsubscribe | Ping):
+            raise web.HTTPBadRequest(text="subscriptions and pings are for OSC controllers\n")
+        now = time.time()
+        peer = str(request.remote or "")
+        self.outbox.append(Received(now, now, peer, 0, address, tuple(args), item))
+        self.steered += 1
+        return web.json_response({"taken": address})
 
     async def handle(self, request: Any) -> Any:
         """OSCQuery: a node, one of its attributes, ``HOST_INFO``, or the WebSocket."""
@@ -221,6 +315,15 @@ def make_app(service: Service) -> Any:
     app = web.Application(middlewares=[allow], client_max_size=64 * 1024)
     app.router.add_get("/health", service.get_health)
     app.router.add_get("/metrics", service.get_metrics)
+
+    async def to_page(request: Any) -> Any:
+        raise web.HTTPFound("/ui/")
+
+    app.router.add_get("/ui", to_page)
+    app.router.add_get("/ui/", service.page)
+    app.router.add_get("/ui/api/state", service.page_state)
+    app.router.add_get("/ui/thumb.jpg", service.page_thumbnail)
+    app.router.add_post("/ui/api/input", service.page_input)
     app.router.add_route("*", "/{tail:.*}", service.handle)
     return app
 
@@ -320,7 +423,12 @@ async def _main(
         while not stop_requested(lifeline):
             while conn.poll():
                 await service.receive(conn.recv())
-            await asyncio.sleep(0.02)
+            if service.outbox:
+                _, writable, _ = select.select([], [conn], [], 0)
+                if writable:
+                    conn.send(service.outbox)
+                    service.outbox = []
+            await asyncio.sleep(0.01)
     except (EOFError, OSError):
         pass  # the show is gone
     finally:
@@ -382,8 +490,24 @@ class WebService:
             self.child.close_conn()
         return self.child.ensure_running()
 
+    def poll(self) -> list[Received]:
+        """The page's inputs that arrived since the last call (never blocks)."""
+        out: list[Received] = []
+        conn = self.child.conn
+        if conn is None:
+            return out
+        with contextlib.suppress(OSError, EOFError):
+            while conn.poll():
+                out += conn.recv()
+        return out
+
     def publish(
-        self, values: dict[str, list[Any]], health: dict[str, Any], metrics: list[Metric]
+        self,
+        values: dict[str, list[Any]],
+        health: dict[str, Any],
+        metrics: list[Metric],
+        act_name: str = "",
+        thumbnail: bytes | None = None,
     ) -> None:
         """Send the show's heartbeat, figures and readable values (the show's housekeeping).
 
@@ -391,11 +515,9 @@ class WebService:
         """
         if not self.child.ready() or self.child.conn is None:
             return
-        import select
-
         conn = self.child.conn
         message = {"heartbeat": time.monotonic(), "health": health, "metrics": metrics,
-                   "values": values}  # fmt: skip
+                   "values": values, "act_name": act_name, "thumbnail": thumbnail}  # fmt: skip
         with contextlib.suppress(OSError, ValueError):
             _, writable, _ = select.select([], [conn], [], 0)
             if writable:

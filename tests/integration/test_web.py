@@ -23,14 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from canopy_helpers import ROOT, free_port, start_canopy
+from canopy_helpers import ROOT, free_port, free_tcp_port, start_canopy
 from pythonosc.osc_message import OscMessage
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
