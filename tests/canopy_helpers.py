@@ -78,7 +78,7 @@ class WebThread:
         import threading
 
         from installation.config import OscConfig, WebConfig
-        from installation.inputs.web_server import Service
+        from installation.outputs.web_server import Service
 
         self.config = WebConfig(port=0, host=host, allowed=tuple(allowed), zeroconf=False)
         self.service = Service(self.config, OscConfig(), communities=6)
@@ -107,7 +107,7 @@ class WebThread:
     async def _start(self) -> None:
         from aiohttp import web
 
-        from installation.inputs.web_server import make_app
+        from installation.outputs.web_server import make_app
 
         self.runner = web.AppRunner(make_app(self.service), access_log=None)
         await self.runner.setup()

@@ -45,8 +45,14 @@ class Operator:
 
     def toggle_pause(self) -> None:
         """Pause the simulation (inputs are then dropped, and counted) or resume it."""
+        self.set_paused(not self.show.runner.paused)
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause the simulation or let it run on (a controller's or the page's pause)."""
         runner = self.show.runner
-        runner.paused = not runner.paused
+        if runner.paused == paused:
+            return
+        runner.paused = paused
         log.info("simulation %s by the operator", "paused" if runner.paused else "resumed")
         self.show.telemetry.refresh_hud()
 

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import Event, InputFrame, RoomSound
 from installation.inputs.osc_feedback import Feedback
-from installation.inputs.osc_protocol import Calibrate, Ping, Subscribe, Unsubscribe
+from installation.inputs.osc_protocol import Calibrate, Pause, Ping, Subscribe, Unsubscribe
 from installation.inputs.osc_server import OscInput, Received
-from installation.inputs.web_server import WebService
 from installation.outputs.calibration import CalibrationEditor
+from installation.outputs.web_server import WebService
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class Inbox:
         self._waiting: deque[Received] = deque()
         # The windows' projection calibration, which controllers may drive (set by the show).
         self.calibration: CalibrationEditor | None = None
+        # The operator's pause, which controllers and the page may set (set by the show).
+        self.pause: Callable[[bool], None] | None = None
 
     def __len__(self) -> int:
         """Inputs waiting here (bundles the OSC process holds for later are not counted)."""
@@ -100,6 +103,9 @@ class Inbox:
                 self.feedback.unsubscribe(r.host, r.item.port)
             elif isinstance(r.item, Calibrate):
                 self._calibrate(r.item)
+            elif isinstance(r.item, Pause):
+                if self.pause is not None:
+                    self.pause(r.item.paused)
             elif not isinstance(r.item, Ping):
                 events.append(r.item)
                 carried.append(r)

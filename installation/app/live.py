@@ -47,7 +47,7 @@ from installation.inputs.frame import InputFrame
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
 from installation.inputs.status import Metric
-from installation.inputs.web_server import WebService, show_values
+from installation.outputs.web_server import WebService, show_values
 from installation.simulation import ACT_NAMES, State
 from installation.timing import FixedStepClock, WallTime
 from installation.timing.clock import TimeSource
@@ -201,7 +201,9 @@ class Show:
         world = state.world
         self.osc = OscInput(config.osc, world.communities) if config.osc.enabled else None
         web = _web_config(config, options)
-        self.web = WebService(web, config.osc, world.communities) if web.port else None
+        self.web = (
+            WebService(web, config.osc, world.communities, self.data_dir) if web.port else None
+        )
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
         self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
         self.inbox = Inbox(self.osc, self.feedback, self.web)
@@ -219,11 +221,14 @@ class Show:
         self.pacer = Pacer(self.runner, self.inbox)
         self.cadence = Cadence(config.show.max_fps, config.show.target_fps)
         self.operator = Operator(self)
+        self.inbox.pause = self.operator.set_paused
         self.screen: Screen | None = None  # opened by ``run`` when it draws
         self.notifier = Notifier()
         self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level
         self.heap_trim = HeapTrim()
         self._next_thumbnail = 0.0
+        self._next_kept = 0.0
+        self._keep_failed = ""
         self._stop = _StopFlag()
 
     @property
@@ -421,8 +426,24 @@ class Show:
         if self.tapestry is not None and now >= self._next_thumbnail:
             self._next_thumbnail = now + THUMBNAIL_S
             thumbnail = jpeg_thumbnail(self.tapestry.read())
+            minutes = self.web.config.sheet_minutes
+            if minutes > 0 and now >= self._next_kept:
+                self._next_kept = now + minutes * 60.0
+                self._keep_frame(thumbnail)
         act_name = ACT_NAMES.get(ix.act, "")
         self.web.publish(values, self.health(), self.metrics(), act_name, thumbnail)
+
+    def _keep_frame(self, jpeg: bytes) -> None:
+        """Keep a frame for the day's contact sheet (``data_dir/day/<date>/<HHMMSS>.jpg``)."""
+        now = self.options.now()
+        folder = self.data_dir / "day" / now.strftime("%Y-%m-%d")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / now.strftime("%H%M%S.jpg")).write_bytes(jpeg)
+        except OSError as exc:  # a full disk: the show goes on (the log says so once a day)
+            if folder.name != self._keep_failed:
+                self._keep_failed = folder.name
+                log.error("cannot keep a frame for the day's sheet in %s: %s", folder, exc)
 
     def _shutdown(self, result: ShowResult) -> None:
         self.notifier.notify("STOPPING=1")

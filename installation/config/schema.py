@@ -345,6 +345,13 @@ class WebConfig:
         "only watches. The environment's CANOPY_WEB_TOKEN overrides it (keep it out of the "
         "venue file); it is never logged.",
     )
+    sheet_minutes: float = opt(
+        5.0,
+        "Minutes between the frames the show keeps for the day's contact sheet (the page's "
+        "'today'; in data_dir/day/<date>/); 0 = none kept.",
+        lo=0.0,
+        hi=1440.0,
+    )
     zeroconf: bool = opt(
         True,
         "Advertise the OSCQuery service (_oscjson._tcp) and the OSC port (_osc._udp) over "

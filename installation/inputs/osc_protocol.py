@@ -13,6 +13,7 @@ Addresses (documented with examples in docs/osc.md):
     /canopy/subscribe [port]      /canopy/unsubscribe [port]
     /canopy/ping                  (answered by /canopy/pong to the sender)
     /canopy/calibrate/mode on     /canopy/calibrate/<display>/<what> ...  (projection mapping)
+    /canopy/pause on              (the operator's pause: 1 pauses, 0 runs on)
 
 One policy per kind of argument, for direct and mapped messages alike: *levels* (sentiment
 values, strengths, live parameters) are clamped into their range, since a fader's overshoot
@@ -92,7 +93,14 @@ class Calibrate:
     values: tuple[float, ...] = ()
 
 
-Control = Subscribe | Unsubscribe | Ping | Calibrate
+@dataclass(frozen=True)
+class Pause:
+    """Pause the simulation (``paused``) or let it run on: the operator's pause, remotely."""
+
+    paused: bool
+
+
+Control = Subscribe | Unsubscribe | Ping | Calibrate | Pause
 
 # Calibration's messages: (least, most) numbers, and the range each must lie in.
 CALIBRATE: dict[str, tuple[int, int, float, float]] = {
@@ -299,4 +307,7 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         return Ping()
     if head == "calibrate":
         return _calibrate(parts[3:], args)
+    if head == "pause" and len(parts) == 3:
+        vals = _floats(args, 1, 1)
+        return vals if isinstance(vals, Reject) else Pause(vals[0] > 0)
     return Reject("unknown_address", address[:64])

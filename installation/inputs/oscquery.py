@@ -6,7 +6,7 @@ program listens to: an HTTP server answers ``GET /`` with a JSON tree of every a
 and current ``VALUE``; ``GET /?HOST_INFO`` says where to send OSC; a WebSocket on the same
 port streams value changes of the addresses a client ``LISTEN``s to.
 
-Pure functions: the web process (``installation.inputs.web_server``) serves what these build
+Pure functions: the web process (``installation.outputs.web_server``) serves what these build
 from the show's values. The addresses are the ones ``osc_protocol.interpret`` accepts and
 ``osc_feedback`` sends; a test keeps the three in step.
 """
@@ -63,6 +63,8 @@ def addresses(communities: int) -> list[Address]:
         Address("/canopy/ping", "", WRITE, (), "Answered with /canopy/pong."),
         Address("/canopy/calibrate/mode", "i", WRITE, ((0, 1),),
                 "Projection calibration's test grid on (1) or off (0)."),
+        Address("/canopy/pause", "i", WRITE, ((0, 1),),
+                "Pause the simulation (1) or let it run on (0), as the operator's key does."),
         Address("/canopy/index/act", "i", READ, ((1, 5),),
                 "The act the city is in: 1 rally ... 5 emergence."),
     ]  # fmt: skip

@@ -1,7 +1,7 @@
 """The show's status: ``/health`` (JSON) and ``/metrics`` (Prometheus), as the web serves them.
 
 The show computes its figures (``Telemetry.health`` and ``Telemetry.metrics``) and sends them,
-with a heartbeat, to the web process (``installation.inputs.web_server``) four times a second.
+with a heartbeat, to the web process (``installation.outputs.web_server``) four times a second.
 The web process answers from the latest: ``/health`` with 503 when the heartbeat is older
 than ``HEARTBEAT_S``, so a show whose loop froze reads as down even though its web process
 still answers; ``/metrics`` in the Prometheus exposition format, produced by

@@ -58,6 +58,7 @@ def test_the_page_shows_the_show_and_a_touch_with_the_token_reaches_the_simulati
     config.write_text(
         f"[audio]\nenabled = false\n[osc]\nport = {free_port()}\n"
         "[web]\nzeroconf = false\nname = 'Verdantia'\ntoken = 'tapestry-42'\n"
+        "sheet_minutes = 0.02\n"  # (a frame kept about every 2 s: several in the test)
     )
     journal = tmp_path / "journal"
     show = start_canopy(
@@ -106,6 +107,21 @@ def test_the_page_shows_the_show_and_a_touch_with_the_token_reaches_the_simulati
         assert 0.55 < x < 0.65 and 0.4 < y < 0.5 and strength == 1.0
         wait(lambda: any(r.get("address") == "/canopy/push/empathy"
                          for r in journal_lines(journal)), what="the push")  # fmt: skip
+
+        # Pause from the page, and run on.
+        driver.find_element(By.ID, "pause-on").click()
+        wait_health(port, lambda h: h["paused"])
+        driver.find_element(By.ID, "pause-off").click()
+        wait_health(port, lambda h: not h["paused"])
+
+        # The day's contact sheet: the frames kept so far, as one JPEG the page shows.
+        day = driver.find_element(By.ID, "day")
+        driver.execute_script("reloadDay()")
+        width = wait(lambda: driver.execute_script("return arguments[0].naturalWidth", day),
+                     what="the day's sheet")  # fmt: skip
+        assert width > 400  # (a sheet of 200-pixel frames, not one thumbnail)
+        kept = list((tmp_path / "data" / "day").glob("*/*.jpg"))
+        assert len(kept) >= 2
     finally:
         if driver is not None:
             driver.quit()

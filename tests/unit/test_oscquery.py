@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from installation.inputs import oscquery
-from installation.inputs.osc_protocol import Reject, interpret
-from installation.inputs.web_server import _command, show_values
+from installation.inputs.osc_protocol import Pause, Reject, interpret
+from installation.outputs.web_server import _command, show_values
 
 
 def sample_args(a: oscquery.Address) -> tuple:
@@ -51,3 +51,10 @@ def test_websocket_commands_are_checked():
     bad += ['{"COMMAND": "IGNORE", "DATA": 3}', '{"COMMAND": "LISTEN", "DATA": "x"}']
     for text in ("", "[]", "{", *bad):
         assert _command(text) is None
+
+
+def test_pause_over_osc():
+    assert interpret("/canopy/pause", (1,), 6) == Pause(True)
+    assert interpret("/canopy/pause", (0.0,), 6) == Pause(False)
+    assert interpret("/canopy/pause", (), 6).reason == "wrong_count"
+    assert interpret("/canopy/pause", ("yes",), 6).reason == "wrong_type"

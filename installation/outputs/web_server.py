@@ -31,6 +31,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import select
 import socket
 import time
@@ -71,9 +72,13 @@ def _osc_message(address: str, values: Sequence[Any]) -> bytes:
 class Service:
     """What the web process serves: the namespace and its listeners (inside the child)."""
 
-    def __init__(self, config: WebConfig, osc: OscConfig, communities: int) -> None:
+    def __init__(
+        self, config: WebConfig, osc: OscConfig, communities: int, data_dir: Path | None = None
+    ) -> None:
         """Serve nothing yet: the show's first message brings values and figures."""
         self.config = config
+        self.data_dir = data_dir
+        self._sheet: tuple[tuple[str, ...], bytes] | None = None  # (frames it shows, JPEG)
         self.osc = osc
         self.communities = communities
         self.values: dict[str, list[Any]] = {}
@@ -185,6 +190,24 @@ class Service:
         if self.thumbnail is None:
             raise web.HTTPNotFound(text="no picture yet\n")
         return web.Response(body=self.thumbnail, content_type="image/jpeg",
+                            headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def page_day(self, request: Any) -> Any:
+        """``GET /ui/day.jpg``: today's contact sheet, a frame every ``sheet_minutes``."""
+        from aiohttp import web
+
+        day = request.query.get("date") or time.strftime("%Y-%m-%d")
+        if self.data_dir is None or not DATE.fullmatch(day):
+            raise web.HTTPNotFound(text="no such day\n")
+        folder = self.data_dir / "day" / day
+        frames = tuple(sorted(p.name for p in folder.glob("*.jpg"))) if folder.is_dir() else ()
+        if not frames:
+            raise web.HTTPNotFound(text=f"no frames kept on {day}\n")
+        if self._sheet is None or self._sheet[0] != (day, *frames):
+            # (Composed in a thread: a day of frames takes a moment, the page must not wait.)
+            sheet = await asyncio.to_thread(day_sheet, folder, frames, day)
+            self._sheet = ((day, *frames), sheet)
+        return web.Response(body=self._sheet[1], content_type="image/jpeg",
                             headers={"Cache-Control": "no-store"})  # fmt: skip
 
     async def page_input(self, request: Any) -> Any:
@@ -324,8 +347,31 @@ def make_app(service: Service) -> Any:
     app.router.add_get("/ui/api/state", service.page_state)
     app.router.add_get("/ui/thumb.jpg", service.page_thumbnail)
     app.router.add_post("/ui/api/input", service.page_input)
+    app.router.add_get("/ui/day.jpg", service.page_day)
     app.router.add_route("*", "/{tail:.*}", service.handle)
     return app
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def day_sheet(folder: Path, frames: Sequence[str], day: str) -> bytes:
+    """The day's kept frames as one labelled contact sheet (JPEG), eight to a row."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from installation.outputs.sheet import contact_sheet
+
+    stills = []
+    for name in frames:
+        with contextlib.suppress(OSError), Image.open(folder / name) as img:
+            stills.append((f"{name[:2]}:{name[2:4]}", np.asarray(img.convert("RGB"))))
+    sheet = contact_sheet(stills, columns=8, width=200, title=f"Canopy, {day}")
+    out = io.BytesIO()
+    Image.fromarray(sheet).save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _bind(config: WebConfig) -> socket.socket:
@@ -396,11 +442,11 @@ async def _advertise(config: WebConfig, osc: OscConfig, port: int) -> Any:
 
 async def _main(
     conn: Connection, lifeline: Connection, ready: Any, config: WebConfig, osc: OscConfig,
-    communities: int,
+    communities: int, data_dir: Path | None,
 ) -> None:  # fmt: skip
     from aiohttp import web
 
-    service = Service(config, osc, communities)
+    service = Service(config, osc, communities, data_dir)
 
     app = make_app(service)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -441,11 +487,11 @@ async def _main(
 
 def serve(
     conn: Connection, lifeline: Connection, ready: Any, config: WebConfig, osc: OscConfig,
-    communities: int,
+    communities: int, data_dir: Path | None = None,
 ) -> None:  # fmt: skip
     """The web process's entry point (see ``processes.ChildProcess``)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
-    asyncio.run(_main(conn, lifeline, ready, config, osc, communities))
+    asyncio.run(_main(conn, lifeline, ready, config, osc, communities, data_dir))
 
 
 class WebService:
@@ -455,16 +501,19 @@ class WebService:
         config: the venue's web section (its port set).
         osc: the venue's OSC section (what HOST_INFO and zeroconf announce).
         communities: how many communities the world has (the namespace's addresses).
+        data_dir: the show's data folder (the day's kept frames, ``data_dir/day``).
     """
 
-    def __init__(self, config: WebConfig, osc: OscConfig, communities: int) -> None:
+    def __init__(
+        self, config: WebConfig, osc: OscConfig, communities: int, data_dir: Path | None = None
+    ) -> None:
         """Prepare the process; ``start`` launches it."""
         self.config = config
         self.child = ChildProcess(
             "canopy-web",
             "web server",
             serve,
-            (config, osc, communities),
+            (config, osc, communities, data_dir),
             grace=3.0,
             why={BIND_FAILED: f"cannot listen on {config.host}:{config.port}"},
             duplex=True,
