@@ -10,9 +10,9 @@ mode="${1:-run}"
 runtime_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libportaudio2 libasound2-plugins)
 # systemd: its systemd-analyze checks the gallery unit that scripts/install_gallery.sh writes.
 # iproute2: the web tests' private network namespace (ip); chromium and chromium-driver:
-# the page for the phone in a real browser.
+# the page for the phone in a real browser; jackd2: a MIDI graph (JACK's dummy backend).
 test_pkgs=(pulseaudio pulseaudio-utils xvfb x11-apps xdotool ffmpeg liblo-tools sox systemd
-    iproute2 chromium chromium-driver)
+    iproute2 chromium chromium-driver jackd2)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 

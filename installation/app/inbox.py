@@ -20,8 +20,16 @@ import numpy as np
 
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import Event, InputFrame, RoomSound
+from installation.inputs.midi import MidiInput
 from installation.inputs.osc_feedback import Feedback
-from installation.inputs.osc_protocol import Calibrate, Pause, Ping, Subscribe, Unsubscribe
+from installation.inputs.osc_protocol import (
+    Calibrate,
+    MidiLearn,
+    Pause,
+    Ping,
+    Subscribe,
+    Unsubscribe,
+)
 from installation.inputs.osc_server import OscInput, Received
 from installation.outputs.calibration import CalibrationEditor
 from installation.outputs.web_server import WebService
@@ -43,11 +51,16 @@ class Inbox:
     name = "osc"
 
     def __init__(
-        self, osc: OscInput | None, feedback: Feedback | None = None, web: WebService | None = None
+        self,
+        osc: OscInput | None,
+        feedback: Feedback | None = None,
+        web: WebService | None = None,
+        midi: MidiInput | None = None,
     ) -> None:
         """Start empty."""
         self.osc = osc
         self.web = web  # the page for the phone's inputs come the same way
+        self.midi = midi  # and the MIDI controller's
         self.feedback = feedback
         self.dropped = 0
         self._waiting: deque[Received] = deque()
@@ -74,6 +87,8 @@ class Inbox:
             self.put(self.osc.poll())
         if self.web is not None:
             self.put(self.web.poll())
+        if self.midi is not None:
+            self.put(self.midi.poll())
 
     def ready_since(self) -> float | None:
         """Since when (``time.time``) the oldest waiting input may be applied; None if none."""
@@ -103,6 +118,11 @@ class Inbox:
                 self.feedback.unsubscribe(r.host, r.item.port)
             elif isinstance(r.item, Calibrate):
                 self._calibrate(r.item)
+            elif isinstance(r.item, MidiLearn):
+                if self.midi is None:
+                    log.warning("MIDI learn ignored: [midi] is not enabled")
+                else:
+                    self.midi.learn(r.item.target)
             elif isinstance(r.item, Pause):
                 if self.pause is not None:
                     self.pause(r.item.paused)

@@ -44,6 +44,7 @@ from installation.config import Config, WebConfig, live_parameters
 from installation.config.paths import resolve_data_dir
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import InputFrame
+from installation.inputs.midi import MidiInput
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
 from installation.inputs.status import Metric
@@ -206,7 +207,16 @@ class Show:
         )
         self.feedback = Feedback(config.osc) if config.osc.enabled else None
         self.mic = MicInput(config.audio, world.tick_hz) if config.audio.enabled else None
-        self.inbox = Inbox(self.osc, self.feedback, self.web)
+        self.midi = None
+        if config.midi.enabled:
+            learned = config.midi.learned
+            path = (
+                Path(learned).expanduser().absolute()
+                if learned
+                else self.data_dir / "midi-learned.json"
+            )
+            self.midi = MidiInput(config.midi, path, world.communities)
+        self.inbox = Inbox(self.osc, self.feedback, self.web, self.midi)
         self.microphone = Microphone(self.mic) if self.mic is not None else None
         self.recording = Recording(None, state)  # opened by ``run``
         self.snapshots = SnapshotKeeper(folder, config.show.snapshots_kept, self._snapshot_written)
@@ -286,6 +296,8 @@ class Show:
                 log.error("%s; the show goes on and keeps trying", exc)
         if self.mic is not None:
             self.mic.start()
+        if self.midi is not None:
+            self.midi.start()
         if self.web is not None:
             try:
                 self.web.start()
@@ -406,6 +418,9 @@ class Show:
         if self.web is not None:
             self.web.ensure_running()
             self._publish(now)
+        if self.midi is not None:
+            self.midi.ensure_running()
+            self.midi.feedback(now, self._values())
         self.recording.flush()
         if self.feedback is not None:
             rejected = self.osc.rejected() if self.osc is not None else 0
@@ -416,12 +431,17 @@ class Show:
             self.snapshot()
         self.heap_trim(now)  # once a minute: freed pages back to the system (memory.py)
 
+    def _values(self) -> dict[str, list[Any]]:
+        """The readable addresses' values now (OSCQuery, MIDI feedback)."""
+        ix, model = self.state.indices, self.state.model
+        params = {name: float(getattr(model, name)) for name in live_parameters()}
+        return show_values(ix.as_dict(), ix.act, params)
+
     def _publish(self, now: float) -> None:
         """Give the web process the heartbeat, the figures and the readable values."""
         assert self.web is not None
-        ix, model = self.state.indices, self.state.model
-        params = {name: float(getattr(model, name)) for name in live_parameters()}
-        values = show_values(ix.as_dict(), ix.act, params)
+        ix = self.state.indices
+        values = self._values()
         thumbnail = None
         if self.tapestry is not None and now >= self._next_thumbnail:
             self._next_thumbnail = now + THUMBNAIL_S
@@ -459,6 +479,8 @@ class Show:
             self.mic.stop()
         if self.web is not None:
             self.web.stop()
+        if self.midi is not None:
+            self.midi.stop()
         self.runner.take_arrivals(None)
         if self.options.snapshots:
             result.snapshot = self.snapshot()

@@ -323,6 +323,48 @@ class OscConfig:
 
 
 @dataclass(frozen=True)
+class MidiConfig:
+    """MIDI controllers (faders and knobs boxes), mapped like OSC controllers."""
+
+    enabled: bool = opt(False, "Listen to a MIDI controller at all.")
+    port: str = opt("", "Substring of the MIDI input port's name ('' = the first one there is).")
+    output: str = opt(
+        "",
+        "Substring of the MIDI output port that gets feedback (LEDs, motor faders); '' = none.",
+    )
+    api: str = opt(
+        "alsa", "The MIDI system: 'alsa' (Linux's own) or 'jack'.", choices=("alsa", "jack")
+    )
+    mappings: tuple[OscMapping, ...] = opt(
+        (),
+        "Controls mapped onto Canopy's addresses, as for OSC: source '/midi/cc/<channel>/"
+        "<controller>' or '/midi/note/<channel>/<note>' (channels 1-16, values 0-127).",
+    )
+    learned: str = opt(
+        "",
+        "File of the mappings MIDI learn made (kept across restarts; '~' expanded); "
+        "empty = data_dir/midi-learned.json.",
+    )
+    feedback_hz: float = opt(
+        4.0, "How often mapped parameters and indices are sent back to the controller.",
+        lo=0.0, hi=60.0,
+    )  # fmt: skip
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Checks beyond the ranges, as (key, message): the mappings' MIDI sources."""
+        out = []
+        for m in self.mappings:
+            if not MIDI_SOURCE.fullmatch(m.source):
+                out.append(("mappings", f"{m.source!r} is not '/midi/cc/<1-16>/<0-127>' or "
+                                        "'/midi/note/<1-16>/<0-127>'"))  # fmt: skip
+        return out
+
+
+MIDI_SOURCE = re.compile(r"/midi/(cc|note)/(1[0-6]|[1-9])/(12[0-7]|1[01][0-9]|[1-9]?[0-9])")
+"""A MIDI control as a mapping's source: its kind, channel (1-16) and number (0-127)."""
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """The web process: Canopy's OSCQuery service (and, to come, the page for the phone)."""
 
@@ -587,6 +629,7 @@ class Config:
     audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
     osc: OscConfig = dataclasses.field(default_factory=OscConfig)
     web: WebConfig = dataclasses.field(default_factory=WebConfig)
+    midi: MidiConfig = dataclasses.field(default_factory=MidiConfig)
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
     show: ShowConfig = dataclasses.field(default_factory=ShowConfig)
 

@@ -14,6 +14,7 @@ Addresses (documented with examples in docs/osc.md):
     /canopy/ping                  (answered by /canopy/pong to the sender)
     /canopy/calibrate/mode on     /canopy/calibrate/<display>/<what> ...  (projection mapping)
     /canopy/pause on              (the operator's pause: 1 pauses, 0 runs on)
+    /canopy/midi/learn "/canopy/..."  (the next MIDI control moved drives that address)
 
 One policy per kind of argument, for direct and mapped messages alike: *levels* (sentiment
 values, strengths, live parameters) are clamped into their range, since a fader's overshoot
@@ -100,7 +101,14 @@ class Pause:
     paused: bool
 
 
-Control = Subscribe | Unsubscribe | Ping | Calibrate | Pause
+@dataclass(frozen=True)
+class MidiLearn:
+    """Map the next MIDI control moved onto ``target`` (``installation.inputs.midi``)."""
+
+    target: str
+
+
+Control = Subscribe | Unsubscribe | Ping | Calibrate | Pause | MidiLearn
 
 # Calibration's messages: (least, most) numbers, and the range each must lie in.
 CALIBRATE: dict[str, tuple[int, int, float, float]] = {
@@ -307,6 +315,16 @@ def interpret(address: str, args: tuple[Any, ...], communities: int) -> Event | 
         return Ping()
     if head == "calibrate":
         return _calibrate(parts[3:], args)
+    if head == "midi" and parts[3:] == ["learn"]:
+        if len(args) != 1 or not isinstance(args[0], str):
+            return Reject("wrong_type", "midi/learn takes the address to learn, as a string")
+        target = args[0]
+        if not target.startswith("/canopy/") or isinstance(
+            interpret(target, (0.5,), communities), Reject
+        ):
+            why = f"cannot learn {target[:64]!r}: not a one-value control"
+            return Reject("out_of_range", why)
+        return MidiLearn(target)
     if head == "pause" and len(parts) == 3:
         vals = _floats(args, 1, 1)
         return vals if isinstance(vals, Reject) else Pause(vals[0] > 0)
