@@ -1,7 +1,8 @@
 """Writes hardware_config/controllers/open-stage-control.json.
 
 The ready Open Stage Control session for Canopy (faders for the four sentiments, an XY touch pad, a
-repair button, knobs for three live parameters, meters fed by Canopy's feedback).
+repair button, knobs for three live parameters, meters fed by Canopy's feedback, a subscribe
+button, and a hope fader for each of the six communities).
 
     .venv/bin/python scripts/make_osc_layout.py
 
@@ -20,6 +21,7 @@ SENTIMENTS = ("hope", "anger", "empathy", "trust")
 COLOURS = {"hope": "#f2c14e", "anger": "#e4572e", "empathy": "#c77dff", "trust": "#4cc9f0"}
 PARAMS = (("glitch_rate", 0.0, 0.02), ("repair_rate", 0.0, 0.1), ("noise", 0.0, 0.2))
 INDICES = ("unity", "disparity", "outage", "hope", "anger", "participation")
+COMMUNITIES = 6  # the default world's (hardware_config/default.toml)
 
 
 def widget(
@@ -119,6 +121,40 @@ def session() -> dict:
             )
         )
     widgets.append(widget("text", "act", 82, 32, 16, 24, label="Act", address="/canopy/index/act"))
+    # Subscribe: the show sends its indices to this tablet's port (9001) from then on.
+    widgets.append(
+        widget(
+            "button",
+            "subscribe",
+            82,
+            57,
+            16,
+            4,
+            label="Subscribe (port 9001)",
+            address="/canopy/subscribe",
+            mode="tap",
+            on=9001,
+            typeTags="i",
+        )
+    )
+    # Each community's own hope, pushed by a fader of its own.
+    for k in range(COMMUNITIES):
+        widgets.append(
+            widget(
+                "fader",
+                f"community_{k}_hope",
+                2 + k * 7,
+                88,
+                6,
+                11,
+                label=f"community {k} hope",
+                address=f"/canopy/community/{k}/push/hope",
+                range={"min": 0, "max": 1},
+                typeTags="f",
+                horizontal=True,
+                design="compact",
+            )
+        )
     return {
         "createdWith": "Open Stage Control",
         "version": "1.26.0",

@@ -209,8 +209,15 @@ def test_open_stage_control_layout_only_sends_valid_canopy_messages():
         if w.get("interaction", True) and w["type"] in ("fader", "xy", "button", "knob")
     ]
     assert len(senders) >= 9
+    assert {w["address"] for w in senders} >= {
+        "/canopy/subscribe",
+        *(f"/canopy/community/{k}/push/hope" for k in range(6)),
+    }
     for w in senders:
         n = 2 if w["type"] == "xy" else 1
+        if "on" in w:  # a button that sends its own value when pressed (and nothing after)
+            assert not isinstance(interpret(w["address"], (w["on"],), 6), Reject), w["id"]
+            continue
         for value in (0.0, 1.0):
             args = (value,) * n
             if "range" in w:  # what the widget sends at either end of its range
