@@ -85,7 +85,7 @@ class Calibrate:
 
     Attributes:
         display: the display's name or its number ('' for ``mode``).
-        what: ``mode``, ``corner``, ``mesh``, ``mesh_size``, ``blend`` or ``reset``.
+        what: ``mode``, ``corner``, ``nudge``, ``mesh``, ``mesh_size``, ``blend`` or ``reset``.
         values: its numbers, checked for count and range here.
     """
 
@@ -117,6 +117,7 @@ CALIBRATE: dict[str, tuple[int, int, float, float]] = {
     "mesh_size": (2, 2, 2.0, 33.0),  # cols, rows
     "blend": (4, 4, 0.0, 0.5),  # left, top, right, bottom
     "reset": (0, 0, 0.0, 0.0),
+    "nudge": (3, 3, -0.1, 0.1),  # corner 0-3, dx, dy (window fractions, from where it is)
 }
 
 
@@ -206,13 +207,13 @@ def _calibrate(parts: list[str], args: tuple[Any, ...]) -> Calibrate | Reject:
     vals = _floats(args, lo, hi)
     if isinstance(vals, Reject):
         return vals
-    numbers = vals[1:] if parts[1] in ("corner", "mesh") else vals
+    numbers = vals[1:] if parts[1] in ("corner", "mesh", "nudge") else vals
     if any(not least <= v <= most for v in numbers):
         return Reject("out_of_range", f"{parts[1]} values outside [{least:g}, {most:g}]")
     whole = vals[:2] if parts[1] == "mesh_size" else vals[:1] if numbers is not vals else []
     if any(v != int(v) for v in whole):
         return Reject("wrong_type", f"{parts[1]}: point numbers are whole")
-    if parts[1] == "corner" and not 0 <= vals[0] <= 3:
+    if parts[1] in ("corner", "nudge") and not 0 <= vals[0] <= 3:
         return Reject("out_of_range", f"corner {vals[0]:g}: corners are 0 to 3")
     return Calibrate(parts[0], parts[1], tuple(vals))
 

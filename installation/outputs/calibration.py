@@ -174,6 +174,11 @@ class CalibrationEditor:
             corners = list(cal.corners or self._pinned_corners(index))
             corners[int(values[0])] = (values[1], values[2])
             new = dataclasses.replace(cal, corners=tuple(corners))
+        elif what == "nudge":
+            corners = list(cal.corners or self._pinned_corners(index))
+            x, y = corners[int(values[0])]
+            corners[int(values[0])] = (x + values[1], y + values[2])
+            new = dataclasses.replace(cal, corners=tuple(corners))
         elif what == "mesh":
             offsets = [tuple(p) for p in cal.mesh_offsets().reshape(-1, 2)]
             if not 0 <= int(values[0]) < len(offsets):

@@ -181,6 +181,7 @@ class Service:
         return web.json_response({
             "name": self.config.name, "status": status, "act": act, "act_name": self.act_name,
             "indices": indices, "params": params, "steering": bool(self.config.token),
+            "displays": [d.get("name", "") for d in (self.health or {}).get("displays", [])],
         })  # fmt: skip
 
     async def page_thumbnail(self, request: Any) -> Any:
@@ -236,7 +237,9 @@ class Service:
         args = data.get("args", []) if isinstance(data, dict) else None
         if not isinstance(address, str) or not isinstance(args, list) or len(args) > 8:
             raise web.HTTPBadRequest(text='expected {"address": "/canopy/...", "args": [...]}\n')
-        if not all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+        numbers = all(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
+        # (MIDI learn's one argument is the address to learn, a string.)
+        if not numbers and address != "/canopy/midi/learn":
             raise web.HTTPBadRequest(text="args must be numbers\n")
         item = interpret(address, tuple(args), self.communities)
         if isinstance(item, Reject):

@@ -108,6 +108,10 @@ def test_the_page_shows_the_show_and_a_touch_with_the_token_reaches_the_simulati
         wait(lambda: any(r.get("address") == "/canopy/push/empathy"
                          for r in journal_lines(journal)), what="the push")  # fmt: skip
 
+        # MIDI learn from the page: taken (this show has no MIDI: the log says so).
+        driver.find_element(By.ID, "learn").click()
+        wait(lambda: driver.find_element(By.ID, "message").text == "sent /canopy/midi/learn")
+
         # Pause from the page, and run on.
         driver.find_element(By.ID, "pause-on").click()
         wait_health(port, lambda h: h["paused"])
@@ -129,4 +133,5 @@ def test_the_page_shows_the_show_and_a_touch_with_the_token_reaches_the_simulati
         _out, err = show.communicate(timeout=30)
     assert show.returncode == 0, err
     assert "tapestry-42" not in err  # the token never reaches the log
+    assert "MIDI learn ignored: [midi] is not enabled" in err
     assert "tapestry-42" not in json.dumps(journal_lines(journal))

@@ -209,5 +209,13 @@ def test_a_controller_calibrates_by_name_or_number_and_a_wrong_one_is_told_why(t
     saved = load_calibrations(tmp_path / "calibration.json")
     assert saved["right"].corners[0] == (0.1, 0.2) and saved["right"].blend[0] == 0.25
     assert saved["left"].mesh[4] == (0.02, 0.0)
+    assert ed.apply("right", "nudge", (0, 0.01, -0.02)) is None  # from where it is
+    assert np.allclose(ed.of(1).corners[0], (0.11, 0.18))
+    assert ed.apply("left", "nudge", (2, -0.05, 0.0)) is None  # from the letterboxed corner
+    assert np.allclose(ed.of(0).corners[2], (0.95, 0.875))
+    assert interpret("/canopy/calibrate/0/nudge", (1, 0.002, 0.0), 6) == Calibrate(
+        "0", "nudge", (1.0, 0.002, 0.0)
+    )
+    assert interpret("/canopy/calibrate/0/nudge", (1, 0.5, 0.0), 6).reason == "out_of_range"
     assert ed.apply("right", "reset", ()) is None
     assert load_calibrations(tmp_path / "calibration.json")["right"] == Calibration()
