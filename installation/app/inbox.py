@@ -68,6 +68,8 @@ class Inbox:
         self.calibration: CalibrationEditor | None = None
         # The operator's pause, which controllers and the page may set (set by the show).
         self.pause: Callable[[bool], None] | None = None
+        # Where operators' controls are journaled (set by the show).
+        self.record: Callable[[Received], None] | None = None
 
     def __len__(self) -> int:
         """Inputs waiting here (bundles the OSC process holds for later are not counted)."""
@@ -110,6 +112,8 @@ class Inbox:
         carried: list[Received] = []
         for _ in range(n):
             r = self._waiting.popleft()
+            if isinstance(r.item, Calibrate | Pause | MidiLearn) and self.record is not None:
+                self.record(r)  # an operator's control: journaled, then carried out
             if isinstance(r.item, Subscribe):
                 assert self.feedback is not None  # OSC input on, so OSC feedback on
                 self.feedback.subscribe(r.host, r.item.port or r.port)

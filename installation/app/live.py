@@ -146,6 +146,11 @@ class _Probes(Listener):
             self.options.on_tick(state)
 
 
+def _source_of(r: Any) -> str:
+    """Which input process a received input came from: MIDI, the web page, or OSC."""
+    return "midi" if r.host == "midi" else "web" if r.port == 0 else "osc"
+
+
 THUMBNAIL_S = 2.0  # how often the page for the phone gets a new picture
 
 
@@ -232,6 +237,12 @@ class Show:
         self.cadence = Cadence(config.show.max_fps, config.show.target_fps)
         self.operator = Operator(self)
         self.inbox.pause = self.operator.set_paused
+        self.inbox.record = lambda r: self.recording.control(
+            self.state.tick,
+            "web" if r.port == 0 and r.host != "midi" else "osc",
+            r.address,
+            r.args,
+        )
         self.screen: Screen | None = None  # opened by ``run`` when it draws
         self.notifier = Notifier()
         self.fader = Fader(config.schedule, options.now())  # starts at the scheduled level

@@ -106,6 +106,12 @@ class Recording(Listener):
             self._write(journal.record, tick, source, event, address, args, batch)
         self._dirty = True
 
+    def control(self, tick: int, source: str, address: str, args: tuple[Any, ...]) -> None:
+        """Record an operator's control the show took (a pause, a calibration, a MIDI learn)."""
+        if self.journal is not None:
+            self._write(self.journal.record_control, tick, source, address, args)
+            self._dirty = True
+
     def stepping(self, tick: int, sound: RoomSound | None) -> None:
         """Record the tick's raw sound (WAV) and its features (journal)."""
         raw = self.microphone.raw if self.microphone is not None else None

@@ -4,8 +4,10 @@ One JSON object per line. Each file starts with a header line (format, version, 
 model configs, the tick rate, the wall time it was opened) so any file can be read alone;
 files rotate by size and by local day (``journal-00001-20261125.jsonl``, ...). Input lines
 carry at least ``tick`` and ``source`` (``osc``, ``audio``, ``score``), the event itself, and
-for OSC the ``address`` and ``args`` as received; the show writes an ``end`` line with the
-final tick when it stops. Raw microphone audio goes beside it as WAV (``audio-*.wav``).
+for OSC the ``address`` and ``args`` as received; operators' controls (a pause, a projection
+calibration, a MIDI learn) are kept as ``control`` lines, which a replay skips; the show
+writes an ``end`` line with the final tick when it stops. Raw microphone audio goes beside
+it as WAV (``audio-*.wav``).
 
 Reading checks every line: each must be a JSON object of a known kind with fields of the
 right types, or ``read_journal`` raises ``JournalError`` naming the file and line. The one
@@ -218,6 +220,16 @@ class JournalWriter:
             ]
         self._write(line)
 
+    def record_control(self, tick: int, source: str, address: str, args: tuple[Any, ...]) -> None:
+        """An operator's control taken by the show (a pause, a calibration, a MIDI learn).
+
+        Kept for the record; a replay does not need it (a pause only drops inputs, which are
+        not journaled then).
+        """
+        self._rotate_if_needed()
+        values = [a if isinstance(a, (int, float, str)) else repr(a) for a in args]
+        self._write({"tick": tick, "source": source, "control": address, "args": values})
+
     def record_sound(self, tick: int, sound: RoomSound) -> None:
         """The room's sound features of one tick (replayed exactly, not recomputed)."""
         self._rotate_if_needed()
@@ -376,6 +388,10 @@ class _Reader:
                 raise JournalError(f"an input whose batch is {_short(batch)}")
             tick = self.tick(obj)
             self.records.append((tick, (self.runs, batch), event_from_json(obj["event"])))
+        elif "control" in obj:
+            if not isinstance(obj["control"], str):
+                raise JournalError(f"a control named {_short(obj['control'])}")
+            self.tick(obj)  # (for the record only: a replay has nothing to do with it)
         elif "sound" in obj:
             if not isinstance(obj["sound"], dict):
                 raise JournalError(f"a sound that is {_kind(obj['sound'])}, not an object")

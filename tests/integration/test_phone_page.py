@@ -117,6 +117,10 @@ def test_the_page_shows_the_show_and_a_touch_with_the_token_reaches_the_simulati
         wait_health(port, lambda h: h["paused"])
         driver.find_element(By.ID, "pause-off").click()
         wait_health(port, lambda h: not h["paused"])
+        controls = wait(lambda: [r for r in journal_lines(journal) if "control" in r],
+                        what="the journaled controls")  # fmt: skip
+        assert {c["control"] for c in controls} >= {"/canopy/pause", "/canopy/midi/learn"}
+        assert all(c["source"] == "web" for c in controls)
 
         # The day's contact sheet: the frames kept so far, as one JPEG the page shows.
         day = driver.find_element(By.ID, "day")

@@ -35,8 +35,10 @@ def test_round_trip_is_exact(tmp_path):
         w.record(i * 3, "osc", e, "/canopy/x", (1, 0.5, "s"))
     sound = RoomSound(-20.5, -22.25, (-30.0, -25.0, -40.0, -60.0), True, 812.4, 0.0421)
     w.record_sound(5, sound)
+    w.record_control(6, "web", "/canopy/pause", (1,))  # (kept for the record, not replayed)
     w.end(20)
     w.close()
+    assert '"control": "/canopy/pause"' in next(tmp_path.glob("journal-*.jsonl")).read_text()
     j = read_journal(tmp_path)
     assert j.end == 20 and j.header["tick_hz"] == 30.0
     frames = list(j.ticks())
