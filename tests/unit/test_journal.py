@@ -38,7 +38,7 @@ def test_round_trip_is_exact(tmp_path):
     w.record_control(6, "web", "/canopy/pause", (1,))  # (kept for the record, not replayed)
     w.end(20)
     w.close()
-    assert '"control": "/canopy/pause"' in next(tmp_path.glob("journal-*.jsonl")).read_text()
+    assert '"control":"/canopy/pause"' in next(tmp_path.glob("journal-*.jsonl")).read_text()
     j = read_journal(tmp_path)
     assert j.end == 20 and j.header["tick_hz"] == 30.0
     frames = list(j.ticks())
