@@ -20,7 +20,6 @@ import numpy as np
 
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import Event, InputFrame, RoomSound
-from installation.inputs.midi import MidiInput
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_protocol import (
     Calibrate,
@@ -32,6 +31,7 @@ from installation.inputs.osc_protocol import (
 )
 from installation.inputs.osc_server import OscInput, Received
 from installation.outputs.calibration import CalibrationEditor
+from installation.outputs.midi import MidiInput
 from installation.outputs.web_server import WebService
 
 log = logging.getLogger(__name__)

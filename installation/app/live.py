@@ -44,10 +44,10 @@ from installation.config import Config, WebConfig, live_parameters
 from installation.config.paths import resolve_data_dir
 from installation.inputs.audio import MicInput
 from installation.inputs.frame import InputFrame
-from installation.inputs.midi import MidiInput
 from installation.inputs.osc_feedback import Feedback
 from installation.inputs.osc_server import OscInput
 from installation.inputs.status import Metric
+from installation.outputs.midi import MidiInput
 from installation.outputs.web_server import WebService, show_values
 from installation.simulation import ACT_NAMES, State
 from installation.timing import FixedStepClock, WallTime

@@ -103,7 +103,7 @@ class Pause:
 
 @dataclass(frozen=True)
 class MidiLearn:
-    """Map the next MIDI control moved onto ``target`` (``installation.inputs.midi``)."""
+    """Map the next MIDI control moved onto ``target`` (``installation.outputs.midi``)."""
 
     target: str
 

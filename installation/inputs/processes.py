@@ -283,6 +283,37 @@ class ChildProcess:
         self._restarting = self.launch()
         return True
 
+    def restart_if_dead(self) -> bool:
+        """``ensure_running`` for a child whose messages need no draining when it dies."""
+        if not self.alive() and self.conn is not None:
+            self.close_conn()
+        return self.ensure_running()
+
+    def drain(self) -> list[Any]:
+        """Everything the child sent since the last call (its lists, joined); never blocks."""
+        out: list[Any] = []
+        conn = self.conn
+        if conn is None:
+            return out
+        with contextlib.suppress(OSError, EOFError):
+            while conn.poll():
+                out += conn.recv()
+        return out
+
+    def send_nowait(self, message: Any) -> bool:
+        """Send ``message`` to a ready duplex child unless its pipe is full; whether it went."""
+        import select
+
+        conn = self.conn
+        if conn is None or not self.ready():
+            return False
+        with contextlib.suppress(OSError, ValueError):
+            _, writable, _ = select.select([], [conn], [], 0)
+            if writable:
+                conn.send(message)
+                return True
+        return False
+
     def close_conn(self) -> None:
         """Close the show's end of a dead child's data pipe (after draining it).
 

@@ -19,21 +19,22 @@ what it holds.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from installation.outputs.files import atomic_write
 from installation.render.mapping import (
     Calibration,
     CalibrationError,
     Point,
     apply_homography,
-    load_calibrations,
     pin,
-    save_calibrations,
 )
 
 log = logging.getLogger(__name__)
@@ -269,3 +270,105 @@ def calibration_path(setting: str, data_dir: Path) -> Path:
     ``~`` is expanded; a relative path starts at the working directory.
     """
     return Path(setting).expanduser().absolute() if setting else data_dir / "calibration.json"
+
+
+# -- the calibration file ----------------------------------------------------------------------
+
+
+def _points(value: Any, what: str) -> tuple[Point, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) for v in p)
+        for p in value
+    ):
+        raise CalibrationError(f"{what} must be a list of [x, y] numbers")
+    return tuple((float(p[0]), float(p[1])) for p in value)
+
+
+def calibration_from_json(data: Any, name: str) -> Calibration:
+    """A display's calibration from its JSON object; ``CalibrationError`` when it is wrong."""
+    if not isinstance(data, dict):
+        raise CalibrationError(f"display {name!r}: its calibration must be an object")
+    known = {f.name for f in dataclasses.fields(Calibration)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise CalibrationError(f"display {name!r}: unknown key {unknown[0]!r}")
+    kw: dict[str, Any] = {}
+    try:
+        if "corners" in data:
+            kw["corners"] = _points(data["corners"], "corners")
+        if "mesh" in data:
+            kw["mesh"] = _points(data["mesh"], "mesh")
+        if "mesh_size" in data:
+            cols, rows = data["mesh_size"]
+            kw["mesh_size"] = (int(cols), int(rows))
+        if "blend" in data:
+            left, top, right, bottom = (float(v) for v in data["blend"])
+            kw["blend"] = (left, top, right, bottom)
+        for key in ("blend_curve", "blend_gamma"):
+            if key in data:
+                kw[key] = float(data[key])
+        if "masks" in data:
+            if not isinstance(data["masks"], list):
+                raise CalibrationError("masks must be a list of polygons")
+            kw["masks"] = tuple(_points(m, "each mask") for m in data["masks"])
+    except CalibrationError as exc:
+        raise CalibrationError(f"display {name!r}: {exc}") from None
+    except (TypeError, ValueError):
+        raise CalibrationError(
+            f"display {name!r}: mesh_size and blend must be lists of numbers"
+        ) from None
+    cal = Calibration(**kw)
+    problems = cal.problems()
+    if problems:
+        raise CalibrationError(f"display {name!r}: {problems[0]}")
+    return cal
+
+
+def calibration_to_json(cal: Calibration) -> dict[str, Any]:
+    """A display's calibration as a JSON object (only what differs from the default)."""
+    default = Calibration()
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Calibration):
+        value = getattr(cal, f.name)
+        if value != getattr(default, f.name):
+            out[f.name] = json.loads(json.dumps(value))  # tuples to lists
+    return out
+
+
+def load_calibrations(path: Path) -> dict[str, Calibration]:
+    """Every display's calibration from the file at ``path`` (none when it does not exist).
+
+    Raises:
+        CalibrationError: the file cannot be read or is not a valid calibration file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise CalibrationError(f"cannot read the calibration file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CalibrationError(f"the calibration file {path} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("displays", {}), dict):
+        raise CalibrationError(f"the calibration file {path} needs a 'displays' object")
+    return {
+        str(name): calibration_from_json(value, str(name))
+        for name, value in data.get("displays", {}).items()
+    }
+
+
+def save_calibrations(path: Path, calibrations: dict[str, Calibration]) -> None:
+    """Write every display's calibration to ``path`` atomically (never a half-written file).
+
+    Written to a temporary file in the same folder, flushed to disk, then renamed over the
+    old one, so a crash or power cut leaves either the old calibration or the new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "format": 1,
+        "displays": {name: calibration_to_json(cal) for name, cal in sorted(calibrations.items())},
+    }
+    text = json.dumps(data, indent=1) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))

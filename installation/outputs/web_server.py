@@ -538,20 +538,11 @@ class WebService:
 
     def ensure_running(self) -> bool:
         """Restart a dead process without waiting for it (``ChildProcess.ensure_running``)."""
-        if not self.child.alive() and self.child.conn is not None:
-            self.child.close_conn()
-        return self.child.ensure_running()
+        return self.child.restart_if_dead()
 
     def poll(self) -> list[Received]:
         """The page's inputs that arrived since the last call (never blocks)."""
-        out: list[Received] = []
-        conn = self.child.conn
-        if conn is None:
-            return out
-        with contextlib.suppress(OSError, EOFError):
-            while conn.poll():
-                out += conn.recv()
-        return out
+        return self.child.drain()
 
     def publish(
         self,
@@ -565,15 +556,9 @@ class WebService:
 
         Never blocks: when the pipe is full (the process is stuck), this round is skipped.
         """
-        if not self.child.ready() or self.child.conn is None:
-            return
-        conn = self.child.conn
         message = {"heartbeat": time.monotonic(), "health": health, "metrics": metrics,
                    "values": values, "act_name": act_name, "thumbnail": thumbnail}  # fmt: skip
-        with contextlib.suppress(OSError, ValueError):
-            _, writable, _ = select.select([], [conn], [], 0)
-            if writable:
-                conn.send(message)
+        self.child.send_nowait(message)
 
     def stop(self) -> None:
         """Stop the process (a deadline, then killed)."""

@@ -12,18 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from installation.inputs.osc_protocol import Calibrate, interpret
-from installation.outputs.calibration import NUDGE, CalibrationEditor, calibration_path
+from installation.outputs.calibration import (
+    NUDGE,
+    CalibrationEditor,
+    calibration_from_json,
+    calibration_path,
+    load_calibrations,
+    save_calibrations,
+)
 from installation.render.mapping import (
     UNIT_CORNERS,
     Calibration,
     CalibrationError,
     apply_homography,
     blend_ramp,
-    calibration_from_json,
     homography,
-    load_calibrations,
     mesh_warp,
-    save_calibrations,
 )
 
 SKEWED = ((0.1, 0.05), (0.95, 0.12), (0.88, 0.93), (0.02, 0.8))

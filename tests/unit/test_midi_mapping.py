@@ -6,8 +6,8 @@ import mido
 import pytest
 
 from installation.config import ConfigError, OscMapping, parse_config
-from installation.inputs.midi import control_address, load_learned, save_learned, target_range
 from installation.inputs.osc_protocol import MidiLearn, interpret, map_controller
+from installation.outputs.midi import control_address, load_learned, save_learned, target_range
 
 
 def test_controls_become_addresses_that_map_like_osc():

@@ -23,9 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import select
-import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,6 +33,7 @@ from installation.config import MidiConfig, OscMapping, live_parameters
 from installation.inputs.osc_protocol import Reject, interpret, map_controller
 from installation.inputs.osc_server import Received
 from installation.inputs.processes import ChildProcess, stop_requested
+from installation.outputs.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +81,15 @@ def load_learned(path: Path) -> dict[str, OscMapping]:
 
 
 def save_learned(path: Path, learned: dict[str, OscMapping]) -> None:
-    """Write the learned mappings atomically (a temporary file renamed over the old one)."""
+    """Write the learned mappings atomically (``outputs.files.atomic_write``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"mappings": [
         {"source": m.source, "target": m.target, "in_range": list(m.in_range),
          "out_range": list(m.out_range)}
         for m in sorted(learned.values(), key=lambda m: m.source)
     ]}  # fmt: skip
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=1) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
 class _Midi:
@@ -293,40 +284,22 @@ class MidiInput:
 
     def ensure_running(self) -> bool:
         """Restart a dead process without waiting for it."""
-        if not self.child.alive() and self.child.conn is not None:
-            self.child.close_conn()
-        return self.child.ensure_running()
+        return self.child.restart_if_dead()
 
     def poll(self) -> list[Received]:
         """The controller's inputs that arrived since the last call (never blocks)."""
-        out: list[Received] = []
-        conn = self.child.conn
-        if conn is None:
-            return out
-        with contextlib.suppress(OSError, EOFError):
-            while conn.poll():
-                out += conn.recv()
-        return out
-
-    def _send(self, message: dict[str, Any]) -> None:
-        conn = self.child.conn
-        if conn is None or not self.child.ready():
-            return
-        with contextlib.suppress(OSError, ValueError):
-            _, writable, _ = select.select([], [conn], [], 0)
-            if writable:
-                conn.send(message)
+        return self.child.drain()
 
     def learn(self, target: str) -> None:
         """Map the next control moved onto ``target`` (and save it)."""
-        self._send({"learn": target})
+        self.child.send_nowait({"learn": target})
 
     def feedback(self, now: float, values: dict[str, list[Any]]) -> None:
         """Send the readable values for the controller's feedback, ``feedback_hz`` at most."""
         if self.config.feedback_hz <= 0 or now < self._next_feedback:
             return
         self._next_feedback = now + 1.0 / self.config.feedback_hz
-        self._send({"values": values})
+        self.child.send_nowait({"values": values})
 
     def stop(self) -> None:
         """Stop the process."""
