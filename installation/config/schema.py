@@ -306,11 +306,7 @@ class OscConfig:
         why = host_problem(self.host)
         if why:
             out.append(("host", why))
-        for net in self.allowed_networks:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError:
-                out.append(("allowed_networks", f"{net!r} is not a CIDR network like 10.0.0.0/24"))
+        out += [("allowed_networks", why) for why in cidr_problems(self.allowed_networks)]
         for target in self.feedback_targets:
             host, sep, port = target.rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -407,11 +403,7 @@ class WebConfig:
             ipaddress.ip_address(self.host)
         except ValueError:
             out.append(("host", f"{self.host!r} is not an IP address like 0.0.0.0"))
-        for net in self.allowed:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError:
-                out.append(("allowed", f"{net!r} is not a CIDR network like 10.0.0.0/24"))
+        out += [("allowed", why) for why in cidr_problems(self.allowed)]
         if not self.name.strip() or len(self.name) > 63:
             out.append(("name", "must be 1 to 63 characters"))
         return out
@@ -449,6 +441,17 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def cidr_problems(networks: tuple[str, ...]) -> list[str]:
+    """Why each of ``networks`` that is not a CIDR network (an allowlist's entries) is not."""
+    out = []
+    for net in networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            out.append(f"{net!r} is not a CIDR network like 10.0.0.0/24")
+    return out
 
 
 def host_problem(text: str) -> str | None:
@@ -601,11 +604,8 @@ class ShowConfig:
             ipaddress.ip_address(self.status_host)
         except ValueError:
             return [("status_host", f"{self.status_host!r} is not an IP address like 0.0.0.0")]
-        for net in self.status_allowed:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError:
-                return [("status_allowed", f"{net!r} is not a CIDR network like 10.0.0.0/24")]
+        for why in cidr_problems(self.status_allowed):
+            return [("status_allowed", why)]
         if self.min_scale > self.max_scale:
             return [("min_scale", f"{self.min_scale:g} is above max_scale ({self.max_scale:g})")]
         if self.target_fps > self.max_fps:
