@@ -299,6 +299,12 @@ class OscConfig:
         (), "Fixed 'host:port' feedback destinations besides subscribers."
     )
     mappings: tuple[OscMapping, ...] = opt((), "Controller addresses mapped onto Canopy's.")
+    operator_networks: tuple[str, ...] = opt(
+        ("127.0.0.0/8", "::1/128"),
+        "CIDR networks whose controllers may use the operator's controls (/canopy/pause, "
+        "/canopy/calibrate/..., /canopy/midi/learn); from elsewhere they are refused "
+        "(refused_source), whatever allowed_networks lets in.",
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         """Checks beyond the ranges, as (key, message): host, allowed networks, feedback targets."""
@@ -307,6 +313,7 @@ class OscConfig:
         if why:
             out.append(("host", why))
         out += [("allowed_networks", why) for why in cidr_problems(self.allowed_networks)]
+        out += [("operator_networks", why) for why in cidr_problems(self.operator_networks)]
         for target in self.feedback_targets:
             host, sep, port = target.rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:

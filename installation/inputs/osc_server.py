@@ -32,7 +32,10 @@ from installation.config import OscConfig, OscMapping
 from installation.inputs.frame import Event
 from installation.inputs.osc_protocol import (
     REASONS,
+    Calibrate,
     Control,
+    MidiLearn,
+    Pause,
     Ping,
     Reject,
     decode_datagram,
@@ -113,6 +116,10 @@ def _bind(config: OscConfig) -> socket.socket:
     return sock
 
 
+OPERATOR_CONTROLS = (Calibrate, Pause, MidiLearn)
+"""The operator's controls: only from ``[osc] operator_networks``."""
+
+
 class _Server:
     """The OSC process's state: source checks, rate limits, mappings, the accepted queue."""
 
@@ -121,6 +128,7 @@ class _Server:
     ) -> None:
         self.sock = sock
         self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed_networks]
+        self.operators = [ipaddress.ip_network(n, strict=False) for n in config.operator_networks]
         self.allowed_cache: dict[str, bool] = {}
         self.mappings: dict[str, OscMapping] = {m.source: m for m in config.mappings}
         self.buckets = _Buckets(config.rate_limit, config.burst)
@@ -142,6 +150,14 @@ class _Server:
             if len(self.allowed_cache) < 10_000:
                 self.allowed_cache[host] = ok
         return ok
+
+    def operator(self, host: str) -> bool:
+        """Whether ``host`` may use the operator's controls (``[osc] operator_networks``)."""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(ip in n for n in self.operators if n.version == ip.version)
 
     def receive(self) -> None:
         """Take what the socket holds (at most 4096 datagrams a call)."""
@@ -181,6 +197,9 @@ class _Server:
         item = interpret(address, args, self.communities)
         if isinstance(item, Reject):
             self.count(item.reason)
+            return
+        if isinstance(item, OPERATOR_CONTROLS) and not self.operator(addr[0]):
+            self.count("refused_source")  # (visitors' controllers cannot pause or re-aim)
             return
         if isinstance(item, Ping):
             with contextlib.suppress(OSError):

@@ -202,7 +202,7 @@ class CalibrationEditor:
     def _index(self, display: str) -> int | None:
         if display in self.names:
             return self.names.index(display)
-        if display.isdigit() and int(display) < len(self.names):
+        if display.isascii() and display.isdigit() and int(display) < len(self.names):
             return int(display)
         return None
 
@@ -313,7 +313,7 @@ def calibration_from_json(data: Any, name: str) -> Calibration:
             kw["masks"] = tuple(_points(m, "each mask") for m in data["masks"])
     except CalibrationError as exc:
         raise CalibrationError(f"display {name!r}: {exc}") from None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CalibrationError(
             f"display {name!r}: mesh_size and blend must be lists of numbers"
         ) from None
@@ -347,6 +347,8 @@ def load_calibrations(path: Path) -> dict[str, Calibration]:
         return {}
     except OSError as exc:
         raise CalibrationError(f"cannot read the calibration file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CalibrationError(f"the calibration file {path} is not UTF-8 text") from None
     try:
         data = json.loads(text)
     except ValueError as exc:

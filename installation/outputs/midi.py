@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from installation.config import MidiConfig, OscMapping, live_parameters
+from installation.config.schema import MIDI_SOURCE
 from installation.inputs.osc_protocol import Reject, interpret, map_controller
 from installation.inputs.osc_server import Received
 from installation.inputs.processes import ChildProcess, stop_requested
@@ -64,20 +65,27 @@ def load_learned(path: Path) -> dict[str, OscMapping]:
     """The mappings MIDI learn made, by source (none when the file is missing or unreadable)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {
-            m["source"]: OscMapping(
+        mappings = [
+            OscMapping(
                 source=m["source"],
                 target=m["target"],
-                in_range=tuple(m["in_range"]),
-                out_range=tuple(m["out_range"]),
+                in_range=tuple(float(v) for v in m["in_range"]),
+                out_range=tuple(float(v) for v in m["out_range"]),
             )
             for m in data["mappings"]
-        }
+        ]
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
         log.error("MIDI learn: cannot read %s (%s); starting without learned mappings", path, exc)
         return {}
+    good = {}
+    for m in mappings:  # (a damaged entry must not crash the process at every start)
+        if MIDI_SOURCE.fullmatch(str(m.source)) and not m.problems():
+            good[m.source] = m
+        else:
+            log.error("MIDI learn: %s holds a bad mapping (%s); skipped", path, m.source)
+    return good
 
 
 def save_learned(path: Path, learned: dict[str, OscMapping]) -> None:

@@ -55,6 +55,8 @@ UI = Path(__file__).resolve().parent / "web_ui"
 BIND_FAILED = 3  # the child's exit status when its port cannot be bound
 MAX_LISTENERS = 64  # WebSocket clients at once
 MAX_WS_MESSAGE = 4096  # bytes of one client's WebSocket text frame
+MAX_WRONG_TOKENS, LOCKOUT_S = 5, 60.0  # wrong tokens in a row, and how long a sender waits
+MAX_SHEET_FRAMES = 288  # the day's sheet: at most this many frames (every 5 min for 24 h)
 # Refusals are logged once per address; this many addresses are remembered (a scan from
 # many addresses must not grow the process's memory or flood the log).
 MAX_REFUSED_LOGGED = 256
@@ -93,6 +95,9 @@ class Service:
         self.outbox: list[Received] = []  # the page's inputs, for the show
         self.steered = 0
         self.unauthorised = 0
+        self.failures: dict[str, int] = {}  # wrong tokens in a row, by sender
+        self.locked_until: dict[str, float] = {}  # senders that must wait
+        self._sheet_lock = asyncio.Lock()
         self.listeners: dict[Any, set[str]] = {}  # WebSocket -> the paths it listens to
         self.networks = [ipaddress.ip_network(n, strict=False) for n in config.allowed]
         self.tree = oscquery.namespace(communities, self.values)
@@ -127,8 +132,15 @@ class Service:
         self.tree = oscquery.namespace(self.communities, values)
         for ws, paths in list(self.listeners.items()):
             for path in paths & changed.keys():
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await ws.send_bytes(_osc_message(path, changed[path]))
+                try:
+                    # (A client that stops reading must not hold up the show's messages.)
+                    await asyncio.wait_for(ws.send_bytes(_osc_message(path, changed[path])), 0.5)
+                except (ConnectionError, RuntimeError):
+                    break
+                except TimeoutError:
+                    # Dropped as a listener; its heartbeat (30 s) closes the connection.
+                    self.listeners.pop(ws, None)
+                    break
 
     async def get_health(self, request: Any) -> Any:
         """``GET /health``: the show's figures, or 503 when its heartbeat is stale."""
@@ -204,10 +216,11 @@ class Service:
         frames = tuple(sorted(p.name for p in folder.glob("*.jpg"))) if folder.is_dir() else ()
         if not frames:
             raise web.HTTPNotFound(text=f"no frames kept on {day}\n")
-        if self._sheet is None or self._sheet[0] != (day, *frames):
-            # (Composed in a thread: a day of frames takes a moment, the page must not wait.)
-            sheet = await asyncio.to_thread(day_sheet, folder, frames, day)
-            self._sheet = ((day, *frames), sheet)
+        async with self._sheet_lock:  # (one sheet composed at a time)
+            if self._sheet is None or self._sheet[0] != (day, *frames):
+                # (Composed in a thread: a day of frames takes a moment.)
+                sheet = await asyncio.to_thread(day_sheet, folder, frames, day)
+                self._sheet = ((day, *frames), sheet)
         return web.Response(body=self._sheet[1], content_type="image/jpeg",
                             headers={"Cache-Control": "no-store"})  # fmt: skip
 
@@ -222,8 +235,18 @@ class Service:
 
         given = request.headers.get("X-Canopy-Token", "")
         token = self.config.token
+        peer = str(request.remote or "")
+        now = time.monotonic()
+        if self.locked_until.get(peer, 0.0) > now:
+            raise web.HTTPTooManyRequests(text="too many wrong tokens: wait a minute\n")
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
             self.unauthorised += 1
+            # Guessing is slow: after a few wrong tokens a sender waits a minute.
+            failures = self.failures.get(peer, 0) + 1
+            self.failures[peer] = failures
+            if failures >= MAX_WRONG_TOKENS and len(self.locked_until) < 10_000:
+                self.locked_until[peer] = now + LOCKOUT_S
+                self.failures[peer] = 0
             # (Never the token itself in a log or an answer.)
             raise web.HTTPUnauthorized(
                 text="this show needs its token to be steered\n" if token
@@ -246,9 +269,9 @@ class Service:
             raise web.HTTPBadRequest(text=f"{item.reason}: {item.detail}\n")
         if isinstance(item, Subscribe | Unsubscribe | Ping):
             raise web.HTTPBadRequest(text="subscriptions and pings are for OSC controllers\n")
-        now = time.time()
-        peer = str(request.remote or "")
-        self.outbox.append(Received(now, now, peer, 0, address, tuple(args), item))
+        self.failures.pop(peer, None)
+        stamp = time.time()
+        self.outbox.append(Received(stamp, stamp, peer, 0, address, tuple(args), item))
         self.steered += 1
         return web.json_response({"taken": address})
 
@@ -367,9 +390,13 @@ def day_sheet(folder: Path, frames: Sequence[str], day: str) -> bytes:
 
     from installation.outputs.sheet import contact_sheet
 
+    if len(frames) > MAX_SHEET_FRAMES:  # (evenly through the day)
+        step = len(frames) / MAX_SHEET_FRAMES
+        frames = [frames[int(i * step)] for i in range(MAX_SHEET_FRAMES)]
     stills = []
     for name in frames:
         with contextlib.suppress(OSError), Image.open(folder / name) as img:
+            img.thumbnail((200, 200))  # (small as it is read: a day must fit in memory)
             stills.append((f"{name[:2]}:{name[2:4]}", np.asarray(img.convert("RGB"))))
     sheet = contact_sheet(stills, columns=8, width=200, title=f"Canopy, {day}")
     out = io.BytesIO()

@@ -502,6 +502,8 @@ class Windows:
         for i, item in enumerate(self.items):
             assert item.presenter is not None
             if editor.version != self._calibration_seen:
+                # (In the window's own context: its vertex arrays are released there.)
+                item.window.switch_to()
                 item.presenter.set_calibration(editor.of(i))
             item.presenter.calibrating = editor.active
             item.presenter.marker = editor.marker(i)

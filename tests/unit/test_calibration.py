@@ -223,3 +223,34 @@ def test_a_controller_calibrates_by_name_or_number_and_a_wrong_one_is_told_why(t
     assert interpret("/canopy/calibrate/0/nudge", (1, 0.5, 0.0), 6).reason == "out_of_range"
     assert ed.apply("right", "reset", ()) is None
     assert load_calibrations(tmp_path / "calibration.json")["right"] == Calibration()
+
+
+def test_odd_display_names_and_numbers_in_a_file_never_crash(tmp_path):
+    ed = editor(tmp_path)
+    assert "no display" in (ed.apply("²", "reset", ()) or "")  # (a digit to isdigit, not int)
+    path = tmp_path / "calibration.json"
+    path.write_text('{"displays": {"wall": {"mesh_size": [1e999, 2]}}}')
+    with pytest.raises(CalibrationError):
+        load_calibrations(path)
+    path.write_bytes(b'{"displays": {"w\xe9": {}}}')
+    with pytest.raises(CalibrationError, match="not UTF-8"):
+        load_calibrations(path)
+
+
+def test_operator_controls_over_osc_only_from_the_operators_networks():
+    import socket
+
+    from installation.config import OscConfig
+    from installation.inputs.osc_server import COUNTERS, _Server
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        counters = [0] * len(COUNTERS)
+        server = _Server(sock, OscConfig(operator_networks=("10.0.0.0/8",)), 6, counters)
+        for address, args in (("/canopy/pause", (1,)), ("/canopy/calibrate/0/reset", ())):
+            server.message(0.0, 0.0, ("127.0.0.1", 9001), address, args)
+            assert not server.pending  # a visitor's controller (not an operator's network)
+            server.message(0.0, 0.0, ("10.1.2.3", 9001), address, args)
+            assert server.pending.pop().address == address
+        assert counters[COUNTERS.index("refused_source")] == 2
+        server.message(0.0, 0.0, ("127.0.0.1", 9001), "/canopy/repair", ())
+        assert server.pending  # everything else as before

@@ -35,6 +35,11 @@ def test_learned_mappings_survive_a_restart_and_a_bad_file_is_no_crash(tmp_path)
     assert target_range("/canopy/push/hope") == (0.0, 1.0)
     path.write_text("{ broken")
     assert load_learned(path) == {}
+    bad = '{"mappings": [{"source": "/midi/cc/1/7", "target": "/canopy/repair", '
+    bad += '"in_range": [0, 0], "out_range": [0, 1]}, {"source": "/x", "target": "/canopy/repair",'
+    bad += ' "in_range": [0, 127], "out_range": [0, 1]}]}'
+    path.write_text(bad)
+    assert load_learned(path) == {}  # (both skipped: an empty range, a source not of MIDI)
     assert load_learned(tmp_path / "none.json") == {}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -121,3 +122,28 @@ def test_window_position_and_shader_dir_keys():
     assert parse_config({"show": {"shader_dir": "venue-shaders"}}).show.shader_dir == (
         "venue-shaders"
     )
+
+
+def test_guessing_the_token_is_slow():
+    import json
+
+    w = web(["127.0.0.0/8"])
+    w.service.config = w.service.config.__class__(**{**w.service.config.__dict__, "token": "7391"})
+    body = json.dumps({"address": "/canopy/repair", "args": []}).encode()
+
+    def post(token: str) -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{w.port}/ui/api/input", data=body,
+                                     headers={"X-Canopy-Token": token}, method="POST")  # fmt: skip
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    try:
+        assert [post(f"{n:04d}") for n in range(5)] == [401] * 5
+        assert post("7391") == 429  # even the right one, for a minute
+        w.service.locked_until.clear()
+        assert post("7391") == 200
+    finally:
+        w.close()
