@@ -454,11 +454,15 @@ class Show:
         ix = self.state.indices
         values = self._values()
         thumbnail = None
-        if self.tapestry is not None and now >= self._next_thumbnail:
+        # A picture for the page (read back and encoded: 6-10 ms here) only while a page is
+        # open, and for the day's sheet every sheet_minutes.
+        minutes = self.web.config.sheet_minutes
+        keep = minutes > 0 and now >= self._next_kept
+        watched = self.web.watched(now) and now >= self._next_thumbnail
+        if self.tapestry is not None and (keep or watched):
             self._next_thumbnail = now + THUMBNAIL_S
             thumbnail = jpeg_thumbnail(self.tapestry.read())
-            minutes = self.web.config.sheet_minutes
-            if minutes > 0 and now >= self._next_kept:
+            if keep:
                 self._next_kept = now + minutes * 60.0
                 self._keep_frame(thumbnail)
         act_name = ACT_NAMES.get(ix.act, "")

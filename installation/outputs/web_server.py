@@ -36,6 +36,7 @@ import select
 import socket
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,15 @@ def _osc_message(address: str, values: Sequence[Any]) -> bytes:
     return b.build().dgram
 
 
+@dataclass(frozen=True)
+class Watching:
+    """Sent to the show while a page is open: the show then sends it pictures."""
+
+
+WATCH_TELL_S = 3.0  # how often, at most, the show hears that a page is open
+WATCH_FOR_S = 10.0  # how long after hearing it the show keeps sending pictures
+
+
 class Service:
     """What the web process serves: the namespace and its listeners (inside the child)."""
 
@@ -92,7 +102,8 @@ class Service:
         self.requests = 0
         self.thumbnail: bytes | None = None  # the picture now, JPEG (the page's touch pad)
         self.act_name = ""
-        self.outbox: list[Received] = []  # the page's inputs, for the show
+        self.outbox: list[Received | Watching] = []  # the page's inputs, for the show
+        self._watch_told = -1e9  # when the show was last told that a page is open
         self.steered = 0
         self.unauthorised = 0
         self.failures: dict[str, int] = {}  # wrong tokens in a row, by sender
@@ -179,6 +190,8 @@ class Service:
         """``GET /ui/api/state``: what the page shows (act, indices, health, parameters)."""
         from aiohttp import web
 
+        self._watched()
+
         age = None if self.heartbeat is None else time.monotonic() - self.heartbeat
         code, _ = health_answer(self.health, age)
         status = "down" if code != 200 else str((self.health or {}).get("status", "ok"))
@@ -196,9 +209,18 @@ class Service:
             "displays": [d.get("name", "") for d in (self.health or {}).get("displays", [])],
         })  # fmt: skip
 
+    def _watched(self) -> None:
+        """A page is open: tell the show (at most every few seconds) to send pictures."""
+        now = time.monotonic()
+        if now - self._watch_told > WATCH_TELL_S:
+            self._watch_told = now
+            self.outbox.append(Watching())
+
     async def page_thumbnail(self, request: Any) -> Any:
         """``GET /ui/thumb.jpg``: the picture now, small (404 until the show sent one)."""
         from aiohttp import web
+
+        self._watched()
 
         if self.thumbnail is None:
             raise web.HTTPNotFound(text="no picture yet\n")
@@ -539,6 +561,7 @@ class WebService:
     ) -> None:
         """Prepare the process; ``start`` launches it."""
         self.config = config
+        self.watched_at = -1e9
         self.child = ChildProcess(
             "canopy-web",
             "web server",
@@ -568,8 +591,21 @@ class WebService:
         return self.child.restart_if_dead()
 
     def poll(self) -> list[Received]:
-        """The page's inputs that arrived since the last call (never blocks)."""
-        return self.child.drain()
+        """The page's inputs that arrived since the last call (never blocks).
+
+        (Notes that a page is open are kept in ``watched_at``, not passed on.)
+        """
+        out: list[Received] = []
+        for item in self.child.drain():
+            if isinstance(item, Watching):
+                self.watched_at = time.monotonic()
+            else:
+                out.append(item)
+        return out
+
+    def watched(self, now: float) -> bool:
+        """Whether a page for the phone was open lately (so the show sends it pictures)."""
+        return now - self.watched_at < WATCH_FOR_S
 
     def publish(
         self,

@@ -58,3 +58,13 @@ def test_pause_over_osc():
     assert interpret("/canopy/pause", (0.0,), 6) == Pause(False)
     assert interpret("/canopy/pause", (), 6).reason == "wrong_count"
     assert interpret("/canopy/pause", ("yes",), 6).reason == "wrong_type"
+
+
+def test_an_open_page_is_told_to_the_show_now_and_then():
+    from installation.config import OscConfig, WebConfig
+    from installation.outputs.web_server import Service, Watching
+
+    service = Service(WebConfig(), OscConfig(), communities=6)
+    for _ in range(10):  # (a page asks for its state every second, its picture every two)
+        service._watched()
+    assert service.outbox == [Watching()]  # once, not ten times: the show's pipe stays quiet
