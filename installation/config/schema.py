@@ -369,7 +369,7 @@ MIDI_SOURCE = re.compile(r"/midi/(cc|note)/(1[0-6]|[1-9])/(12[0-7]|1[01][0-9]|[1
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The web process: Canopy's OSCQuery service (and, to come, the page for the phone)."""
+    """The web process: OSCQuery, /health and /metrics, and the page for the phone."""
 
     port: int = opt(
         0, "TCP port of the web process (0 = off; `--web-port` overrides it).", lo=0, hi=65535

@@ -120,6 +120,7 @@ class _Midi:
         self.outport: Any = None
         self.sent: dict[str, int] = {}  # feedback: the last value each control was sent
         self.next_scan = 0.0
+        self.told_missing = False
 
     @staticmethod
     def _find(names: list[str], want: str) -> str | None:
@@ -151,7 +152,12 @@ class _Midi:
             self.sent.clear()
         if self.inport is None:
             name = self._find(inputs, self.config.port)
+            if name is None and not self.told_missing:
+                self.told_missing = True  # (once: it is looked for every 2 s)
+                log.warning("MIDI: no input port matching %r; the ports now: %s",
+                            self.config.port, ", ".join(inputs) or "none")  # fmt: skip
             if name is not None:
+                self.told_missing = False
                 with contextlib.suppress(Exception):
                     self.inport = self.mido.open_input(name)
                     log.warning("MIDI: listening to %s", name)
