@@ -238,10 +238,7 @@ class Show:
         self.operator = Operator(self)
         self.inbox.pause = self.operator.set_paused
         self.inbox.record = lambda r: self.recording.control(
-            self.state.tick,
-            "web" if r.port == 0 and r.host != "midi" else "osc",
-            r.address,
-            r.args,
+            self.state.tick, _source_of(r), r.address, r.args
         )
         self.screen: Screen | None = None  # opened by ``run`` when it draws
         self.notifier = Notifier()
