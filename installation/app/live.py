@@ -309,7 +309,7 @@ class Show:
         if self.web is not None:
             try:
                 self.web.start()
-                self._publish(time.monotonic())  # (values from the first request on)
+                self._publish(time.monotonic(), self._values())  # (values from the start)
             except OSError as exc:  # e.g. the port is taken: retried with backoff
                 log.error("%s; the show goes on and keeps trying", exc)
 
@@ -423,12 +423,13 @@ class Show:
             self.osc.ensure_running()
         if self.mic is not None:
             self.mic.ensure_running()
+        values = self._values() if self.web is not None or self.midi is not None else {}
         if self.web is not None:
             self.web.ensure_running()
-            self._publish(now)
+            self._publish(now, values)
         if self.midi is not None:
             self.midi.ensure_running()
-            self.midi.feedback(now, self._values())
+            self.midi.feedback(now, values)
         self.recording.flush()
         if self.feedback is not None:
             rejected = self.osc.rejected() if self.osc is not None else 0
@@ -445,11 +446,10 @@ class Show:
         params = {name: float(getattr(model, name)) for name in live_parameters()}
         return show_values(ix.as_dict(), ix.act, params)
 
-    def _publish(self, now: float) -> None:
-        """Give the web process the heartbeat, the figures and the readable values."""
+    def _publish(self, now: float, values: dict[str, list[Any]]) -> None:
+        """Give the web process the heartbeat, the figures and the readable ``values``."""
         assert self.web is not None
         ix = self.state.indices
-        values = self._values()
         thumbnail = None
         # A picture for the page (read back and encoded: 6-10 ms here) only while a page is
         # open, and for the day's sheet every sheet_minutes.
