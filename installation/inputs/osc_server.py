@@ -116,6 +116,15 @@ def _bind(config: OscConfig) -> socket.socket:
     return sock
 
 
+def _within(host: str, networks: list[Any]) -> bool:
+    """Whether the address ``host`` lies in one of ``networks`` (False if not an address)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks if n.version == ip.version)
+
+
 OPERATOR_CONTROLS = (Calibrate, Pause, MidiLearn)
 """The operator's controls: only from ``[osc] operator_networks``."""
 
@@ -142,22 +151,14 @@ class _Server:
     def allowed(self, host: str) -> bool:
         ok = self.allowed_cache.get(host)
         if ok is None:
-            try:
-                ip = ipaddress.ip_address(host)
-                ok = any(ip in n for n in self.networks if n.version == ip.version)
-            except ValueError:
-                ok = False
+            ok = _within(host, self.networks)
             if len(self.allowed_cache) < 10_000:
                 self.allowed_cache[host] = ok
         return ok
 
     def operator(self, host: str) -> bool:
         """Whether ``host`` may use the operator's controls (``[osc] operator_networks``)."""
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(ip in n for n in self.operators if n.version == ip.version)
+        return _within(host, self.operators)
 
     def receive(self) -> None:
         """Take what the socket holds (at most 4096 datagrams a call)."""
