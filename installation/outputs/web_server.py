@@ -176,6 +176,11 @@ class Service:
                    "Seconds since the show's loop last reported (-1: never).", age),
             Metric("canopy_oscquery_listeners", "gauge", "WebSocket clients listening.",
                    len(self.listeners)),
+            Metric("canopy_web_inputs_total", "counter",
+                   "Inputs the page for the phone handed to the show.", self.steered),
+            Metric("canopy_web_unauthorised_total", "counter",
+                   "Inputs from the page refused for a wrong or missing token.",
+                   self.unauthorised),
         ]  # fmt: skip
         body, kind = metrics_text([*self.metrics, *own])
         return web.Response(body=body, headers={"Content-Type": kind})
@@ -581,10 +586,6 @@ class WebService:
         self.child.launch()
         if not self.child.wait_ready():
             raise OSError(f"cannot serve the web on {self.config.host}:{self.config.port}")
-
-    def alive(self) -> bool:
-        """The process runs and serves."""
-        return self.child.ready()
 
     def ensure_running(self) -> bool:
         """Restart a dead process without waiting for it (``ChildProcess.ensure_running``)."""

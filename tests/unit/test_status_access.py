@@ -145,5 +145,9 @@ def test_guessing_the_token_is_slow():
         assert post("7391") == 429  # even the right one, for a minute
         w.service.locked_until.clear()
         assert post("7391") == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{w.port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        assert "canopy_web_unauthorised_total 5.0" in text
+        assert "canopy_web_inputs_total 1.0" in text
     finally:
         w.close()
