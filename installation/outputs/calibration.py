@@ -111,7 +111,7 @@ class CalibrationEditor:
         """Put editable ``point`` of display ``index`` at ``where`` (window fractions)."""
         cal = self.of(index)
         if not self.editing_mesh:
-            corners = list(cal.corners or self._pinned_corners(index))
+            corners = self._corners(index)
             corners[point] = (float(where[0]), float(where[1]))
             self._set(index, dataclasses.replace(cal, corners=tuple(corners)), save)
             return
@@ -124,13 +124,6 @@ class CalibrationEditor:
         offsets[point] = target - grid
         mesh = tuple((float(x), float(y)) for x, y in offsets)
         self._set(index, dataclasses.replace(cal, mesh=mesh), save)
-
-    def set_calibration(self, index: int, cal: Calibration) -> None:
-        """Replace display ``index``'s calibration (checked; ``CalibrationError`` when bad)."""
-        problems = cal.problems()
-        if problems:
-            raise CalibrationError(f"display {self.names[index]!r}: {problems[0]}")
-        self._set(index, cal)
 
     def _set(self, index: int, cal: Calibration, save: bool = True) -> None:
         problems = cal.problems()
@@ -172,11 +165,11 @@ class CalibrationEditor:
         if what == "reset":
             new = Calibration()
         elif what == "corner":
-            corners = list(cal.corners or self._pinned_corners(index))
+            corners = self._corners(index)
             corners[int(values[0])] = (values[1], values[2])
             new = dataclasses.replace(cal, corners=tuple(corners))
         elif what == "nudge":
-            corners = list(cal.corners or self._pinned_corners(index))
+            corners = self._corners(index)
             x, y = corners[int(values[0])]
             corners[int(values[0])] = (x + values[1], y + values[2])
             new = dataclasses.replace(cal, corners=tuple(corners))
@@ -205,6 +198,10 @@ class CalibrationEditor:
         if display.isascii() and display.isdigit() and int(display) < len(self.names):
             return int(display)
         return None
+
+    def _corners(self, index: int) -> list[Point]:
+        """Display ``index``'s corners now: its pin's, or the letterboxed picture's."""
+        return list(self.of(index).corners or self._pinned_corners(index))
 
     def _pinned_corners(self, index: int) -> tuple[Point, ...]:
         """The corners where the letterboxed picture sits now (window fractions)."""
