@@ -113,14 +113,17 @@ class _Midi:
         self.communities = communities
         self.learned_path = learned_path
         self.learned = load_learned(learned_path)
-        self.mappings = {m.source: m for m in config.mappings}
-        self.mappings.update(self.learned)
+        self.mappings = self._merged()
         self.learning: str | None = None
         self.inport: Any = None
         self.outport: Any = None
         self.sent: dict[str, int] = {}  # feedback: the last value each control was sent
         self.next_scan = 0.0
         self.told_missing = False
+
+    def _merged(self) -> dict[str, OscMapping]:
+        """The venue's mappings with the learned ones over them, by source."""
+        return {**{m.source: m for m in self.config.mappings}, **self.learned}
 
     @staticmethod
     def _find(names: list[str], want: str) -> str | None:
@@ -202,8 +205,7 @@ class _Midi:
                        out_range=target_range(target))  # fmt: skip
         self.learned = {k: v for k, v in self.learned.items() if v.target != target}
         self.learned[source] = m
-        self.mappings = {m.source: m for m in self.config.mappings}
-        self.mappings.update(self.learned)
+        self.mappings = self._merged()
         try:
             save_learned(self.learned_path, self.learned)
         except OSError as exc:
