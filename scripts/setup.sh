@@ -69,7 +69,7 @@ if [ -x .venv/bin/python ]; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 extra=""
-[ "$mode" = test ] && extra="[test]"
+[ "$mode" = test ] && extra="[test,distributed]"
 echo "setup: installing Python dependencies into .venv/ (locked by constraints.txt)"
 .venv/bin/python -m pip install -q -c constraints.txt -e ".$extra"
 echo "$key" >"$stamp"

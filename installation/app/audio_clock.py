@@ -29,12 +29,13 @@ class AudioClock(Listener):
 
     Args:
         dt: seconds per tick (the runner's ``dt``).
+        time: where the clock starts.
     """
 
-    def __init__(self, dt: float) -> None:
-        """Start at 0 (a run's first tick)."""
+    def __init__(self, dt: float, time: float = 0.0) -> None:
+        """Start at ``time``: 0 at a run's first tick, a keyframe's value for a chunk."""
         self.dt = dt
-        self.time = 0.0
+        self.time = time
 
     def stepped(self, state: State) -> None:
         """One tick ran: advance by its length at the speed of the room it left."""

@@ -21,6 +21,9 @@ from installation.outputs.presets import DEFAULT_PRESET, X264_PRESETS
 if TYPE_CHECKING:
     import numpy as np
 
+    from installation.app.offline import RenderSummary
+    from installation.app.sketch import Sketch
+
 
 def _render_arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument(
@@ -52,6 +55,29 @@ def _render_arguments(r: argparse.ArgumentParser) -> None:
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--quality", choices=QUALITIES, default="full", help=QUALITY_HELP)
+    ray = r.add_argument_group(
+        "distributed rendering (Ray)",
+        "Chunks of the film render in parallel as Ray tasks; the file and its frames-hash "
+        "are those of a render in one process. An interrupted render resumes when run again.",
+    )
+    ray.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="render N chunks at once: on a local Ray instance of N CPUs, or on the "
+        "cluster of --ray-address (default there: all its GPUs, or all its CPUs)",
+    )
+    ray.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="a running Ray cluster's head, HOST:PORT (docs/distributed.md)",
+    )
+    ray.add_argument(
+        "--chunk-seconds",
+        type=positive_float,
+        metavar="S",
+        help="seconds of film per chunk (default: about four chunks a worker, 2 to 60 s)",
+    )
 
 
 def _still_arguments(st: argparse.ArgumentParser) -> None:
@@ -146,26 +172,67 @@ def _render(args: argparse.Namespace, scratch: Path) -> int:
     output = Path(args.output)
     if "%" not in str(output):
         output.parent.mkdir(parents=True, exist_ok=True)
-    summary = render_video(
-        sketch,
-        args.output,
-        size=args.size,
-        fps=args.fps,
-        count=count,
-        seed=args.seed,
-        audio=audio,
-        preset=args.preset,
-        progress=not args.quiet,
-        look=Look.tier(args.quality),
-    )
-    state = "interrupted after" if summary.interrupted else "wrote"
-    print(
-        f"{state} {summary.frames} frames ({summary.seconds:.1f} s at {args.fps:g} fps, "
-        f"{args.size[0]}x{args.size[1]}) to {summary.path} in {summary.wall_s:.1f} s "
-        f"({summary.fps:.1f} fps)"
-    )
-    print(f"frames-hash: {summary.frames_hash}")
+    if args.workers is not None or args.ray_address is not None:
+        summary = _render_distributed(args, sketch, count, audio)
+    else:
+        summary = render_video(
+            sketch,
+            args.output,
+            size=args.size,
+            fps=args.fps,
+            count=count,
+            seed=args.seed,
+            audio=audio,
+            preset=args.preset,
+            progress=not args.quiet,
+            look=Look.tier(args.quality),
+        )
+    if summary.frames_hash or not summary.interrupted:  # (a distributed one said its own)
+        state = "interrupted after" if summary.interrupted else "wrote"
+        print(
+            f"{state} {summary.frames} frames ({summary.seconds:.1f} s at {args.fps:g} fps, "
+            f"{args.size[0]}x{args.size[1]}) to {summary.path} in {summary.wall_s:.1f} s "
+            f"({summary.fps:.1f} fps)"
+        )
+        print(f"frames-hash: {summary.frames_hash}")
     return 130 if summary.interrupted else 0
+
+
+def _render_distributed(
+    args: argparse.Namespace, sketch: Sketch, count: int, audio: Path | None
+) -> RenderSummary:
+    """``canopy render --workers/--ray-address``: the render's chunks on Ray."""
+    from installation.app.distributed import DistributedError, connect, render_distributed
+    from installation.render.tapestry import Look
+
+    try:
+        cluster = connect(args.workers, args.ray_address)
+    except DistributedError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        print(
+            f"rendering on Ray ({cluster.where}): {cluster.slots} chunks at once"
+            + (", a GPU each" if cluster.gpus else ""),
+            flush=True,
+        )
+        return render_distributed(
+            sketch,
+            args.output,
+            cluster,
+            size=args.size,
+            fps=args.fps,
+            count=count,
+            seed=args.seed,
+            audio=audio,
+            preset=args.preset,
+            look=Look.tier(args.quality),
+            chunk_seconds=args.chunk_seconds,
+            progress=not args.quiet,
+        )
+    except DistributedError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        cluster.close()
 
 
 def cmd_still(args: argparse.Namespace) -> int:

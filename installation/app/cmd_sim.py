@@ -126,20 +126,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _bench_arguments(b: argparse.ArgumentParser) -> None:
-    b.add_argument("suite", choices=("sim", "render", "osc", "live"), help="what to measure")
+    b.add_argument(
+        "suite", choices=("sim", "render", "osc", "live", "distributed"), help="what to measure"
+    )
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer repetitions (rougher)")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``canopy bench SUITE``: run one benchmark suite and print its figures (JSON with --json)."""
-    from installation.app import bench, bench_live
+    from installation.app import bench, bench_distributed, bench_live
 
     run, targets = {
         "sim": (bench.bench_sim, bench.SIM_TARGETS),
         "render": (bench.bench_render, bench.RENDER_TARGETS),
         "osc": (bench.bench_osc, bench.OSC_TARGETS),
         "live": (bench_live.bench_live, bench_live.LIVE_TARGETS),
+        "distributed": (bench_distributed.bench_distributed, bench_distributed.TARGETS),
     }[args.suite]
     result = run(quick=args.quick)
     if args.json:

@@ -55,6 +55,61 @@ def _start(sketch: Sketch, seed: int | None) -> State:
     return create_world(world, sketch.model)
 
 
+@dataclass
+class Keyframe:
+    """Where a stretch of a render starts: all that frame ``frame`` depends on.
+
+    A frame is a function of the state it shows and the audio clock's value then, nothing
+    older (the cloth's remembered history is in the state), so a render can start at any
+    frame from one of these: the chunks of a distributed render do.
+
+    Attributes:
+        frame: the frame's number in the whole render (0 for its first).
+        state: the state that frame shows (its ticks run).
+        audio_time: the audio clock at that frame (``AudioClock.time``).
+    """
+
+    frame: int
+    state: State
+    audio_time: float = 0.0
+
+
+def timeline(
+    sketch: Sketch,
+    fps: float,
+    count: int,
+    seed: int | None = None,
+    start: Keyframe | None = None,
+) -> Iterator[Keyframe]:
+    """Simulate ``count`` frames of ``sketch`` and yield each as a ``Keyframe``, drawing none.
+
+    Frame k shows the city at k / fps seconds: the sketch's score drives a ``Runner`` on a
+    frame clock (``FrameTime``). The keyframe yielded is live (its state is advanced in
+    place for the next frame): copy what must outlive the step.
+
+    Args:
+        sketch: what to simulate.
+        fps: frames per second.
+        count: number of frames.
+        seed: overrides the sketch's world seed (ignored with ``start``).
+        start: continue from this keyframe (its state is advanced in place); from the
+            sketch's start otherwise.
+    """
+    start = start or Keyframe(0, _start(sketch, seed))
+    source = FrameTime(fps)
+    runner = Runner.on(start.state, source, sources=[sketch.score], max_catchup=10**9)
+    audio = AudioClock(runner.dt, start.audio_time)  # (the runner's tick, as live)
+    runner.listeners.append(audio)
+    assert runner.clock is not None  # (Runner.on gives it one)
+    source.advance(start.frame)
+    runner.clock.poll()  # the ticks up to the first frame are in its state already
+    for k in range(start.frame, start.frame + count):
+        if k > start.frame:
+            source.advance()
+            runner.advance()
+        yield Keyframe(k, start.state, audio.time)
+
+
 def play(
     sketch: Sketch,
     size: tuple[int, int],
@@ -66,12 +121,12 @@ def play(
     tapestry: Tapestry | None = None,
     draw: Callable[[int], bool] | None = None,
     look: Look | None = None,
+    start: Keyframe | None = None,
 ) -> Iterator[Tapestry | None]:
     """Yield ``count`` drawn frames of ``sketch``: frame k shows the city at k / fps seconds.
 
-    The sketch's score drives a ``Runner`` on a frame clock (``FrameTime``); each frame is
-    yielded as the tapestry that drew it (an ``outputs.contract.Picture``), valid until the
-    next one.
+    The frames are those of ``timeline``; each is yielded as the tapestry that drew it (an
+    ``outputs.contract.Picture``), valid until the next one.
 
     Args:
         sketch: what to render.
@@ -85,26 +140,20 @@ def play(
         draw: which frames to draw (all when None); the others are simulated only and
             yielded as None.
         look: the look (quality tier) of the tapestry created here; full when None.
+        start: begin at this keyframe (a chunk of a distributed render); ``draw`` and the
+            frames yielded still count from 0.
     """
-    state = _start(sketch, seed)
-    source = FrameTime(fps)
-    runner = Runner.on(state, source, sources=[sketch.score], max_catchup=10**9)
-    audio = AudioClock(runner.dt)  # (the runner's tick, as live)
-    runner.listeners.append(audio)
     own = tapestry is None
     tap = tapestry or Tapestry(ctx, size, look=look or Look())
     try:
-        for k in range(count):
-            if k:
-                source.advance()
-            runner.advance()
+        for k, key in enumerate(timeline(sketch, fps, count, seed, start)):
             if on_state is not None:
-                on_state(state)
+                on_state(key.state)
             if draw is not None and not draw(k):
                 yield None
                 continue
-            tap.audio_time = audio.time  # the clock at this tick, whatever the frame rate
-            tap.upload(state)
+            tap.audio_time = key.audio_time  # the clock at this tick, whatever the frame rate
+            tap.upload(key.state)
             tap.draw()
             yield tap
     finally:
@@ -150,10 +199,11 @@ class _Progress:
         self.enabled = enabled
         self.t0 = time.perf_counter()
         self.last = 0.0
+        self.finished = False
 
     def update(self, done: int) -> None:
         now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.5 and done < self.total):
+        if not self.enabled or self.finished or (now - self.last < 0.5 and done < self.total):
             return
         self.last = now
         rate = done / max(now - self.t0, 1e-9)
@@ -165,21 +215,28 @@ class _Progress:
             f"left {int(left) // 60}:{int(left) % 60:02d} "
         )
         if done >= self.total:
+            self.finished = True
             sys.stderr.write("\n")
         sys.stderr.flush()
 
 
-class _Encoder:
+class FrameEncoder:
     """The video ``Output`` of a render: pixels hashed, then encoded on a writer thread.
 
     Encoding overlaps with simulating and drawing the next frame behind a queue of four
     frames; without ``threaded`` every frame is encoded inline (kept for the benchmark that
     measures what the overlap gains). A failure of the writer is raised by ``close``.
+
+    ``digest`` folds the frames' own SHA-256s into the render's ``frames-hash``; ``frames``
+    keeps them one by one (a chunk of a distributed render returns them).
     """
 
-    def __init__(self, writer: VideoWriter, threaded: bool) -> None:
+    def __init__(self, writer: VideoWriter, threaded: bool, keep: bool = False) -> None:
+        """Open the output; start the writer thread when ``threaded``; ``keep`` the digests."""
+        self.keep = keep
         self.output = FileOutput(writer)
         self.digest = hashlib.sha256()
+        self.frames: list[bytes] = []
         self.failure: list[BaseException] = []
         self.jobs: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
         self.thread = threading.Thread(target=self._encode, name="encoder", daemon=True)
@@ -200,14 +257,19 @@ class _Encoder:
                 self.failure.append(exc)
 
     def write(self, picture: Picture) -> None:
+        """Hash the picture's pixels and hand them to the encoder."""
         frame = picture.read()
-        self.digest.update(hashlib.sha256(frame.tobytes()).digest())
+        own = hashlib.sha256(frame.tobytes()).digest()
+        self.digest.update(own)
+        if self.keep:
+            self.frames.append(own)
         if self.threaded:
             self.jobs.put(frame)
         else:
             self.output.sink.write(frame)
 
     def close(self) -> None:
+        """Finish encoding and close the file; raise the writer's failure, if any."""
         if self.threaded:
             self.jobs.put(None)
             self.thread.join()
@@ -233,13 +295,13 @@ def render_video(
     """Render ``sketch`` to a video file or PNG sequence; Ctrl-C keeps what was made.
 
     With ``threaded`` (the default) encoding runs on a writer thread while the next frame
-    is simulated and drawn (``_Encoder``).
+    is simulated and drawn (``FrameEncoder``).
 
     Raises:
         OutputError: the output cannot be written (bad path, disk full, ...).
     """
     count = count if count is not None else round(sketch.seconds * fps)
-    encoder = _Encoder(VideoWriter(output, size, fps, audio=audio, preset=preset), threaded)
+    encoder = FrameEncoder(VideoWriter(output, size, fps, audio=audio, preset=preset), threaded)
     ctx = ctx or create_headless_context()
     bar = _Progress(count, enabled=progress)
     t0 = time.perf_counter()
@@ -357,6 +419,8 @@ def render_stills(
 
 
 __all__ = [
+    "FrameEncoder",
+    "Keyframe",
     "OutputError",
     "RenderSummary",
     "act_marks",
@@ -365,4 +429,5 @@ __all__ = [
     "play",
     "render_stills",
     "render_video",
+    "timeline",
 ]

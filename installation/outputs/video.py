@@ -77,6 +77,49 @@ def open_sound(path: str | Path) -> InputContainer:
     return source
 
 
+def _mux_sound(
+    container: OutputContainer,
+    audio: tuple[InputContainer, AudioStream, AudioStream],
+    seconds: float,
+) -> None:
+    """Encode the sound (``_sound_stream``'s triple) into ``container``; close its source.
+
+    The sound is cut at ``seconds``, the video's length.
+    """
+    source, in_stream, out = audio
+    resampler = av.AudioResampler(format=out.format.name, layout=out.layout.name, rate=out.rate)
+    done = False
+    for frame in source.decode(in_stream):
+        if frame.time is not None and frame.time >= seconds:
+            break
+        for rf in resampler.resample(frame):
+            for packet in out.encode(rf):
+                container.mux(packet)
+        done = True
+    if done:
+        for packet in out.encode(None):
+            container.mux(packet)
+    source.close()
+
+
+def _sound_stream(
+    container: OutputContainer, audio: str | Path, kind: str, path: str | Path
+) -> tuple[InputContainer, AudioStream, AudioStream]:
+    """The sound file and a stream for it in ``container`` (AAC in .mp4, PCM in .mov)."""
+    if kind == "png-sequence":
+        raise OutputError(f"{path}: a PNG sequence cannot carry sound")
+    source = open_sound(audio)
+    in_stream = source.streams.audio[0]
+    codec = "aac" if kind == "h264" else "pcm_s16le"
+    out = container.add_stream(codec, rate=in_stream.rate)
+    assert isinstance(out, AudioStream)  # an audio codec gives an audio stream
+    # WAV files often carry an unordered layout ("1 channels") that the AAC encoder
+    # refuses; name the standard layout for the channel count instead.
+    channels = in_stream.codec_context.channels
+    out.layout = {1: "mono", 2: "stereo"}.get(channels, in_stream.layout.name)
+    return source, in_stream, out
+
+
 class VideoWriter:
     """Encodes RGB frames to a file.
 
@@ -134,23 +177,7 @@ class VideoWriter:
         self.stream.time_base = Fraction(1, 1) / rate
         self._audio: tuple[InputContainer, AudioStream, AudioStream] | None = None
         if audio is not None:
-            self._audio = self._open_audio(self.container, audio)
-
-    def _open_audio(
-        self, container: OutputContainer, audio: str | Path
-    ) -> tuple[InputContainer, AudioStream, AudioStream]:
-        if self.kind == "png-sequence":
-            raise OutputError(f"{self.path}: a PNG sequence cannot carry sound")
-        source = open_sound(audio)
-        in_stream = source.streams.audio[0]
-        codec = "aac" if self.kind == "h264" else "pcm_s16le"
-        out = container.add_stream(codec, rate=in_stream.rate)
-        assert isinstance(out, AudioStream)  # an audio codec gives an audio stream
-        # WAV files often carry an unordered layout ("1 channels") that the AAC encoder
-        # refuses; name the standard layout for the channel count instead.
-        channels = in_stream.codec_context.channels
-        out.layout = {1: "mono", 2: "stereo"}.get(channels, in_stream.layout.name)
-        return source, in_stream, out
+            self._audio = _sound_stream(self.container, audio, self.kind, self.path)
 
     def write(self, frame: np.ndarray) -> None:
         """Encode one (H, W, 3) uint8 RGB frame."""
@@ -175,25 +202,6 @@ class VideoWriter:
         self._failed_container = self.container  # keep it alive; never flush or close it
         self.container = None
 
-    def _mux_audio(
-        self, container: OutputContainer, audio: tuple[InputContainer, AudioStream, AudioStream]
-    ) -> None:
-        source, in_stream, out = audio
-        seconds = self.frames / float(self.stream.average_rate or 1)
-        resampler = av.AudioResampler(format=out.format.name, layout=out.layout.name, rate=out.rate)
-        done = False
-        for frame in source.decode(in_stream):
-            if frame.time is not None and frame.time >= seconds:
-                break
-            for rf in resampler.resample(frame):
-                for packet in out.encode(rf):
-                    container.mux(packet)
-            done = True
-        if done:
-            for packet in out.encode(None):
-                container.mux(packet)
-        source.close()
-
     def close(self) -> None:
         """Flush the encoder (and mux the sound); safe to call more than once."""
         container = self.container
@@ -203,7 +211,9 @@ class VideoWriter:
             for packet in self.stream.encode(None):
                 container.mux(packet)
             if self._audio is not None:
-                self._mux_audio(container, self._audio)
+                _mux_sound(
+                    container, self._audio, self.frames / float(self.stream.average_rate or 1)
+                )
             container.close()
         except (OSError, av.FFmpegError) as exc:
             self._abandon()
@@ -217,3 +227,58 @@ class VideoWriter:
     def __exit__(self, *exc: object) -> None:
         """Close the writer (finishing the file), whether or not the block raised."""
         self.close()
+
+
+def join_parts(
+    parts: list[Path], output: str | Path, fps: float, audio: str | Path | None = None
+) -> int:
+    """Join encoded parts (.mp4 or .mov, each starting on a key frame) into ``output``.
+
+    The packets are copied, never decoded or encoded again: FFmpeg's concat demuxer lays the
+    parts end to end in time. The sound, when given, is encoded once over the whole film
+    (as ``VideoWriter`` does). Returns the number of video packets written.
+
+    Raises:
+        OutputError: a part cannot be read, or the output cannot be written.
+    """
+    kind = video_kind(output)
+    if kind == "png-sequence":
+        raise OutputError(f"{output}: PNG frames are written in place, not joined")
+    listing = Path(output).parent / f".{Path(output).name}.parts.txt"
+    # The concat demuxer's list quotes names with '; one in a name is written '\''.
+    lines = ["ffconcat version 1.0"]
+    for part in parts:
+        quoted = str(Path(part).resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+    try:
+        listing.write_text("\n".join(lines) + "\n")
+        source = av.open(str(listing), format="concat", options={"safe": "0"})
+    except (OSError, av.FFmpegError) as exc:
+        listing.unlink(missing_ok=True)
+        raise _describe(exc, output) from None
+    packets = 0
+    try:
+        options = {"movflags": "+faststart"} if kind == "h264" else {}
+        container = av.open(str(output), "w", options=options)
+        try:
+            video = source.streams.video[0]
+            stream = container.add_stream_from_template(video)
+            sound = None
+            if audio is not None:
+                sound = _sound_stream(container, audio, kind, output)
+            for packet in source.demux(video):
+                if packet.dts is None:  # (the demuxer's flush packet)
+                    continue
+                packet.stream = stream
+                container.mux(packet)
+                packets += 1
+            if sound is not None:
+                _mux_sound(container, sound, packets / float(fps))
+        finally:
+            container.close()
+    except (OSError, av.FFmpegError) as exc:
+        raise _describe(exc, output) from None
+    finally:
+        source.close()
+        listing.unlink(missing_ok=True)
+    return packets

@@ -30,11 +30,16 @@ def _check(ctx: moderngl.Context) -> moderngl.Context:
     return ctx
 
 
-def create_headless_context() -> moderngl.Context:
-    """A standalone context through EGL (works without a display; llvmpipe without a GPU)."""
+def create_headless_context(device: int | None = None) -> moderngl.Context:
+    """A standalone context through EGL (works without a display; llvmpipe without a GPU).
+
+    Args:
+        device: the EGL device to use (a machine's n-th GPU); EGL's default when None.
+    """
+    settings = {} if device is None else {"device_index": int(device)}
     try:
         # moderngl's stub types every **settings value as a dict; backend is a string.
-        ctx = moderngl.create_context(standalone=True, backend="egl", require=MIN_GL)  # type: ignore[arg-type]
+        ctx = moderngl.create_context(standalone=True, backend="egl", require=MIN_GL, **settings)  # type: ignore[arg-type]
     except Exception as exc:  # moderngl/glcontext raise bare Exceptions for missing libraries
         raise GLUnavailable(
             f"cannot create a headless OpenGL context ({exc}); {INSTALL_HINT}"

@@ -1,0 +1,387 @@
+"""Offline renders on a Ray cluster: the simulation pass here, the chunks on the workers.
+
+``render_distributed`` is ``offline.render_video`` spread over many machines:
+
+- the simulation pass (``chunks.simulate``) runs once, here, in order, and hands each
+  chunk's job to Ray as soon as the pass is through it, so the workers start while it goes
+  on; at most two jobs a worker wait in the object store;
+- each chunk renders as a Ray task (``chunks.render_chunk``) in its worker's own headless
+  EGL context, on a GPU of its own where the cluster has GPUs (``num_gpus=1``, the EGL
+  device of the GPU Ray gave it) and on one CPU with one llvmpipe thread where it has none;
+- a worker that dies mid-chunk (killed, out of memory, its machine lost) is retried by
+  Ray up to ``RETRIES`` times; the chunk starts again from its job, so the film is the same;
+- finished parts are kept in ``<output>.parts/`` as they come back, each named after its
+  job's digest, so an interrupted render run again resumes with the parts already done;
+- at the end the parts are joined without re-encoding and the sound is muxed once
+  (``outputs.video.join_parts``), and the ``frames-hash`` is folded from the chunks'
+  digests: bit for bit the hash of a single-process render.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from installation.app.chunks import (
+    DIGEST,
+    ChunkJob,
+    ChunkResult,
+    Settings,
+    chunk_length,
+    fold,
+    plan,
+    render_chunk,
+    simulate,
+)
+from installation.app.offline import RenderSummary, _Progress
+from installation.app.sketch import Sketch
+from installation.outputs.files import atomic_write
+from installation.outputs.png import OutputError
+from installation.outputs.video import join_parts, open_sound
+from installation.render.context import GLUnavailable
+from installation.render.tapestry import Look
+
+RETRIES = 3  # a chunk whose worker dies is tried this many more times
+CONNECT_TIMEOUT_S = 5.0  # Ray itself waits minutes for an address that never answers
+INSTALL_HINT = (
+    "distributed rendering needs Ray: pip install 'verdantia-canopy[distributed]' "
+    "(make setup-test installs it)"
+)
+
+
+class DistributedError(RuntimeError):
+    """A distributed render that cannot go on; the message is one line for the operator."""
+
+
+class ChunkFailed(RuntimeError):
+    """A chunk that failed on its worker for a reason a retry will not cure (no OpenGL)."""
+
+
+@dataclass
+class Cluster:
+    """A connection to Ray, and what it offers a render.
+
+    Attributes:
+        ray: the ``ray`` module, initialised.
+        slots: how many chunks render at once.
+        gpus: whether each chunk asks for a GPU of its own.
+        where: the cluster's address, or ``local`` for one started here.
+    """
+
+    ray: Any
+    slots: int
+    gpus: bool
+    where: str
+
+    def close(self) -> None:
+        """Disconnect (and stop the local instance, when this process started it)."""
+        self.ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """Refuse at once an address nothing answers at (Ray would wait for minutes)."""
+    if address == "auto":
+        return
+    text = address.removeprefix("ray://")
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise DistributedError(
+            f"--ray-address {address!r}: expected HOST:PORT (the head's GCS port, 6379 "
+            "by default), ray://HOST:PORT or auto"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise DistributedError(f"--ray-address {address}: cannot reach it ({reason})") from None
+
+
+def connect(
+    workers: int | None, address: str | None = None, env: dict[str, str] | None = None
+) -> Cluster:
+    """Start a local Ray instance limited to ``workers`` CPUs, or join the cluster at ``address``.
+
+    Args:
+        workers: chunks rendered at once; for a cluster, all its GPUs (or CPUs) when None.
+        address: a running cluster's head (``HOST:PORT``, ``ray://HOST:PORT``, ``auto``);
+            None starts a local instance on this machine.
+        env: environment variables for the workers, besides ``LP_NUM_THREADS=1`` (one
+            llvmpipe thread a worker: each holds one CPU).
+
+    Raises:
+        DistributedError: Ray is not installed, or the address is wrong or unreachable.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise DistributedError(INSTALL_HINT) from None
+    if address is None and workers is None:
+        raise DistributedError("a local render on Ray needs --workers N")
+    if address is not None:
+        _reachable(address)
+    runtime = {"env_vars": {"LP_NUM_THREADS": "1", **(env or {})}}
+    try:
+        if address is None:
+            ray.init(
+                num_cpus=workers,
+                include_dashboard=False,
+                log_to_driver=False,
+                runtime_env=runtime,
+                configure_logging=False,
+            )
+        else:
+            ray.init(address=address, log_to_driver=False, runtime_env=runtime)
+        resources = ray.cluster_resources()
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError ...
+        ray.shutdown()
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DistributedError(f"cannot start {where}: {first}") from None
+    gpus = int(resources.get("GPU", 0))
+    offered = gpus or int(resources.get("CPU", 1))
+    slots = max(1, min(workers, offered) if workers else offered)
+    return Cluster(ray, slots, gpus > 0, address or "local")
+
+
+def _render_task(job: ChunkJob, progress: Any) -> ChunkResult:
+    """A chunk on a Ray worker: its GPU's EGL device, progress sent now and then."""
+    import ray
+
+    ids = ray.get_gpu_ids()
+    device = int(ids[0]) if ids else None
+    last = [0.0]
+
+    def report(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or done == job.count:
+            last[0] = now
+            progress.set.remote(job.index, done)
+
+    try:
+        return render_chunk(job, device, report)
+    except GLUnavailable as exc:
+        raise ChunkFailed(f"worker {socket.gethostname()}: {exc}") from None
+
+
+class _Tally:
+    """A Ray actor that adds up the frames every chunk has rendered (the progress bar)."""
+
+    def __init__(self) -> None:
+        """No frames yet."""
+        self.done: dict[int, int] = {}
+
+    def set(self, index: int, frames: int) -> None:
+        """Chunk ``index`` has rendered ``frames`` (set, not added: a retry starts at 0)."""
+        self.done[index] = frames
+
+    def total(self) -> int:
+        """Frames rendered by all chunks."""
+        return sum(self.done.values())
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` whole or not at all (``atomic_write``); OutputError when it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda fh: fh.write(data))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class Parts:
+    """The finished parts of one render, kept in a folder until the film is joined.
+
+    A part is written whole (``atomic_write``), then its digests; the digests' file marks
+    it done. Both are named after the job's digest (``ChunkJob.ident``), so a part of an
+    older render with other settings, another seed or an edited sketch is never taken.
+    A PNG sequence's frames go straight to their final names; only the digests are kept
+    here.
+    """
+
+    def __init__(self, output: str | Path, settings: Settings) -> None:
+        """The folder beside ``output`` (``<output>.parts``)."""
+        out = Path(output)
+        self.output = out
+        self.settings = settings
+        self.folder = out.parent / (out.name.replace("%", "") + ".parts")
+
+    def _digests(self, job: ChunkJob) -> Path:
+        return self.folder / f"chunk-{job.index:05d}-{job.ident}.sha256"
+
+    def part(self, job: ChunkJob) -> Path:
+        """Where the job's encoded part is kept (video outputs)."""
+        return self.folder / f"chunk-{job.index:05d}-{job.ident}{self.settings.suffix}"
+
+    def _frame(self, n: int) -> Path:
+        # The image2 muxer numbers a render's files from 1, as FFmpeg does.
+        return Path(str(self.output) % (n + 1))
+
+    def done(self, job: ChunkJob) -> bytes | None:
+        """The digests of the job's finished part, or None when it must be rendered."""
+        path = self._digests(job)
+        try:
+            digests = path.read_bytes()
+        except OSError:
+            return None
+        if len(digests) != job.count * DIGEST:
+            return None
+        if self.settings.suffix == ".png":
+            frames = (self._frame(job.first + i) for i in range(job.count))
+            return digests if all(p.is_file() for p in frames) else None
+        part = self.part(job)
+        return digests if part.is_file() and part.stat().st_size > 0 else None
+
+    def keep(self, job: ChunkJob, result: ChunkResult) -> None:
+        """Write a finished chunk: its part (or frames), then its digests."""
+        if self.settings.suffix == ".png":
+            for i, data in enumerate(result.files):
+                _write(self._frame(job.first + i), data)
+        else:
+            (data,) = result.files
+            _write(self.part(job), data)
+        _write(self._digests(job), result.digests)
+
+    def remembered_length(self, count: int) -> int | None:
+        """The chunk length an interrupted render of ``count`` frames used, if any."""
+        try:
+            saved = json.loads((self.folder / "plan.json").read_text())
+            if saved.get("frames") == count and int(saved["chunk_frames"]) > 0:
+                return int(saved["chunk_frames"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return None
+
+    def remember_length(self, count: int, chunk_frames: int) -> None:
+        """Record the chunk length, so a resumed render cuts the film the same way."""
+        text = json.dumps({"frames": count, "chunk_frames": chunk_frames})
+        _write(self.folder / "plan.json", text.encode())
+
+    def remove(self) -> None:
+        """Remove the folder once the film is whole."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def render_distributed(
+    sketch: Sketch,
+    output: str | Path,
+    cluster: Cluster,
+    size: tuple[int, int] = (1280, 720),
+    fps: float = 30.0,
+    count: int | None = None,
+    seed: int | None = None,
+    audio: str | Path | None = None,
+    preset: str = "ultrafast",
+    look: Look | None = None,
+    chunk_seconds: float | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> RenderSummary:
+    """Render ``sketch`` on ``cluster``: the same file and ``frames-hash`` as ``render_video``.
+
+    Ctrl-C stops the workers and keeps the parts already done; the same call resumes.
+
+    Raises:
+        DistributedError: a chunk failed for good (after ``RETRIES`` retries, or on a worker
+            without OpenGL).
+        OutputError: the output or the sound cannot be written or read.
+    """
+    ray = cluster.ray
+    say = log or (lambda text: print(text, file=sys.stderr))
+    count = count if count is not None else round(sketch.seconds * fps)
+    look = look or Look()
+    settings = Settings.for_output(output, size, fps, look.quality, preset)
+    if settings.suffix != ".png" and (size[0] % 2 or size[1] % 2):
+        raise OutputError(
+            f"{output}: width and height must be even for video ({size[0]}x{size[1]})"
+        )
+    if audio is not None:
+        open_sound(audio).close()  # a wrong file is found before any chunk renders
+    parts = Parts(output, settings)
+    if not parts.folder.parent.is_dir():
+        raise OutputError(f"cannot write {output}: the folder {parts.folder.parent} does not exist")
+    length = chunk_length(count, fps, cluster.slots, chunk_seconds)
+    if chunk_seconds is None:
+        length = parts.remembered_length(count) or length
+    parts.remember_length(count, length)
+    chunks = plan(count, length)
+    task = ray.remote(num_cpus=1, num_gpus=1 if cluster.gpus else 0, max_retries=RETRIES)(
+        _render_task
+    )
+    tally = ray.remote(num_cpus=0)(_Tally).remote()
+    bar = _Progress(count, enabled=progress)
+    digests: dict[int, bytes] = {}
+    files: dict[int, Path] = {}  # each chunk's part, in film order at the end
+    kept = 0  # frames of parts found done
+    running: dict[Any, ChunkJob] = {}
+    ran: set[int] = set()  # the chunks rendered by this call
+    t0 = time.perf_counter()
+
+    def collect(block: bool) -> None:
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5 if block else 0)
+        bar.update(kept + ray.get(tally.total.remote()))
+        for ref in ready:
+            job = running.pop(ref)
+            try:
+                result = ray.get(ref)
+            except ChunkFailed as exc:
+                # (Ray's error is the worker's exception with its traceback: keep the cause)
+                raise DistributedError(str(getattr(exc, "cause", exc))) from None
+            except ray.exceptions.RayError as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DistributedError(
+                    f"chunk {job.index} (frames {job.first}-{job.first + job.count - 1}) "
+                    f"failed after {RETRIES} retries: {type(exc).__name__}: {first}"
+                ) from None
+            parts.keep(job, result)
+            digests[job.index] = result.digests
+
+    interrupted = False
+    try:
+        for job in simulate(sketch, settings, chunks, seed):
+            files[job.index] = parts.part(job)
+            found = parts.done(job)
+            if found is not None:
+                digests[job.index] = found
+                kept += job.count
+                continue
+            running[task.remote(job, tally)] = job
+            ran.add(job.index)
+            while len(running) >= 2 * cluster.slots:
+                collect(block=True)
+            collect(block=False)
+        while running:
+            collect(block=True)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+    if interrupted or len(digests) < len(chunks):
+        frames = sum(chunks[i][1] for i in digests)
+        say(
+            f"interrupted: {len(digests)} of {len(chunks)} chunks ({frames} frames) are kept "
+            f"in {parts.folder}; run the same command again to resume"
+        )
+        return RenderSummary(str(output), frames, frames / fps, time.perf_counter() - t0, "", True)
+    bar.update(count)
+    if kept:
+        done = len(chunks) - len(ran)
+        say(f"resumed: {done} of {len(chunks)} chunks were kept from an interrupted render")
+    if settings.suffix != ".png":
+        join_parts([files[i] for i in range(len(chunks))], output, fps, audio)
+    parts.remove()
+    return RenderSummary(
+        str(output),
+        count,
+        count / fps,
+        time.perf_counter() - t0,
+        fold([digests[i] for i in range(len(chunks))]),
+        False,
+    )

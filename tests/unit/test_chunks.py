@@ -1,0 +1,56 @@
+"""Cutting a render into chunks: the plan, the chunk length, the kept parts' bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from installation.app.chunks import Settings, chunk_length, fold, plan
+from installation.app.distributed import DistributedError, Parts, _reachable
+from installation.outputs.png import OutputError
+
+
+def test_the_plan_covers_every_frame_once_in_order():
+    for count, size in ((1, 1), (45, 15), (46, 15), (100, 7), (5, 60)):
+        chunks = plan(count, size)
+        frames = [f for first, n in chunks for f in range(first, first + n)]
+        assert frames == list(range(count))
+        assert all(0 < n <= size for _, n in chunks)
+    with pytest.raises(ValueError):
+        plan(0, 10)
+
+
+def test_chunk_length_is_about_four_a_worker_within_2_and_60_seconds():
+    assert chunk_length(18000, 30.0, 8) == 563  # 18,000 / 32
+    assert chunk_length(18000, 30.0, 1) == 1800  # capped at 60 s
+    assert chunk_length(600, 30.0, 64) == 60  # at least 2 s
+    assert chunk_length(20, 30.0, 4) == 20  # never longer than the film
+    assert chunk_length(600, 30.0, 4, seconds=0.5) == 15
+
+
+def test_fold_is_the_single_process_hash_of_the_frames_digests():
+    import hashlib
+
+    frames = [hashlib.sha256(bytes([i])).digest() for i in range(5)]
+    whole = hashlib.sha256(b"".join(frames)).hexdigest()
+    assert fold([b"".join(frames[:2]), b"".join(frames[2:])]) == whole
+
+
+def test_a_damaged_plan_is_ignored_and_remade(tmp_path):
+    parts = Parts(
+        tmp_path / "f.mp4", Settings.for_output(tmp_path / "f.mp4", (8, 8), 30, "full", "ultrafast")
+    )
+    assert parts.remembered_length(100) is None
+    parts.remember_length(100, 25)
+    assert parts.remembered_length(100) == 25
+    assert parts.remembered_length(101) is None  # another film
+    for junk in ("{", "[]", '{"frames": 100, "chunk_frames": "x"}', '{"frames": 100}', "\xff"):
+        (parts.folder / "plan.json").write_text(junk)
+        assert parts.remembered_length(100) is None
+
+
+def test_outputs_and_addresses_are_checked(tmp_path):
+    with pytest.raises(OutputError, match="unknown video type"):
+        Settings.for_output(tmp_path / "f.avi", (8, 8), 30, "full", "ultrafast")
+    for bad in ("nohost", "host:", "host:port", ":80"):
+        with pytest.raises(DistributedError, match="expected HOST:PORT"):
+            _reachable(bad)
