@@ -65,6 +65,73 @@ def journal_lines(folder: Path) -> list[dict]:
     ]
 
 
+def probe(path: Path) -> dict:
+    """What Debian's ffprobe reads in a media file: its streams (frames counted) and format."""
+    import json
+
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def record_journal(folder: Path, seed: int = 2, room_sound: bool = False) -> Path:
+    """A recorded show of 60 ticks in ``folder``; returns the folder.
+
+    Touches and pushes every 5 ticks, and the microphone from tick 10 (a 330 Hz tone in the
+    WAV). With ``room_sound`` the journal also carries the room's sound features, growing
+    louder (they drive the audio clock).
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from installation.config import ModelConfig, WorldConfig
+    from installation.inputs.audio import WavJournal
+    from installation.inputs.frame import Push, RoomSound, Touch
+    from installation.inputs.journal import JournalWriter
+
+    world = WorldConfig(
+        seed=seed, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32
+    )
+    writer = JournalWriter(
+        folder,
+        {
+            "world": dataclasses.asdict(world),
+            "model": dataclasses.asdict(ModelConfig()),
+            "tick_hz": world.tick_hz,
+        },
+    )
+    wav = WavJournal(folder, 48000, 1)
+    tone = (0.3 * np.sin(2 * np.pi * 330 * np.arange(1600) / 48000)).astype(np.float32)
+    for tick in range(60):
+        if tick % 5 == 0:
+            writer.record(tick, "osc", Touch(0.5, 0.5), "/canopy/touch", (0.5, 0.5))
+            writer.record(tick, "osc", Push(2, 0.9), "/canopy/push/empathy", (0.9,))
+        if tick >= 10:  # the microphone started at tick 10
+            if room_sound:
+                level = -40.0 + tick / 2.0
+                writer.record_sound(tick, RoomSound(level, level, (level,) * 4, tick % 7 == 0))
+            wav.write(tick, tone[:, None])
+    writer.end(60)
+    writer.close()
+    wav.close()
+    return folder
+
+
 class WebThread:
     """The web process's service and app, served on loopback from a thread of this process.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from installation.app.commands import (
     QUALITY_HELP,
@@ -172,21 +172,21 @@ def _render(args: argparse.Namespace, scratch: Path) -> int:
     output = Path(args.output)
     if "%" not in str(output):
         output.parent.mkdir(parents=True, exist_ok=True)
+    # What a render in one process and a distributed one share.
+    options = {
+        "size": args.size,
+        "fps": args.fps,
+        "count": count,
+        "seed": args.seed,
+        "audio": audio,
+        "preset": args.preset,
+        "progress": not args.quiet,
+        "look": Look.tier(args.quality),
+    }
     if args.workers is not None or args.ray_address is not None:
-        summary = _render_distributed(args, sketch, count, audio)
+        summary = _render_distributed(args, sketch, options)
     else:
-        summary = render_video(
-            sketch,
-            args.output,
-            size=args.size,
-            fps=args.fps,
-            count=count,
-            seed=args.seed,
-            audio=audio,
-            preset=args.preset,
-            progress=not args.quiet,
-            look=Look.tier(args.quality),
-        )
+        summary = render_video(sketch, args.output, **options)
     if summary.frames_hash or not summary.interrupted:  # (a distributed one said its own)
         state = "interrupted after" if summary.interrupted else "wrote"
         print(
@@ -199,11 +199,10 @@ def _render(args: argparse.Namespace, scratch: Path) -> int:
 
 
 def _render_distributed(
-    args: argparse.Namespace, sketch: Sketch, count: int, audio: Path | None
+    args: argparse.Namespace, sketch: Sketch, options: dict[str, Any]
 ) -> RenderSummary:
     """``canopy render --workers/--ray-address``: the render's chunks on Ray."""
     from installation.app.distributed import DistributedError, connect, render_distributed
-    from installation.render.tapestry import Look
 
     try:
         cluster = connect(args.workers, args.ray_address)
@@ -216,18 +215,7 @@ def _render_distributed(
             flush=True,
         )
         return render_distributed(
-            sketch,
-            args.output,
-            cluster,
-            size=args.size,
-            fps=args.fps,
-            count=count,
-            seed=args.seed,
-            audio=audio,
-            preset=args.preset,
-            look=Look.tier(args.quality),
-            chunk_seconds=args.chunk_seconds,
-            progress=not args.quiet,
+            sketch, args.output, cluster, chunk_seconds=args.chunk_seconds, **options
         )
     except DistributedError as exc:
         raise UsageError(str(exc)) from None

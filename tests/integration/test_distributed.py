@@ -6,8 +6,6 @@ Each check compares with the same render in one process (``render_video``): the
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -16,9 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from canopy_helpers import ROOT, run_canopy
+from canopy_helpers import ROOT, probe, record_journal, run_canopy
 
 from installation.app import chunks
 from installation.app.distributed import (
@@ -35,26 +32,6 @@ pytestmark = pytest.mark.slow
 
 SIZE = (320, 180)
 FPS = 24.0
-
-
-def probe(path: Path, entries: str = "stream=codec_type,codec_name,nb_read_frames,duration"):
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-count_frames",
-            "-show_entries",
-            entries,
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
 
 
 def key_frames(path: Path) -> list[int]:
@@ -98,20 +75,23 @@ def single(story, tmp_path_factory):
     return render_video(story, out, size=SIZE, fps=FPS, count=45, progress=False)
 
 
-def test_three_chunks_make_the_single_process_film(cluster, story, single, tmp_path):
-    out = tmp_path / "film.mp4"
-    logs: list[str] = []
-    summary = render_distributed(
+def _film(cluster, story, out: Path, count: int, chunk: int):
+    """``count`` frames of the story at SIZE and FPS, in chunks of ``chunk`` frames."""
+    return render_distributed(
         story,
         out,
         cluster,
         size=SIZE,
         fps=FPS,
-        count=45,
-        chunk_seconds=15 / FPS,
+        count=count,
+        chunk_seconds=chunk / FPS,
         progress=False,
-        log=logs.append,
     )
+
+
+def test_three_chunks_make_the_single_process_film(cluster, story, single, tmp_path):
+    out = tmp_path / "film.mp4"
+    summary = _film(cluster, story, out, 45, 15)
     assert not summary.interrupted
     assert summary.frames_hash == single.frames_hash
     streams = probe(out)["streams"]
@@ -182,16 +162,7 @@ def test_a_worker_killed_mid_chunk_is_retried_and_the_film_is_the_same(cluster, 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
     out = tmp_path / "film.mp4"
-    summary = render_distributed(
-        story,
-        out,
-        cluster,
-        size=SIZE,
-        fps=FPS,
-        count=120,
-        chunk_seconds=40 / FPS,
-        progress=False,
-    )
+    summary = _film(cluster, story, out, 120, 40)
     thread.join(timeout=5)
     assert killed, "no chunk was seen running, so none was killed"
     assert summary.frames_hash == single.frames_hash
@@ -309,34 +280,7 @@ def test_bad_ray_addresses_are_one_line_at_once():
 
 
 def test_a_recorded_show_with_its_sound_renders_distributed(tmp_path):
-    from installation.config import ModelConfig, WorldConfig
-    from installation.inputs.audio import WavJournal
-    from installation.inputs.frame import Push, RoomSound, Touch
-    from installation.inputs.journal import JournalWriter
-
-    world = WorldConfig(seed=3, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32)
-    folder = tmp_path / "journal"
-    writer = JournalWriter(
-        folder,
-        {
-            "world": dataclasses.asdict(world),
-            "model": dataclasses.asdict(ModelConfig()),
-            "tick_hz": world.tick_hz,
-        },
-    )
-    wav = WavJournal(folder, 48000, 1)
-    tone = (0.3 * np.sin(2 * np.pi * 330 * np.arange(1600) / 48000)).astype(np.float32)
-    for tick in range(60):
-        if tick % 5 == 0:
-            writer.record(tick, "osc", Touch(0.5, 0.5), "/canopy/touch", (0.5, 0.5))
-            writer.record(tick, "osc", Push(2, 0.9), "/canopy/push/empathy", (0.9,))
-        if tick >= 10:  # the microphone started at tick 10; the room grows loud
-            level = -40.0 + tick / 2.0
-            writer.record_sound(tick, RoomSound(level, level, (level,) * 4, tick % 7 == 0))
-            wav.write(tick, tone[:, None])
-    writer.end(60)
-    writer.close()
-    wav.close()
+    folder = record_journal(tmp_path / "journal", seed=3, room_sound=True)
     one, many = tmp_path / "one.mp4", tmp_path / "many.mp4"
     common = ["render", "--journal", str(folder), "--size", "160x90", "--quiet"]
     a = run_canopy(*common, "-o", str(one), timeout=300)

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from canopy_helpers import run_canopy, start_canopy
+from canopy_helpers import probe, record_journal, run_canopy, start_canopy
 
 from installation.app.offline import render_video
 from installation.app.sketch import load_sketch
 from installation.outputs.png import OutputError
 from installation.outputs.video import VideoWriter
-
-
-def probe(path: Path) -> dict:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-count_frames",
-            "-show_streams",
-            "-show_format",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
 
 
 @pytest.fixture(scope="module")
@@ -157,36 +135,7 @@ def test_render_cli_errors_are_one_line(tmp_path):
 
 
 def test_render_journal_replays_the_show_with_its_sound(tmp_path):
-    import dataclasses
-
-    import numpy as np
-
-    from installation.config import ModelConfig, WorldConfig
-    from installation.inputs.audio import WavJournal
-    from installation.inputs.frame import Push, Touch
-    from installation.inputs.journal import JournalWriter
-
-    world = WorldConfig(seed=2, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32)
-    folder = tmp_path / "journal"
-    writer = JournalWriter(
-        folder,
-        {
-            "world": dataclasses.asdict(world),
-            "model": dataclasses.asdict(ModelConfig()),
-            "tick_hz": world.tick_hz,
-        },
-    )
-    wav = WavJournal(folder, 48000, 1)
-    tone = (0.3 * np.sin(2 * np.pi * 330 * np.arange(1600) / 48000)).astype(np.float32)
-    for tick in range(60):
-        if tick % 5 == 0:
-            writer.record(tick, "osc", Touch(0.5, 0.5), "/canopy/touch", (0.5, 0.5))
-            writer.record(tick, "osc", Push(2, 0.9), "/canopy/push/empathy", (0.9,))
-        if tick >= 10:  # the microphone started at tick 10
-            wav.write(tick, tone[:, None])
-    writer.end(60)
-    writer.close()
-    wav.close()
+    folder = record_journal(tmp_path / "journal")
     out = tmp_path / "day.mp4"
     r = run_canopy(
         "render",
