@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +43,7 @@ from installation.render.tapestry import Look, Tapestry
 from installation.simulation.serialize import state_from_arrays, state_to_arrays
 
 DIGEST = 32  # bytes of a frame's SHA-256
+SCRATCH = "canopy-chunk-"  # a chunk's scratch folder: canopy-chunk-<worker pid>-<random>
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,8 @@ def render_chunk(
     try:
         tapestry = Tapestry(ctx, s.size, look=Look.tier(s.quality))
         clock.lap("startup")
-        with tempfile.TemporaryDirectory(prefix="canopy-chunk-") as tmp:
+        _remove_orphans()
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as tmp:
             name = "frame-%06d.png" if s.suffix == ".png" else f"part{s.suffix}"
             writer = VideoWriter(Path(tmp) / name, s.size, s.fps, preset=s.preset)
             encoder = FrameEncoder(writer, threaded=True, keep=True)
@@ -288,6 +292,19 @@ def render_chunk(
         ctx.release()
     digests = b"".join(encoder.frames)
     return ChunkResult(job.index, files, digests, socket.gethostname(), clock.laps)
+
+
+def _remove_orphans() -> None:
+    """Remove the scratch folders of chunks whose worker was killed (they cannot clean up).
+
+    A folder is named after its worker's process id; one whose process is gone is an
+    orphan (a retried chunk starts in a new folder, perhaps on another machine).
+    """
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
+        pid = folder.name[len(SCRATCH) :].split("-")[0]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Stopwatch:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -165,6 +166,8 @@ def test_a_worker_killed_mid_chunk_is_retried_and_the_film_is_the_same(cluster, 
     summary = _film(cluster, story, out, 120, 40)
     thread.join(timeout=5)
     assert killed, "no chunk was seen running, so none was killed"
+    # The killed worker's scratch folder was removed by a later chunk.
+    assert not list(Path(tempfile.gettempdir()).glob(f"canopy-chunk-{killed[0]}-*"))
     assert summary.frames_hash == single.frames_hash
     assert int(probe(out)["streams"][0]["nb_read_frames"]) == 120
     assert key_frames(out) == [0, 40, 80]
