@@ -24,6 +24,7 @@ uniform sampler2D u_sentiment;   // hope, anger, empathy, trust (linear)
 uniform sampler2D u_grid;        // powered, health / 1.5, stress, spark (linear)
 uniform sampler2D u_cloth;       // growth v, unravel, scar, gold (linear)
 uniform sampler2D u_map;         // community, neighbour community, border distance (nearest)
+uniform sampler2D u_border;      // signed distance to the nearest border, in cells (linear)
 uniform vec3 u_colours[16];      // community identity colours
 uniform float u_wealth[16];      // each community's powered share of the resources, [0, 1]
 uniform int u_communities;       // how many communities there are
@@ -34,6 +35,7 @@ uniform float u_mix;             // how far community yarns cross the borders, [
 uniform float u_glitch;          // the loom's unease (share of glitching nodes), [0, 1]
 uniform vec4 u_focus;            // focal point x, y (canopy), strength, kind (0 hope, 1 crisis)
 uniform float u_rally;           // the rallying thread's strength, [0, 1]
+uniform float u_mend;            // the districts sewn together after an outage, [0, 1]
 
 in vec2 v_uv;
 out vec4 f_colour;
@@ -741,6 +743,59 @@ void main() {
         float shade = (1.0 - smoothstep(0.6, 1.3, length(vec2(kx - 0.12, ky - 0.1)) / 0.42)) * 0.2;
         colour *= 1.0 - shade * (1.0 - cov) * detail;
         colour = mix(colour, knot, cov * mix(0.55, 1.0, detail));
+    }
+
+    // Mobilisation: the city sews its districts back together. Gold thread zigzags over
+    // the borders, as a weaver sews up the slits between colour areas, stitch by stitch as
+    // the torn cloth is woven again; each stitch is a round thread that casts its shadow.
+    // (The border and its normal come from the distance field, in picks; the zigzag runs
+    // along whichever axis of the cloth lies closer to the border.)
+    if (u_mend > 0.01) {
+        vec2 pick_c = vec2(1.0 / (u_rows * cloth_aspect), 1.0 / u_rows);   // a pick, in canopy units
+        float b0 = texture(u_border, c).r;
+        vec2 grad = vec2(texture(u_border, c + vec2(2.0 * pick_c.x, 0.0)).r - b0,
+                         texture(u_border, c + vec2(0.0, 2.0 * pick_c.y)).r - b0) * 0.5;   // cells a pick
+        float gl = length(grad);
+        float sd = b0 / max(gl, 1e-5);   // picks from the border
+        const float SEAM_W = 2.4;        // picks either side a stitch reaches
+        const float SEAM_L = 6.0;        // picks along the border a zig and a zag take
+        // (Only at a border: where the nearest other district changes, deep inside one, the
+        // sign of the distance flips and its zero line is no border; the map says so.)
+        if (gl > 1e-4 && abs(sd) < SEAM_W + 1.5 && dist < SEAM_W + 3.0) {
+            vec2 n = grad / gl;
+            vec2 P = vec2(c.x * u_rows * cloth_aspect, c.y * u_rows);
+            // (The border's course over a few stitches decides which way the zigzag runs,
+            // so it does not flip from pixel to pixel; where the border runs at about 45
+            // degrees between the two the stitches fade rather than break into pieces.)
+            vec2 course = vec2(texture(u_border, c + vec2(6.0 * pick_c.x, 0.0)).r - texture(u_border, c - vec2(6.0 * pick_c.x, 0.0)).r,
+                               texture(u_border, c + vec2(0.0, 6.0 * pick_c.y)).r - texture(u_border, c - vec2(0.0, 6.0 * pick_c.y)).r);
+            course /= max(length(course), 1e-6);
+            bool upright = abs(course.x) > abs(course.y);   // (a border more up-and-down than across)
+            float settled = smoothstep(0.05, 0.2, abs(abs(course.x) - abs(course.y)));
+            vec2 axis = upright ? vec2(0.0, 1.0) : vec2(1.0, 0.0);
+            float a = dot(P, axis);
+            float tri = 1.0 - 4.0 * abs(fract(a / SEAM_L) - 0.5);
+            float slope = (fract(a / SEAM_L) < 0.5 ? 4.0 : -4.0) / SEAM_L;
+            float seam_d = abs(sd - SEAM_W * tri) / length(n - SEAM_W * slope * axis);
+            // The shadow: the same stitch, seen from a little down-light.
+            vec2 o = vec2(0.45, 0.6);
+            float a_s = a - dot(o, axis);
+            float tri_s = 1.0 - 4.0 * abs(fract(a_s / SEAM_L) - 0.5);
+            float shadow_d = abs(sd - dot(n, o) - SEAM_W * tri_s) / length(n - SEAM_W * slope * axis);
+            // Sewn a stitch at a time: more of them as the mending goes on.
+            float stitch = floor(2.0 * a / SEAM_L);
+            float sewn = step(hash12(vec2(stitch, floor(b0 * 0.02) + 3.3)), u_mend * 1.15)
+                       * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * settled;
+            const float TW = 0.34;   // the gold thread's half width, picks
+            float saa = max(fw * 1.2, 0.06);
+            float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn;
+            float shade = (1.0 - smoothstep(TW, TW + 0.7, shadow_d)) * sewn * (1.0 - cov);
+            colour *= 1.0 - 0.5 * shade;
+            float h = thread_height(clamp(seam_d / TW, 0.0, 1.0));
+            float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
+            vec3 gold = GOLD * 1.35 * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 8.0) * 0.5;
+            colour = mix(colour, gold * (0.75 + 0.35 * hope), cov);
+        }
     }
 
     colour += ember * mix(0.5, 1.0, detail);

@@ -35,6 +35,9 @@ class Mood:
         gilded_cords: how far the Neural Cloud's cords have turned gold (a united city that
             trusts its infrastructure again), [0, 1].
         mix: how far community yarns cross the borders, [0, 1].
+        mend: how far the districts are sewn together after an outage, [0, 1]: the share
+            of the cloth that was torn and is woven again (its scars, less what is still
+            unravelled), once the dark has lifted. It stays while the scars do (hours).
         glitch: the loom's unease, share of working nodes whose capacity has dipped, [0, 1].
         rally: the rallying thread (hopeful visitors at work in a calm city), [0, 1].
         focus: (x, y) of the focal point in canopy units.
@@ -49,6 +52,7 @@ class Mood:
     gild: float
     gilded_cords: float
     mix: float
+    mend: float
     glitch: float
     rally: float
     focus: tuple[float, float]
@@ -103,6 +107,8 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     dark = _smooth(0.02, 0.5, outage)
     # A wound re-woven but not yet gilded still shadows the room: the cloth remembers.
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
+    healed = float(np.mean(np.maximum(state.cloth_scar - state.cloth_unravel, 0)))
+    mend = _smooth(0.02, 0.2, healed) * (1.0 - _smooth(0.25, 0.5, outage))
     # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
     trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.3 * _smooth(0.05, 0.5, wound))
@@ -131,6 +137,7 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
         gild=float(gild),
         gilded_cords=trusting_bond,
         mix=trusting_bond,
+        mend=mend,
         # (In the dark of an outage the surviving cloth huddles whole: it does not slip.)
         glitch=float(glitch * (1.0 - 0.6 * dark)),
         rally=float(rally),
@@ -150,6 +157,7 @@ def mood_uniforms(m: Mood) -> dict[str, object]:
         "u_gild": m.gild,
         "u_cord_gild": m.gilded_cords,
         "u_mix": m.mix,
+        "u_mend": m.mend,
         "u_glitch": m.glitch,
         "u_rally": m.rally,
         "u_focus": (m.focus[0], m.focus[1], m.focus_strength, float(m.focus_kind)),

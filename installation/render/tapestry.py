@@ -36,6 +36,7 @@ from installation.simulation.fields import (
     cloth_field,
     cord_table,
     grid_field,
+    border_field,
     map_field,
     sentiment_field,
 )
@@ -262,7 +263,9 @@ class Tapestry:
         self._texture("u_cloth", self._current["u_cloth"], "f4", linear=True)
         # The districts' map is fixed for a world: made once per community layout.
         if self._map_source is not state.community:
-            self._texture("u_map", map_field(state), "f1", linear=False)
+            districts = map_field(state)
+            self._texture("u_map", districts, "f1", linear=False)
+            self._texture("u_border", border_field(districts), "f4", linear=True)
             self._map_source = state.community
         data = cord_table(state).tobytes()
         if self._instances is None or self._instances.size != len(data):
@@ -384,7 +387,7 @@ class Tapestry:
             raise RuntimeError("upload a state before drawing")
         look = self.look
         self.ctx.disable(moderngl.BLEND)
-        cloth_inputs = {k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_cloth", "u_map")}
+        cloth_inputs = {k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_cloth", "u_map", "u_border")}
         self._pass(
             "cloth",
             self._cloth,

@@ -67,6 +67,13 @@ UNIFORMS: tuple[Uniform, ...] = (
         "Gold brocade across the borders (unity with empathy), [0, 1]; it cools the embers.",
     ),
     Uniform("u_mix", "float", "cloth", "How far community yarns cross the borders, [0, 1]."),
+    Uniform(
+        "u_mend",
+        "float",
+        "cloth",
+        "How far the city has sewn its districts together after an outage (the re-woven "
+        "share of its scars, once the dark lifts): gold zigzag seams over the borders, [0, 1].",
+    ),
     Uniform("u_glitch", "float", "cloth", "The loom's unease: share of working nodes glitching."),
     Uniform("u_rally", "float", "cloth", "Strength of the rallying thread, [0, 1]."),
     Uniform(
@@ -164,6 +171,13 @@ TEXTURES: tuple[Uniform, ...] = (
         "cloth",
         "RGBA8 per canopy cell (nearest), fixed for a world: community id, nearest other "
         "community's id, distance to that border in eighths of a cell.",
+    ),
+    Uniform(
+        "u_border",
+        "sampler2D",
+        "cloth",
+        "R32F per canopy cell (linear), fixed for a world: signed distance to the nearest "
+        "district border in cells (negative on the lower id's side); the seams follow it.",
     ),
     Uniform("u_source", "sampler2D", "blur", "The image being bloomed."),
     Uniform(

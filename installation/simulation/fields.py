@@ -131,6 +131,24 @@ def cloth_field(state: State) -> np.ndarray:
     )
 
 
+def border_field(districts: np.ndarray) -> np.ndarray:
+    """(H, W, 1) float32 signed distance to the nearest district border, in cells.
+
+    ``districts`` is ``map_field``'s map.
+
+    Negative on the side of the community with the lower id, positive on the other, so it
+    runs smoothly through zero across every border between two districts (filtered
+    linearly, its zero line is the border and its gradient the border's normal: the
+    mobilisation's seams are sewn along it). Fixed for a world, like ``map_field``.
+    """
+    m = districts
+    dist = (m[..., 2].astype(np.float32) / 8.0) + 0.5 / 8.0
+    sign = np.where(m[..., 0] < m[..., 1], np.float32(-1.0), np.float32(1.0))
+    # (A district with no neighbour is far from any border.)
+    sd = np.where(m[..., 0] == m[..., 1], np.float32(32.0), sign * dist)
+    return sd[..., None].astype(np.float32)
+
+
 def map_field(state: State) -> np.ndarray:
     """(H, W, 4) uint8 the districts' map for the joins, fixed for a world.
 
