@@ -20,6 +20,7 @@ functions in one process too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -91,25 +92,30 @@ class Settings:
     Attributes:
         size: (width, height).
         fps: frames per second.
-        quality: the look's tier (``Look.tier``).
+        look: the tapestry's look (its quality tier and artistic constants).
         preset: the x264 preset (.mp4).
         suffix: the part's file type: ``.mp4``, ``.mov`` or ``.png`` (a PNG sequence).
     """
 
     size: tuple[int, int]
     fps: float
-    quality: str
+    look: Look
     preset: str
     suffix: str
 
     @classmethod
     def for_output(
-        cls, output: str | Path, size: tuple[int, int], fps: float, quality: str, preset: str
+        cls, output: str | Path, size: tuple[int, int], fps: float, look: Look, preset: str
     ) -> Settings:
         """The settings of a render to ``output`` (its kind picks the part's type)."""
         kind = video_kind(output)  # raises OutputError for an unknown type
         suffix = {"h264": ".mp4", "prores": ".mov", "png-sequence": ".png"}[kind]
-        return cls((int(size[0]), int(size[1])), float(fps), quality, preset, suffix)
+        return cls((int(size[0]), int(size[1])), float(fps), look, preset, suffix)
+
+    def frame_bytes(self) -> float:
+        """About how many bytes a frame of the part takes (PNG and ProRes are large)."""
+        pixels = self.size[0] * self.size[1]
+        return pixels * {".png": 1.6, ".mov": 0.9, ".mp4": 0.08}[self.suffix]
 
 
 @dataclass(frozen=True)
@@ -170,29 +176,65 @@ def plan(count: int, chunk_frames: int) -> list[tuple[int, int]]:
     return [(first, min(chunk_frames, count - first)) for first in range(0, count, chunk_frames)]
 
 
-def chunk_length(count: int, fps: float, slots: int, seconds: float | None = None) -> int:
+PART_BYTES = 256 * 2**20
+"""The most a chunk's part should take: it is held in memory and in Ray's object store."""
+
+
+def chunk_length(
+    count: int, fps: float, slots: int, seconds: float | None = None, frame_bytes: float = 0.0
+) -> int:
     """Frames per chunk: ``seconds`` when given, else about four chunks per worker slot.
 
     Four a slot lets a fast worker take more while a slow one finishes; a chunk stays
-    between 2 s (its start-up, a few tenths of a second, then costs little) and 60 s (a
-    retried chunk loses at most a minute of film).
+    between 2 s (its start-up, about a tenth of a second, then costs little) and 60 s (a
+    retried chunk loses at most a minute of film), and its part under ``PART_BYTES``
+    (``frame_bytes`` a frame: PNG frames and ProRes make shorter chunks).
     """
     if seconds is not None:
         return max(1, round(seconds * fps))
     wanted = math.ceil(count / max(4 * slots, 1))
-    return max(1, min(max(wanted, round(2 * fps)), round(60 * fps), count))
+    most = round(60 * fps)
+    if frame_bytes > 0:
+        most = min(most, max(1, int(PART_BYTES // frame_bytes)))
+    return max(1, min(max(wanted, round(2 * fps)), most, count))
+
+
+def code_version() -> str:
+    """A digest of what draws a frame: this package's version and the shaders' sources.
+
+    Part of every chunk's ident, so parts kept from before an upgrade are not reused.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from installation.render.shaders import SHADER_DIR
+
+    digest = hashlib.sha256()
+    with contextlib.suppress(PackageNotFoundError):
+        digest.update(version("verdantia-canopy").encode())
+    for path in sorted(SHADER_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(SHADER_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _ident(
-    settings: Settings, first: int, count: int, meta: dict[str, Any], audio: float, tape: Tape
+    settings: Settings,
+    first: int,
+    count: int,
+    meta: dict[str, Any],
+    audio: float,
+    tape: Tape,
+    code: str,
 ) -> str:
     text = json.dumps(
         [
-            [settings.size, settings.fps, settings.quality, settings.preset, settings.suffix],
+            [settings.size, settings.fps, repr(settings.look), settings.preset, settings.suffix],
             [first, count, meta["state_hash"], repr(audio)],
         ]
     )
     digest = hashlib.sha256(text.encode())
+    digest.update(code.encode())
     digest.update(repr(sorted(tape.frames.items())).encode())
     return digest.hexdigest()[:16]
 
@@ -217,6 +259,7 @@ def simulate(
         seed: overrides the sketch's world seed.
         on_frame: told each frame simulated (progress).
     """
+    code = code_version()
     taping = _Taping(sketch.score)
     taped = replace(sketch, score=taping)
     total = sum(n for _, n in chunks)
@@ -236,7 +279,7 @@ def simulate(
         index, first, n, arrays, meta, audio = pending
         if key.frame == first + n - 1:
             tape = Tape(taping.take())
-            ident = _ident(settings, first, n, meta, audio, tape)
+            ident = _ident(settings, first, n, meta, audio, tape, code)
             yield ChunkJob(index, first, n, settings, arrays, meta, audio, tape, ident)
 
 
@@ -266,7 +309,7 @@ def render_chunk(
     clock.lap("preroll")
     ctx = create_headless_context(device)
     try:
-        tapestry = Tapestry(ctx, s.size, look=Look.tier(s.quality))
+        tapestry = Tapestry(ctx, s.size, look=s.look)
         clock.lap("startup")
         _remove_orphans()
         with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as tmp:
@@ -277,6 +320,8 @@ def render_chunk(
             try:
                 for done, picture in enumerate(pictures, start=1):
                     assert picture is not None  # (every frame is drawn)
+                    if encoder.failure:  # (the writer failed: close() raises why)
+                        break
                     encoder.write(picture)
                     if done == 1:
                         clock.lap("first")

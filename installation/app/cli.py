@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _operator_errors() -> tuple[type[Exception], ...]:
+    from installation.app.distributed import DistributedError
     from installation.app.sketch import SketchError
     from installation.app.snapshots import SnapshotError
     from installation.inputs.journal import JournalError
@@ -93,6 +94,7 @@ def _operator_errors() -> tuple[type[Exception], ...]:
         GLUnavailable,
         JournalError,
         WindowError,
+        DistributedError,
         OSError,
     )
 

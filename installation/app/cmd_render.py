@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,11 +204,15 @@ def _render_distributed(
 ) -> RenderSummary:
     """``canopy render --workers/--ray-address``: the render's chunks on Ray."""
     from installation.app.distributed import DistributedError, connect, render_distributed
+    from installation.app.offline import RenderSummary
 
     try:
         cluster = connect(args.workers, args.ray_address)
     except DistributedError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print("interrupted while Ray was starting: nothing was rendered", file=sys.stderr)
+        return RenderSummary(str(args.output), 0, 0.0, 0.0, "", True)
     try:
         print(
             f"rendering on Ray ({cluster.where}): {cluster.slots} chunks at once"
@@ -217,8 +222,6 @@ def _render_distributed(
         return render_distributed(
             sketch, args.output, cluster, chunk_seconds=args.chunk_seconds, **options
         )
-    except DistributedError as exc:
-        raise UsageError(str(exc)) from None
     finally:
         cluster.close()
 

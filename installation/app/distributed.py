@@ -14,11 +14,12 @@
   job's digest, so an interrupted render run again resumes with the parts already done;
 - at the end the parts are joined without re-encoding and the sound is muxed once
   (``outputs.video.join_parts``), and the ``frames-hash`` is folded from the chunks'
-  digests: bit for bit the hash of a single-process render.
+  digests: bit for bit the hash of a single-process render with the same GL driver.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from installation.app.chunks import (
     DIGEST,
@@ -44,15 +45,15 @@ from installation.app.offline import RenderSummary, _Progress
 from installation.app.sketch import Sketch
 from installation.outputs.files import atomic_write
 from installation.outputs.png import OutputError
-from installation.outputs.video import join_parts, open_sound
+from installation.outputs.video import PartError, join_parts, open_sound
 from installation.render.context import GLUnavailable
 from installation.render.tapestry import Look
 
 RETRIES = 3  # a chunk whose worker dies is tried this many more times
 CONNECT_TIMEOUT_S = 5.0  # Ray itself waits minutes for an address that never answers
 INSTALL_HINT = (
-    "distributed rendering needs Ray: pip install 'verdantia-canopy[distributed]' "
-    "(make setup-test installs it)"
+    "distributed rendering needs Ray: .venv/bin/pip install -c constraints.txt -e "
+    "'.[distributed]' (make setup-test installs it)"
 )
 
 
@@ -129,8 +130,11 @@ def connect(
     runtime = {"env_vars": {"LP_NUM_THREADS": "1", **(env or {})}}
     try:
         if address is None:
+            # (A local instance renders on this machine's CPUs, N at once, whatever GPU it
+            # has: Ray would otherwise offer the GPU and run one chunk at a time.)
             ray.init(
                 num_cpus=workers,
+                num_gpus=0,
                 include_dashboard=False,
                 log_to_driver=False,
                 runtime_env=runtime,
@@ -154,15 +158,18 @@ def _render_task(job: ChunkJob, progress: Any) -> ChunkResult:
     """A chunk on a Ray worker: its GPU's EGL device, progress sent now and then."""
     import ray
 
-    ids = ray.get_gpu_ids()
-    device = int(ids[0]) if ids else None
+    ids = [str(i) for i in ray.get_gpu_ids()]
+    # (Ray names a GPU by its index, or by its UUID where the cluster says so: then EGL's
+    # default device.)
+    device = int(ids[0]) if ids and ids[0].isdigit() else None
     last = [0.0]
 
     def report(done: int) -> None:
         now = time.monotonic()
         if now - last[0] >= 0.5 or done == job.count:
             last[0] = now
-            progress.set.remote(job.index, done)
+            with contextlib.suppress(Exception):  # (progress must never fail a chunk)
+                progress.set.remote(job.index, done)
 
     try:
         return render_chunk(job, device, report)
@@ -263,6 +270,11 @@ class Parts:
         text = json.dumps({"frames": count, "chunk_frames": chunk_frames})
         _write(self.folder / "plan.json", text.encode())
 
+    def forget(self, part: Path) -> None:
+        """Take back a part that proved unreadable, so the next run renders it again."""
+        part.unlink(missing_ok=True)
+        part.with_suffix(".sha256").unlink(missing_ok=True)
+
     def remove(self) -> None:
         """Remove the folder once the film is whole."""
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -283,38 +295,46 @@ def render_distributed(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> RenderSummary:
-    """Render ``sketch`` on ``cluster``: the same file and ``frames-hash`` as ``render_video``.
+    """Render ``sketch`` on ``cluster``: the same frames and ``frames-hash`` as ``render_video``.
 
-    Ctrl-C stops the workers and keeps the parts already done; the same call resumes.
+    The file holds the same frames (with the same GL driver: other drivers round
+    differently), encoded chunk by chunk, so its bytes differ. Ctrl-C stops the workers and
+    keeps the parts already done; the same call resumes.
 
     Raises:
-        DistributedError: a chunk failed for good (after ``RETRIES`` retries, or on a worker
-            without OpenGL).
+        DistributedError: a chunk failed for good (its worker died ``RETRIES`` more times,
+            or the chunk itself failed: no OpenGL, a full disk on the worker), or a part
+            came back unreadable (it is rendered again next time).
         OutputError: the output or the sound cannot be written or read.
     """
     ray = cluster.ray
     say = log or (lambda text: print(text, file=sys.stderr))
     count = count if count is not None else round(sketch.seconds * fps)
-    look = look or Look()
-    settings = Settings.for_output(output, size, fps, look.quality, preset)
+    if count < 1:
+        raise OutputError(f"{output}: nothing to render (the film is {count} frames long)")
+    settings = Settings.for_output(output, size, fps, look or Look(), preset)
     if settings.suffix != ".png" and (size[0] % 2 or size[1] % 2):
         raise OutputError(
             f"{output}: width and height must be even for video ({size[0]}x{size[1]})"
         )
     if audio is not None:
+        if settings.suffix == ".png":
+            raise OutputError(f"{output}: a PNG sequence cannot carry sound")
         open_sound(audio).close()  # a wrong file is found before any chunk renders
     parts = Parts(output, settings)
     if not parts.folder.parent.is_dir():
         raise OutputError(f"cannot write {output}: the folder {parts.folder.parent} does not exist")
-    length = chunk_length(count, fps, cluster.slots, chunk_seconds)
+    length = chunk_length(count, fps, cluster.slots, chunk_seconds, settings.frame_bytes())
     if chunk_seconds is None:
         length = parts.remembered_length(count) or length
-    parts.remember_length(count, length)
     chunks = plan(count, length)
+    parts.remember_length(count, length)
     task = ray.remote(num_cpus=1, num_gpus=1 if cluster.gpus else 0, max_retries=RETRIES)(
         _render_task
     )
-    tally = ray.remote(num_cpus=0)(_Tally).remote()
+    # (The progress bar's tally never fails the render: restarted if its node is lost, and
+    # asked with a timeout.)
+    tally = ray.remote(num_cpus=0, max_restarts=-1)(_Tally).remote()
     bar = _Progress(count, enabled=progress)
     digests: dict[int, bytes] = {}
     files: dict[int, Path] = {}  # each chunk's part, in film order at the end
@@ -323,24 +343,15 @@ def render_distributed(
     ran: set[int] = set()  # the chunks rendered by this call
     t0 = time.perf_counter()
 
-    def collect(block: bool) -> None:
-        ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5 if block else 0)
-        bar.update(kept + ray.get(tally.total.remote()))
+    def collect(timeout: float) -> None:
+        ready, _ = ray.wait(list(running), num_returns=len(running), timeout=timeout)
+        with contextlib.suppress(ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
+            done = ray.get(tally.total.remote(), timeout=1.0)
+            bar.update(kept + done)
         for ref in ready:
             job = running.pop(ref)
-            try:
-                result = ray.get(ref)
-            except ChunkFailed as exc:
-                # (Ray's error is the worker's exception with its traceback: keep the cause)
-                raise DistributedError(str(getattr(exc, "cause", exc))) from None
-            except ray.exceptions.RayError as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise DistributedError(
-                    f"chunk {job.index} (frames {job.first}-{job.first + job.count - 1}) "
-                    f"failed after {RETRIES} retries: {type(exc).__name__}: {first}"
-                ) from None
-            parts.keep(job, result)
-            digests[job.index] = result.digests
+            parts.keep(job, _result(ray, ref, job))
+            digests[job.index] = parts.done(job) or b""
 
     interrupted = False
     try:
@@ -354,17 +365,22 @@ def render_distributed(
             running[task.remote(job, tally)] = job
             ran.add(job.index)
             while len(running) >= 2 * cluster.slots:
-                collect(block=True)
-            collect(block=False)
+                collect(timeout=0.5)
+            collect(timeout=0)
         while running:
-            collect(block=True)
+            collect(timeout=0.5)
     except KeyboardInterrupt:
         interrupted = True
+        # (What has finished is kept before the rest is stopped.)
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            collect(timeout=0)
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
-    if interrupted or len(digests) < len(chunks):
+    if interrupted:
         frames = sum(chunks[i][1] for i in digests)
+        if bar.enabled and not bar.finished:
+            sys.stderr.write("\n")
         say(
             f"interrupted: {len(digests)} of {len(chunks)} chunks ({frames} frames) are kept "
             f"in {parts.folder}; run the same command again to resume"
@@ -372,10 +388,28 @@ def render_distributed(
         return RenderSummary(str(output), frames, frames / fps, time.perf_counter() - t0, "", True)
     bar.update(count)
     if kept:
-        done = len(chunks) - len(ran)
-        say(f"resumed: {done} of {len(chunks)} chunks were kept from an interrupted render")
+        say(
+            f"resumed: {len(chunks) - len(ran)} of {len(chunks)} chunks were kept from an "
+            "interrupted render"
+        )
     if settings.suffix != ".png":
-        join_parts([files[i] for i in range(len(chunks))], output, fps, audio)
+        try:
+            joined = join_parts([files[i] for i in range(len(chunks))], output, fps, audio)
+        except PartError as exc:
+            parts.forget(exc.part)
+            raise DistributedError(
+                f"{exc}; it will be rendered again when you run the same command"
+            ) from None
+        except KeyboardInterrupt:
+            say(
+                f"interrupted while joining; every chunk is kept in {parts.folder}: run the "
+                "same command again"
+            )
+            return RenderSummary(str(output), 0, 0.0, time.perf_counter() - t0, "", True)
+        if joined != count:
+            raise DistributedError(
+                f"the parts joined into {joined} frames, not {count}: {parts.folder} is kept"
+            )
     parts.remove()
     return RenderSummary(
         str(output),
@@ -385,3 +419,23 @@ def render_distributed(
         fold([digests[i] for i in range(len(chunks))]),
         False,
     )
+
+
+def _result(ray: Any, ref: Any, job: ChunkJob) -> ChunkResult:
+    """A finished task's chunk, or the one line that says why it has none."""
+    frames = f"chunk {job.index} (frames {job.first}-{job.first + job.count - 1})"
+    try:
+        return cast(ChunkResult, ray.get(ref))
+    except ray.exceptions.RayTaskError as exc:
+        # The chunk's own code failed (Ray does not retry that): say what, not Ray's
+        # traceback with its colour codes.
+        cause = getattr(exc, "cause", None) or exc
+        if isinstance(cause, ChunkFailed):
+            raise DistributedError(str(cause)) from None
+        raise DistributedError(f"{frames} failed: {type(cause).__name__}: {cause}") from None
+    except ray.exceptions.RayError as exc:
+        # Its worker or machine died each time it was tried.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DistributedError(
+            f"{frames}: its worker died {RETRIES + 1} times ({type(exc).__name__}: {first})"
+        ) from None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from av import AudioStream
+from av import AudioStream, VideoStream
 from av.container import InputContainer, OutputContainer
 
 from installation.outputs.png import OutputError
@@ -234,51 +234,88 @@ def join_parts(
 ) -> int:
     """Join encoded parts (.mp4 or .mov, each starting on a key frame) into ``output``.
 
-    The packets are copied, never decoded or encoded again: FFmpeg's concat demuxer lays the
-    parts end to end in time. The sound, when given, is encoded once over the whole film
-    (as ``VideoWriter`` does). Returns the number of video packets written.
+    The packets are copied, never decoded or encoded again, each part's time stamps moved
+    on by the frames before it: an exact frame count times the frame's duration, so no
+    rounding accumulates over thousands of parts (FFmpeg's concat demuxer rounds each part's
+    length to a microsecond, which drifts against the sound). The sound, when given, is
+    encoded once over the whole film, as ``VideoWriter`` does. The file is written beside
+    ``output`` and renamed over it once whole. Returns the number of video frames.
 
     Raises:
-        OutputError: a part cannot be read, or the output cannot be written.
+        PartError: a part cannot be read (its path is ``part``).
+        OutputError: the output cannot be written.
     """
     kind = video_kind(output)
     if kind == "png-sequence":
         raise OutputError(f"{output}: PNG frames are written in place, not joined")
-    listing = Path(output).parent / f".{Path(output).name}.parts.txt"
-    # The concat demuxer's list quotes names with '; one in a name is written '\''.
-    lines = ["ffconcat version 1.0"]
-    for part in parts:
-        quoted = str(Path(part).resolve()).replace("'", "'\\''")
-        lines.append(f"file '{quoted}'")
-    try:
-        listing.write_text("\n".join(lines) + "\n")
-        source = av.open(str(listing), format="concat", options={"safe": "0"})
-    except (OSError, av.FFmpegError) as exc:
-        listing.unlink(missing_ok=True)
-        raise _describe(exc, output) from None
-    packets = 0
+    rate = Fraction(fps).limit_denominator(1001)
+    final = Path(output)
+    temporary = final.with_name(f".{final.name}.joining{final.suffix}")
+    frames = 0
     try:
         options = {"movflags": "+faststart"} if kind == "h264" else {}
-        container = av.open(str(output), "w", options=options)
-        try:
-            video = source.streams.video[0]
-            stream = container.add_stream_from_template(video)
-            sound = None
-            if audio is not None:
-                sound = _sound_stream(container, audio, kind, output)
-            for packet in source.demux(video):
-                if packet.dts is None:  # (the demuxer's flush packet)
-                    continue
-                packet.stream = stream
-                container.mux(packet)
-                packets += 1
-            if sound is not None:
-                _mux_sound(container, sound, packets / float(fps))
-        finally:
-            container.close()
+        container = av.open(str(temporary), "w", options=options)
+    except (OSError, av.FFmpegError) as exc:
+        raise _describe(exc, output) from None
+    try:
+        # The streams first (a muxer takes no new stream once it has written): the video's
+        # from the first part, the sound's from its file.
+        stream = _template(container, parts[0])
+        sound = None if audio is None else _sound_stream(container, audio, kind, output)
+        for part in parts:
+            try:
+                source = av.open(str(part))
+            except (OSError, av.FFmpegError) as exc:
+                raise PartError(part, exc) from None
+            try:
+                video = source.streams.video[0]
+                tb = video.time_base or Fraction(1, 90000)
+                # The frames before this part, in its own time base (exact: a fraction).
+                offset = round(Fraction(frames) / rate / tb)
+                count = 0
+                for packet in source.demux(video):
+                    if packet.dts is None:  # (the demuxer's flush packet)
+                        continue
+                    packet.pts = None if packet.pts is None else packet.pts + offset
+                    packet.dts += offset
+                    packet.stream = stream
+                    container.mux(packet)
+                    count += 1
+            except (av.FFmpegError, IndexError, ValueError) as exc:
+                raise PartError(part, exc) from None
+            finally:
+                source.close()
+            frames += count
+        if sound is not None:
+            _mux_sound(container, sound, float(frames / rate))
+        container.close()
+        temporary.replace(final)
     except (OSError, av.FFmpegError) as exc:
         raise _describe(exc, output) from None
     finally:
-        source.close()
-        listing.unlink(missing_ok=True)
-    return packets
+        # (A muxer that failed is never asked to write its trailer: libav can crash then.)
+        temporary.unlink(missing_ok=True)
+    return frames
+
+
+def _template(container: OutputContainer, part: Path) -> VideoStream:
+    """A video stream in ``container`` made like the first part's (codec, size, rate)."""
+    try:
+        with av.open(str(part)) as source:
+            return container.add_stream_from_template(source.streams.video[0])
+    except (OSError, av.FFmpegError, IndexError) as exc:
+        raise PartError(part, exc) from None
+
+
+class PartError(OutputError):
+    """A part of a distributed render that cannot be read.
+
+    Attributes:
+        part: its path.
+    """
+
+    def __init__(self, part: Path, exc: BaseException) -> None:
+        """Name the part and the reason (FFmpeg's words, not its error number)."""
+        reason = getattr(exc, "strerror", None) or str(exc)
+        super().__init__(f"{part}: a part that cannot be read ({reason})")
+        self.part = Path(part)

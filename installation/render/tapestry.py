@@ -33,10 +33,10 @@ from installation.render.shaders import SHADER_DIR, ShaderLibrary
 from installation.render.uniforms import INDEX_UNIFORMS, apply, index_values
 from installation.simulation import State
 from installation.simulation.fields import (
+    border_field,
     cloth_field,
     cord_table,
     grid_field,
-    border_field,
     map_field,
     sentiment_field,
 )
@@ -387,7 +387,9 @@ class Tapestry:
             raise RuntimeError("upload a state before drawing")
         look = self.look
         self.ctx.disable(moderngl.BLEND)
-        cloth_inputs = {k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_cloth", "u_map", "u_border")}
+        cloth_inputs = {
+            k: self._tex[k] for k in ("u_sentiment", "u_grid", "u_cloth", "u_map", "u_border")
+        }
         self._pass(
             "cloth",
             self._cloth,

@@ -175,7 +175,7 @@ def test_a_worker_killed_mid_chunk_is_retried_and_the_film_is_the_same(cluster, 
 
 def test_an_interrupted_render_resumes_with_the_chunks_it_kept(cluster, story, single, tmp_path):
     out = tmp_path / "film.mp4"
-    settings = chunks.Settings.for_output(out, SIZE, FPS, "full", "ultrafast")
+    settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
     parts = Parts(out, settings)
     parts.remember_length(45, 15)
     # What an interrupted render leaves: chunks 0 and 2 done, chunk 1 not.
@@ -226,7 +226,7 @@ def test_ctrl_c_keeps_the_parts_and_the_same_command_resumes(tmp_path):
 
 def test_a_damaged_part_is_rendered_again(cluster, story, single, tmp_path):
     out = tmp_path / "film.mp4"
-    settings = chunks.Settings.for_output(out, SIZE, FPS, "full", "ultrafast")
+    settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
     parts = Parts(out, settings)
     parts.remember_length(45, 15)
     for job in chunks.simulate(story, settings, chunks.plan(45, 15)):
@@ -240,6 +240,35 @@ def test_a_damaged_part_is_rendered_again(cluster, story, single, tmp_path):
     )
     assert summary.frames_hash == single.frames_hash
     assert any("2 of 3 chunks" in line for line in logs), logs
+
+
+def test_an_unreadable_part_is_named_and_rendered_again(cluster, story, single, tmp_path):
+    out = tmp_path / "film.mp4"
+    settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
+    parts = Parts(out, settings)
+    parts.remember_length(45, 15)
+    for job in chunks.simulate(story, settings, chunks.plan(45, 15)):
+        parts.keep(job, chunks.render_chunk(job))
+    bad = next(parts.folder.glob("chunk-00002-*.mp4"))
+    bad.write_bytes(b"garbage" * 1000)  # its digests still say it is done
+    with pytest.raises(DistributedError, match="rendered again") as info:
+        _film(cluster, story, out, 45, 15)
+    assert str(bad) in str(info.value) and not out.exists()
+    summary = _film(cluster, story, out, 45, 15)
+    assert summary.frames_hash == single.frames_hash
+
+
+def test_what_cannot_be_rendered_is_refused_before_any_chunk(cluster, story, tmp_path):
+    from installation.outputs.png import OutputError
+
+    sound = tmp_path / "sound.wav"  # (refused before it is even opened)
+    with pytest.raises(OutputError, match="cannot carry sound"):
+        render_distributed(story, tmp_path / "f%03d.png", cluster, count=3, audio=sound)
+    with pytest.raises(OutputError, match="nothing to render"):
+        render_distributed(story, tmp_path / "x.mp4", cluster, count=0)
+    with pytest.raises(OutputError, match="must be even"):
+        render_distributed(story, tmp_path / "x.mp4", cluster, size=(161, 90), count=3)
+    assert not list(tmp_path.glob("*.parts"))
 
 
 def test_a_worker_without_opengl_is_one_clear_line(tmp_path):

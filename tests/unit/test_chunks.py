@@ -7,6 +7,7 @@ import pytest
 from installation.app.chunks import Settings, chunk_length, fold, plan
 from installation.app.distributed import DistributedError, Parts, _reachable
 from installation.outputs.png import OutputError
+from installation.render.tapestry import Look
 
 
 def test_the_plan_covers_every_frame_once_in_order():
@@ -37,7 +38,7 @@ def test_fold_is_the_single_process_hash_of_the_frames_digests():
 
 def test_a_damaged_plan_is_ignored_and_remade(tmp_path):
     parts = Parts(
-        tmp_path / "f.mp4", Settings.for_output(tmp_path / "f.mp4", (8, 8), 30, "full", "ultrafast")
+        tmp_path / "f.mp4", Settings.for_output(tmp_path / "f.mp4", (8, 8), 30, Look(), "ultrafast")
     )
     assert parts.remembered_length(100) is None
     parts.remember_length(100, 25)
@@ -50,7 +51,7 @@ def test_a_damaged_plan_is_ignored_and_remade(tmp_path):
 
 def test_outputs_and_addresses_are_checked(tmp_path):
     with pytest.raises(OutputError, match="unknown video type"):
-        Settings.for_output(tmp_path / "f.avi", (8, 8), 30, "full", "ultrafast")
+        Settings.for_output(tmp_path / "f.avi", (8, 8), 30, Look(), "ultrafast")
     for bad in ("nohost", "host:", "host:port", ":80"):
         with pytest.raises(DistributedError, match="expected HOST:PORT"):
             _reachable(bad)
