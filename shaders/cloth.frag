@@ -24,7 +24,7 @@ uniform sampler2D u_sentiment;   // hope, anger, empathy, trust (linear)
 uniform sampler2D u_grid;        // powered, health / 1.5, stress, spark (linear)
 uniform sampler2D u_cloth;       // growth v, unravel, scar, gold (linear)
 uniform sampler2D u_map;         // community, neighbour community, border distance (nearest)
-uniform sampler2D u_border;      // signed distance to the nearest border, in cells (linear)
+uniform sampler2D u_border;      // signed distance to the nearest border (cells), its gradient (linear)
 uniform vec3 u_colours[16];      // community identity colours
 uniform float u_wealth[16];      // each community's powered share of the resources, [0, 1]
 uniform int u_communities;       // how many communities there are
@@ -363,7 +363,7 @@ void main() {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
-    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.015) {
+    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.006) {
         weft = u_colours[other] * (0.7 + 0.45 * hope);             // a pick from next door
     }
 
@@ -376,8 +376,9 @@ void main() {
     float gone = step(thr, unravel);
     // Slits: as the loom grows uneasy the joins between districts open -- wefts turning back
     // on either side without interlocking -- in runs along the borders, baring the warp.
-    float slit_run = smoothstep(0.45, 0.7, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
-    float slit = step(dist, 1.6 * smoothstep(0.15, 0.8, u_glitch) * slit_run) * powered;
+    // (Wider where the run is longest: the districts pull apart, the wall showing between.)
+    float slit_run = smoothstep(0.3, 0.65, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
+    float slit = step(dist, 2.8 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -435,9 +436,10 @@ void main() {
         rally = (1.0 - smoothstep(0.75, 0.75 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
     }
 
-    // One shared identity: as the city bonds and trusts again, a band woven of every
-    // district's yarn in chevrons runs unbroken through the whole city at its heart, edged
-    // in gold, winding gently.
+    // One shared identity: as the city bonds and trusts again, a band runs unbroken through
+    // the whole city at its heart, winding gently, edged in gold: a row of stepped lozenges
+    // on an ivory ground, each worked in another district's yarn with a lozenge of a third
+    // inside it, so every identity is carried in one motif that none of them had before.
     float shared = 0.0;
     vec3 braid = vec3(0.0);
     float in_braid = 0.0;
@@ -445,18 +447,33 @@ void main() {
         float grow = smoothstep(0.05, 0.6, u_mix);
         // (It winds through the city like a river, never ruled straight.)
         float row0 = (u_focus.y + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
-        float dy = abs(j + 0.5 - row0);
-        float half_band = 6.5 * grow;
-        if (dy < half_band) {
+        float dy = j + 0.5 - row0;
+        float half_band = 9.5 * grow;
+        if (abs(dy) < half_band) {
             in_braid = 1.0;
-            if (dy > half_band - 1.6) {
+            if (abs(dy) > half_band - 1.6) {
                 shared = 1.0;                                  // the gold edge
             } else {
-                // (It carries the yarns of the districts it passes through, and of their
-                // neighbours, braided: each identity still its own colour.)
-                float ch = mod(floor((p.x * 0.3 + dy * 0.9) / 2.2), 3.0);
-                int idx = ch < 0.5 ? own : ch < 1.5 ? other : (own + other + 1) % max(u_communities, 1);
-                braid = u_colours[idx] * (1.05 + 0.4 * hope);
+                // (Stepped a warp and a pick at a time, as a tapestry weaver builds a motif.)
+                float inner = half_band - 1.6;
+                float period = 2.4 * inner;                    // picks along the band
+                float u = (floor(p.x) + 0.5) * 2.0;
+                float k = floor(u / period);
+                float lx = abs(fract(u / period) - 0.5) * period;
+                float lozenge = lx / (0.46 * period) + abs(dy) / (0.92 * inner);
+                int n = max(u_communities, 1);
+                int first = int(mod(k, float(n)));
+                vec3 ivory = vec3(0.93, 0.86, 0.7) * (0.75 + 0.3 * hope);
+                braid = ivory;
+                if (lozenge < 1.0) {
+                    braid = u_colours[first] * (1.0 + 0.35 * hope);
+                }
+                if (lozenge < 0.5) {
+                    braid = u_colours[(first + 2) % n] * (1.05 + 0.35 * hope);
+                }
+                if (lozenge < 0.2) {
+                    braid = ivory;
+                }
             }
         }
     }
@@ -751,12 +768,12 @@ void main() {
     // (The border and its normal come from the distance field, in picks; the zigzag runs
     // along whichever axis of the cloth lies closer to the border.)
     if (u_mend > 0.01) {
-        vec2 pick_c = vec2(1.0 / (u_rows * cloth_aspect), 1.0 / u_rows);   // a pick, in canopy units
-        float b0 = texture(u_border, c).r;
-        vec2 grad = vec2(texture(u_border, c + vec2(2.0 * pick_c.x, 0.0)).r - b0,
-                         texture(u_border, c + vec2(0.0, 2.0 * pick_c.y)).r - b0) * 0.5;   // cells a pick
+        vec4 bd = textureLod(u_border, c, 0.0);   // (explicit LOD: inside a branch)
+        // (Picks a canopy cell, across and down: the cloth is wider than the canopy's cells.)
+        vec2 ppc = vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
+        vec2 grad = bd.gb / ppc;            // cells a pick
         float gl = length(grad);
-        float sd = b0 / max(gl, 1e-5);   // picks from the border
+        float sd = bd.r / max(gl, 1e-5);   // picks from the border
         const float SEAM_W = 2.4;        // picks either side a stitch reaches
         const float SEAM_L = 6.0;        // picks along the border a zig and a zag take
         // (Only at a border: where the nearest other district changes, deep inside one, the
@@ -764,14 +781,11 @@ void main() {
         if (gl > 1e-4 && abs(sd) < SEAM_W + 1.5 && dist < SEAM_W + 3.0) {
             vec2 n = grad / gl;
             vec2 P = vec2(c.x * u_rows * cloth_aspect, c.y * u_rows);
-            // (The border's course over a few stitches decides which way the zigzag runs,
-            // so it does not flip from pixel to pixel; where the border runs at about 45
-            // degrees between the two the stitches fade rather than break into pieces.)
-            vec2 course = vec2(texture(u_border, c + vec2(6.0 * pick_c.x, 0.0)).r - texture(u_border, c - vec2(6.0 * pick_c.x, 0.0)).r,
-                               texture(u_border, c + vec2(0.0, 6.0 * pick_c.y)).r - texture(u_border, c - vec2(0.0, 6.0 * pick_c.y)).r);
-            course /= max(length(course), 1e-6);
-            bool upright = abs(course.x) > abs(course.y);   // (a border more up-and-down than across)
-            float settled = smoothstep(0.05, 0.2, abs(abs(course.x) - abs(course.y)));
+            // (The border's course, smoothed over a few stitches, decides which way the
+            // zigzag runs, so it does not flip from pixel to pixel; where the border runs at
+            // about 45 degrees between the two the stitches fade rather than break up.)
+            bool upright = abs(n.x) > abs(n.y);   // (a border more up-and-down than across)
+            float settled = smoothstep(0.05, 0.2, abs(abs(n.x) - abs(n.y)));
             vec2 axis = upright ? vec2(0.0, 1.0) : vec2(1.0, 0.0);
             float a = dot(P, axis);
             float tri = 1.0 - 4.0 * abs(fract(a / SEAM_L) - 0.5);
@@ -784,7 +798,7 @@ void main() {
             float shadow_d = abs(sd - dot(n, o) - SEAM_W * tri_s) / length(n - SEAM_W * slope * axis);
             // Sewn a stitch at a time: more of them as the mending goes on.
             float stitch = floor(2.0 * a / SEAM_L);
-            float sewn = step(hash12(vec2(stitch, floor(b0 * 0.02) + 3.3)), u_mend * 1.15)
+            float sewn = step(hash12(vec2(stitch, floor(bd.r * 0.02) + 3.3)), u_mend * 1.15)
                        * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * settled;
             const float TW = 0.34;   // the gold thread's half width, picks
             float saa = max(fw * 1.2, 0.06);

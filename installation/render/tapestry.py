@@ -72,9 +72,11 @@ class Look:
         bloom_strength: how strongly bloom is added.
         quality: ``full`` or ``draft`` (see ``QUALITIES``).
         scale: size of the cloth pass relative to the output (the composite scales it up).
-            0.62 in the full tier keeps its cost within twice the old look's on llvmpipe at
-            1280x720 (a warp rib is then ~4.5 cloth pixels there and the picks fade into
-            it; from 1080p up every thread is drawn); ``draft`` uses 0.38.
+            0.6 in the full tier keeps its cost within twice the old look's on llvmpipe at
+            1280x720 (1.84x, measured 2026-12-03 with the mobilisation's seams, which
+            llvmpipe pays for on every pixel: it runs both sides of a branch under a
+            mask; a warp rib is then ~4.4 cloth pixels there and the picks fade into it;
+            from 1080p up every thread is drawn); ``draft`` uses 0.38.
         cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
@@ -84,7 +86,7 @@ class Look:
     bloom_threshold: float = 0.9
     bloom_strength: float = 0.25
     quality: str = "full"
-    scale: float = 0.62
+    scale: float = 0.6
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
     def __post_init__(self) -> None:

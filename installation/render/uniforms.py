@@ -176,8 +176,9 @@ TEXTURES: tuple[Uniform, ...] = (
         "u_border",
         "sampler2D",
         "cloth",
-        "R32F per canopy cell (linear), fixed for a world: signed distance to the nearest "
-        "district border in cells (negative on the lower id's side); the seams follow it.",
+        "RGBA32F per canopy cell (linear), fixed for a world: signed distance to the nearest "
+        "district border in cells (negative on the lower id's side) and its smoothed "
+        "gradient; the mobilisation's seams follow it.",
     ),
     Uniform("u_source", "sampler2D", "blur", "The image being bloomed."),
     Uniform(
