@@ -476,6 +476,23 @@ void main() {
                 }
             }
         }
+        // At the city's heart the band passes through a medallion none of the districts
+        // wove before: an eight-pointed star in rings and points of every district's yarn
+        // round an ivory centre, outlined in gold, stepped a warp and a pick at a time.
+        vec2 mq = vec2((floor(p.x) + 0.5) * 2.0 - u_focus.x * u_rows * cloth_aspect, j + 0.5 - u_focus.y * u_rows);
+        vec2 ma = abs(mq);
+        float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / (32.0 * grow + 1e-3);
+        if (star < 1.0) {
+            in_braid = 1.0;
+            shared = step(0.9, star);                          // the gold outline
+            float ring = floor(star * 4.5);
+            float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
+            int n = max(u_communities, 1);
+            int idx = int(mod(ring * 2.0 + point + floor(u_focus.x * 7.0), float(n)));
+            braid = ring < 0.5 ? vec3(0.95, 0.88, 0.72) * (0.8 + 0.3 * hope)
+                               : u_colours[idx] * (1.05 + 0.35 * hope);
+            shared = max(shared, step(0.9, fract(star * 4.5)) * step(0.5, ring));   // (gold between the rings)
+        }
     }
     brocade = max(brocade, shared);
     // Gold shines by its highlight, not by glowing; the gold of the joins is an old gold,
