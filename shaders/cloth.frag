@@ -437,7 +437,7 @@ void main() {
     }
 
     // One shared identity: as the city bonds and trusts again, a band runs unbroken through
-    // the whole city at its heart, winding gently, edged in gold: a row of stepped lozenges
+    // the whole city, winding gently, edged in gold: a row of stepped lozenges
     // on an ivory ground, each worked in another district's yarn with a lozenge of a third
     // inside it, so every identity is carried in one motif that none of them had before.
     float shared = 0.0;
@@ -446,7 +446,9 @@ void main() {
     if (u_mix > 0.05) {
         float grow = smoothstep(0.05, 0.6, u_mix);
         // (It winds through the city like a river, never ruled straight.)
-        float row0 = (u_focus.y + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
+        // (Through the middle of the cloth, as a medallion carpet is laid out: a woven
+        // centrepiece stays where it was woven, wherever the city's hope moves.)
+        float row0 = (0.5 + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
         float dy = j + 0.5 - row0;
         float half_band = 9.5 * grow;
         if (abs(dy) < half_band) {
@@ -476,10 +478,10 @@ void main() {
                 }
             }
         }
-        // At the city's heart the band passes through a medallion none of the districts
+        // At the cloth's centre the band passes through a medallion none of the districts
         // wove before: an eight-pointed star in rings and points of every district's yarn
         // round an ivory centre, outlined in gold, stepped a warp and a pick at a time.
-        vec2 mq = vec2((floor(p.x) + 0.5) * 2.0 - u_focus.x * u_rows * cloth_aspect, j + 0.5 - u_focus.y * u_rows);
+        vec2 mq = vec2((floor(p.x) + 0.5) * 2.0 - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (on the band)
         vec2 ma = abs(mq);
         float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / (32.0 * grow + 1e-3);
         if (star < 1.0) {
@@ -488,7 +490,7 @@ void main() {
             float ring = floor(star * 4.5);
             float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
             int n = max(u_communities, 1);
-            int idx = int(mod(ring * 2.0 + point + floor(u_focus.x * 7.0), float(n)));
+            int idx = int(mod(ring * 2.0 + point, float(n)));
             braid = ring < 0.5 ? vec3(0.95, 0.88, 0.72) * (0.8 + 0.3 * hope)
                                : u_colours[idx] * (1.05 + 0.35 * hope);
             shared = max(shared, step(0.9, fract(star * 4.5)) * step(0.5, ring));   // (gold between the rings)

@@ -48,6 +48,12 @@ void main() {
     float s = v_local.x;                    // across, -1..1 over the cord
     float y = v_local.y;                    // along, in half widths
     float cov = 1.0 - smoothstep(1.0 - aa * 1.5, 1.0, abs(s));
+    // Couching: small stitches of silk across the cord hold it down at intervals, each
+    // going into the cloth a little beyond the cord on both sides (so the cord reads as
+    // sewn on, not laid over).
+    float period = 7.0;
+    float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_length, 2.1))) - 0.5) * period;
+    float stitch = (1.0 - smoothstep(0.13, 0.13 + aa * 2.0, cy)) * (1.0 - smoothstep(1.2, 1.25, abs(s)));
     // A failed cord breaks in the middle; its ends fray into loose strands.
     if (alive < 0.5) {
         float gap = abs(y) - (0.9 + 2.0 * hash12(vec2(v_length, 1.3)));
@@ -57,7 +63,8 @@ void main() {
     // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
     cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
     if (u_shadow > 0.5) {
-        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.3 * (1.0 - abs(s)));
+        // (Dark where the cord presses into the cloth, softening outwards.)
+        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.55 * (1.0 - abs(s) * abs(s)));
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));
@@ -83,11 +90,11 @@ void main() {
         float pulse = smoothstep(0.82, 0.97, phase) * (1.0 - smoothstep(0.97, 1.0, phase));
         c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.3 + 0.6 * load) * h;
     }
-    // Couching: small stitches across the cord hold it down at regular intervals.
-    float period = 7.0;
-    float cy = abs(fract(y / period) - 0.5) * period;
-    float stitch = (1.0 - smoothstep(0.18, 0.18 + aa * 2.0, cy)) * step(abs(s), 0.95);
-    vec3 couch = vec3(0.42, 0.07, 0.05) * (0.4 + 0.8 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * (0.6 + 0.4 * h);
-    c = mix(c, couch, stitch * 0.6);
-    f_colour = vec4(c * cov, cov);
+    // (The couching silk: deep red, raised where it crosses the cord, sunk into the cloth
+    // beside it.)
+    float raised = 1.0 - smoothstep(0.9, 1.1, abs(s));
+    vec3 couch = vec3(0.55, 0.1, 0.06) * (0.35 + 0.9 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * mix(0.55, 0.6 + 0.4 * h, raised);
+    c = mix(c, couch, stitch * mix(1.0, 0.8, raised));
+    float shown = max(cov, stitch * (alive > 0.5 ? 1.0 : 0.0));
+    f_colour = vec4(c * shown, shown);
 }
