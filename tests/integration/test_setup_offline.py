@@ -69,7 +69,7 @@ def test_run_setup_after_a_test_setup_does_not_call_pip(tmp_path):
     repo, env = checkout(tmp_path)
     first = setup(repo, env, "test", offline=False)
     assert first.returncode == 0, first.stderr
-    assert pip_calls(env) == ["install -q -c constraints.txt -e .[test]"]
+    assert pip_calls(env) == ["install -q -c constraints.txt -e .[test,distributed]"]
     again = setup(repo, env, "run", offline=True)
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(pip_calls(env)) == 1
