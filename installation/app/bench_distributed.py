@@ -3,7 +3,7 @@
 Measured here:
 
 - the simulation pass (``chunks.simulate``: stepping the story and making each chunk's
-  job), per frame;
+  job), per frame, and storing a chunk's job for a resume;
 - a chunk's own overheads (``ChunkResult.timings``): start-up (context, tapestry and its
   shaders), pre-roll (the state restored and its hash checked), the encoder's tail; the
   join's cost per part; the Ray task's round trip with a job's payload;
@@ -57,6 +57,12 @@ def bench_distributed(quick: bool = False) -> dict[str, float | str]:
         jobs = list(chunks.simulate(story, settings, chunks.plan(frames, round(10 * FPS))))
         sim_ms = (time.perf_counter() - t0) * 1e3 / frames
         out["sim_pass_ms_per_frame"] = round(sim_ms, 3)
+        # Storing a chunk's keyframe for a resume (on the driver, so serial too).
+        t0 = time.perf_counter()
+        for job in jobs:
+            chunks.save_job(job, folder / f"job-{job.index}.npz")
+        store_s = (time.perf_counter() - t0) / len(jobs)
+        out["keyframe_store_s"] = round(store_s, 4)
 
         # One chunk at 1920x1080: its overheads, and the frame cost.
         n = 8 if quick else 30
@@ -119,6 +125,7 @@ def bench_distributed(quick: bool = False) -> dict[str, float | str]:
     frames_10 = FILM_S * FPS
     chunk_count = FILM_S / 10.0
     serial = float(out["ray_start_s"]) + frames_10 * (sim_ms + join_s_per_frame * 1e3) / 1e3
+    serial += chunk_count * store_s
     per_chunk = startup + t["preroll"] + t["tail"]
     parallel = frames_10 * frame_ms / 1e3 + chunk_count * per_chunk
     fraction = serial / (serial + parallel)

@@ -200,22 +200,108 @@ def chunk_length(
 
 
 def code_version() -> str:
-    """A digest of what draws a frame: this package's version and the shaders' sources.
+    """A digest of the code that makes a frame: the package, the sketches, the shaders.
 
-    Part of every chunk's ident, so parts kept from before an upgrade are not reused.
+    The package's version and the sources of all three. Part of every chunk's ident and of
+    the keyframes' fingerprint, so nothing kept from before an upgrade or an edit is reused.
     """
     from importlib.metadata import PackageNotFoundError, version
-
-    from installation.render.shaders import SHADER_DIR
 
     digest = hashlib.sha256()
     with contextlib.suppress(PackageNotFoundError):
         digest.update(version("verdantia-canopy").encode())
-    for path in sorted(SHADER_DIR.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(SHADER_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
+    root = Path(__file__).resolve().parents[2]
+    for folder, pattern in (("installation", "*.py"), ("sketches", "*.py"), ("shaders", "*")):
+        for path in sorted((root / folder).rglob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def fingerprint(
+    sketch: Sketch, seed: int | None, fps: float, chunks: list[tuple[int, int]], code: str
+) -> str | None:
+    """What a render's simulation pass depends on, as a digest; None when it cannot be known.
+
+    The piece (its ``origin``: a sketch file's or a journal's bytes), its world and
+    dynamics, the seed, the frame rate, the cut into chunks and the code. Stored keyframes
+    are read back only under the same fingerprint.
+    """
+    if not sketch.origin:
+        return None
+    text = json.dumps(
+        [sketch.origin, repr(sketch.world), repr(sketch.model), seed, fps, chunks, code]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class JobFileError(ValueError):
+    """A stored chunk job that cannot be read back (it is simulated again instead)."""
+
+
+def save_job(job: ChunkJob, path: Path) -> None:
+    """Store ``job``'s keyframe and inputs (not its settings) in ``path``, atomically.
+
+    An ``.npz``: the state's arrays, its metadata, and the job's frames, audio clock and
+    inputs as JSON (the journal's encoding of events and sounds).
+
+    Raises:
+        OSError: it cannot be written.
+    """
+    from installation.inputs.journal import event_to_json, sound_to_json
+    from installation.outputs.files import atomic_write
+
+    tape = [
+        [
+            tick,
+            [event_to_json(e) for e in frame.events],
+            None if frame.sound is None else sound_to_json(frame.sound),
+            list(frame.batches),
+        ]
+        for tick, frame in sorted(job.tape.frames.items())
+    ]
+    about: dict[str, Any] = {"index": job.index, "first": job.first, "count": job.count}
+    about |= {"audio_time": job.audio_time, "meta": job.meta, "tape": tape}
+    arrays = dict(job.arrays)
+    arrays[_JOB_KEY] = np.frombuffer(json.dumps(about).encode(), dtype=np.uint8)
+    atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+
+
+_JOB_KEY = "__job__"
+
+
+def load_job(path: Path, settings: Settings, code: str) -> ChunkJob:
+    """Read back a job stored by ``save_job``, for ``settings``.
+
+    Raises:
+        JobFileError: missing, damaged or not a job (the state's hash is checked again).
+    """
+    from installation.inputs.frame import InputFrame
+    from installation.inputs.journal import event_from_json, sound_from_json
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files if name != _JOB_KEY}
+            about = json.loads(bytes(data[_JOB_KEY]).decode())
+        state_from_arrays(arrays, about["meta"])  # (checks every array and the hash)
+        frames = {}
+        for tick, events, sound, batches in about["tape"]:
+            frames[int(tick)] = InputFrame(
+                tick=int(tick),
+                events=tuple(event_from_json(e) for e in events),
+                sound=None if sound is None else sound_from_json(sound),
+                batches=tuple(int(b) for b in batches),
+            )
+        tape = Tape(frames)
+        first, count, audio = int(about["first"]), int(about["count"]), float(about["audio_time"])
+        meta = about["meta"]
+        ident = _ident(settings, first, count, meta, audio, tape, code)
+        return ChunkJob(
+            int(about["index"]), first, count, settings, arrays, meta, audio, tape, ident
+        )
+    except Exception as exc:  # (whatever is wrong with it, it is simulated again)
+        raise JobFileError(f"{path}: {type(exc).__name__}: {exc}") from None
 
 
 def _ident(
@@ -245,6 +331,7 @@ def simulate(
     chunks: list[tuple[int, int]],
     seed: int | None = None,
     on_frame: Callable[[int], None] | None = None,
+    start: ChunkJob | None = None,
 ) -> Iterator[ChunkJob]:
     """The simulation pass: step the film once and yield each chunk's job as it is reached.
 
@@ -258,14 +345,21 @@ def simulate(
         chunks: ``plan``'s chunks, in order, covering frames 0 .. end without gaps.
         seed: overrides the sketch's world seed.
         on_frame: told each frame simulated (progress).
+        start: go on from this chunk's keyframe (a stored job): it and the chunks after it
+            are simulated, from its state, not from the film's start.
     """
     code = code_version()
     taping = _Taping(sketch.score)
     taped = replace(sketch, score=taping)
-    total = sum(n for _, n in chunks)
+    key0 = None
+    if start is not None:
+        state = state_from_arrays(start.arrays, start.meta)
+        key0 = Keyframe(start.first, state, start.audio_time)
+    begin = start.first if start is not None else 0
+    total = sum(n for first, n in chunks if first >= begin)
     starts = {first: (i, n) for i, (first, n) in enumerate(chunks)}
     pending: tuple[int, int, int, dict[str, np.ndarray], dict[str, Any], float] | None = None
-    for key in timeline(taped, settings.fps, total, seed):
+    for key in timeline(taped, settings.fps, total, seed, key0):
         if key.frame in starts:
             index, n = starts[key.frame]
             arrays, meta = state_to_arrays(key.state)
@@ -275,7 +369,7 @@ def simulate(
             pending = (index, key.frame, n, arrays, meta, key.audio_time)
         if on_frame is not None:
             on_frame(key.frame)
-        assert pending is not None  # (frame 0 starts the first chunk)
+        assert pending is not None  # (the first frame starts a chunk)
         index, first, n, arrays, meta, audio = pending
         if key.frame == first + n - 1:
             tape = Tape(taping.take())

@@ -11,7 +11,9 @@
 - a worker that dies mid-chunk (killed, out of memory, its machine lost) is retried by
   Ray up to ``RETRIES`` times; the chunk starts again from its job, so the film is the same;
 - finished parts are kept in ``<output>.parts/`` as they come back, each named after its
-  job's digest, so an interrupted render run again resumes with the parts already done;
+  job's digest, and every job the pass makes is stored there too (``keys/``), so an
+  interrupted render run again resumes with the parts already done and reads the jobs
+  back instead of simulating again (under the same ``chunks.fingerprint``);
 - at the end the parts are joined without re-encoding and the sound is muxed once
   (``outputs.video.join_parts``), and the ``frames-hash`` is folded from the chunks'
   digests: bit for bit the hash of a single-process render with the same GL driver.
@@ -25,7 +27,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -34,11 +36,16 @@ from installation.app.chunks import (
     DIGEST,
     ChunkJob,
     ChunkResult,
+    JobFileError,
     Settings,
     chunk_length,
+    code_version,
+    fingerprint,
     fold,
+    load_job,
     plan,
     render_chunk,
+    save_job,
     simulate,
 )
 from installation.app.offline import RenderSummary, _Progress
@@ -270,6 +277,39 @@ class Parts:
         text = json.dumps({"frames": count, "chunk_frames": chunk_frames})
         _write(self.folder / "plan.json", text.encode())
 
+    def keyframes(self, fp: str | None) -> dict[int, Path]:
+        """The stored jobs of a render with fingerprint ``fp`` (chunk index -> file).
+
+        Jobs stored under another fingerprint (another piece, seed, cut or code) are
+        removed, and ``fp`` is recorded for the ones this render will store.
+        """
+        keys = self.folder / "keys"
+        manifest = keys / "fingerprint"
+        try:
+            same = fp is not None and manifest.read_text().strip() == fp
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:
+            found = {}
+            for path in keys.glob("job-*.npz"):
+                index = path.stem.removeprefix("job-")
+                if index.isdigit():
+                    found[int(index)] = path
+            return found
+        shutil.rmtree(keys, ignore_errors=True)
+        if fp is not None:
+            _write(manifest, fp.encode())
+        return {}
+
+    def store(self, job: ChunkJob) -> bool:
+        """Keep ``job`` for a resume; False (and nothing kept) when it cannot be written."""
+        path = self.folder / "keys" / f"job-{job.index:05d}.npz"
+        try:
+            save_job(job, path)
+        except OSError:
+            return False
+        return True
+
     def forget(self, part: Path) -> None:
         """Take back a part that proved unreadable, so the next run renders it again."""
         part.unlink(missing_ok=True)
@@ -353,9 +393,48 @@ def render_distributed(
             parts.keep(job, _result(ray, ref, job))
             digests[job.index] = parts.done(job) or b""
 
+    def jobs() -> Iterator[ChunkJob]:
+        """Every chunk's job in order: read back, or simulated from the last one read.
+
+        Jobs an earlier run stored are read back; the rest are simulated from the last
+        one read (and stored in turn).
+        """
+        code = code_version()
+        fp = fingerprint(sketch, seed, fps, chunks, code)
+        stored = parts.keyframes(fp)
+        last: ChunkJob | None = None
+        for index, (first, n) in enumerate(chunks):
+            if index not in stored:
+                break
+            try:
+                job = load_job(stored[index], settings, code)
+            except JobFileError as exc:
+                say(f"a stored keyframe cannot be read ({exc}); it is simulated again")
+                break
+            if (job.index, job.first, job.count) != (index, first, n):
+                break
+            last = job
+            yield job
+        if last is not None and last.index == len(chunks) - 1:
+            say("resumed: every chunk's keyframe was read back; nothing to simulate")
+            return
+        if last is not None:
+            say(
+                f"resumed: the keyframes of {last.index + 1} chunks were read back; "
+                f"simulating from frame {last.first}"
+            )
+        stored_ok = fp is not None
+        for job in simulate(sketch, settings, chunks, seed, start=last):
+            if last is not None and job.index <= last.index:
+                continue
+            if stored_ok and not parts.store(job):
+                say(f"cannot store keyframes in {parts.folder}: a resume will simulate again")
+                stored_ok = False
+            yield job
+
     interrupted = False
     try:
-        for job in simulate(sketch, settings, chunks, seed):
+        for job in jobs():
             files[job.index] = parts.part(job)
             found = parts.done(job)
             if found is not None:

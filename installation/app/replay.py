@@ -8,6 +8,7 @@ started: a new world from the header, or the snapshot a resumed run's journal ke
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -107,5 +108,21 @@ def journal_sketch(folder: Path, scratch: Path) -> tuple[Sketch, Path | None]:
         seconds=seconds,
         score=journal,
         start=(lambda: journal_start(folder, journal)) if start_tick else None,
+        origin=_journal_digest(folder),
     )
     return sketch, sound
+
+
+def _journal_digest(folder: Path) -> str:
+    """A digest of what a recorded show replays: its journal files and snapshots.
+
+    (Not its sound: the WAV files are only muxed, and a day of them is gigabytes.)
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file() and path.suffix.lower() != ".wav":
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+    return f"journal {digest.hexdigest()}"

@@ -8,9 +8,10 @@ plays it while the room is quiet.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from installation.app.runner import InputSource, Listener
@@ -41,6 +42,9 @@ class Sketch:
         acts: (time, title) marks for stills and chapter notes.
         start: makes the state the piece starts from (a recorded show that resumed from a
             snapshot); None starts a new world.
+        origin: a digest of where the piece came from (its file's bytes, a recorded show's
+            journal), so a resumed distributed render knows its stored keyframes are of
+            this piece; empty when unknown (they are then simulated again).
     """
 
     name: str
@@ -51,6 +55,7 @@ class Sketch:
     score: InputSource = field(default_factory=Score)
     acts: tuple[tuple[float, str], ...] = ()
     start: Callable[[], State] | None = None
+    origin: str = ""
 
 
 def available_sketches() -> list[str]:
@@ -78,7 +83,8 @@ def load_sketch(name_or_path: str | None) -> Sketch:
     sketch = getattr(module, "SKETCH", None)
     if not isinstance(sketch, Sketch):
         raise SketchError(f"sketch {path} defines no SKETCH = Sketch(...)")
-    return sketch
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return replace(sketch, origin=f"sketch {digest}")
 
 
 class LiveScore(Listener):

@@ -69,6 +69,22 @@ def event_from_json(data: Any) -> Event:
     return kind(**_typed_fields(kind, fields, f"a {name} event"))
 
 
+def sound_to_json(sound: RoomSound) -> dict[str, Any]:
+    """A tick's room sound as a JSON-ready dict."""
+    return dataclasses.asdict(sound)
+
+
+def sound_from_json(data: Any) -> RoomSound:
+    """Inverse of ``sound_to_json``.
+
+    Raises:
+        JournalError: not an object, or fields missing, unknown or of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise JournalError(f"a sound that is {_kind(data)}, not an object")
+    return RoomSound(**_typed_fields(RoomSound, data, "a sound"))
+
+
 def _typed_fields(cls: type, fields: dict[str, Any], what: str) -> dict[str, Any]:
     """``fields`` checked against ``cls``'s dataclass fields.
 
@@ -233,7 +249,7 @@ class JournalWriter:
     def record_sound(self, tick: int, sound: RoomSound) -> None:
         """The room's sound features of one tick (replayed exactly, not recomputed)."""
         self._rotate_if_needed()
-        self._write({"tick": tick, "source": "audio", "sound": dataclasses.asdict(sound)})
+        self._write({"tick": tick, "source": "audio", "sound": sound_to_json(sound)})
 
     def mark_snapshot(self, name: str, tick: int) -> None:
         """Note that snapshot ``name`` (of ``tick``) holds everything recorded so far.
@@ -393,10 +409,7 @@ class _Reader:
                 raise JournalError(f"a control named {_short(obj['control'])}")
             self.tick(obj)  # (for the record only: a replay has nothing to do with it)
         elif "sound" in obj:
-            if not isinstance(obj["sound"], dict):
-                raise JournalError(f"a sound that is {_kind(obj['sound'])}, not an object")
-            sound = RoomSound(**_typed_fields(RoomSound, obj["sound"], "a sound"))
-            self.sounds[self.tick(obj)] = sound
+            self.sounds[self.tick(obj)] = sound_from_json(obj["sound"])
         else:
             raise JournalError(f"not a journal line (keys {_short(sorted(obj)[:4])})")
 

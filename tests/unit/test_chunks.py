@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from canopy_helpers import record_journal
 
 from installation.app.chunks import Settings, chunk_length, fold, plan
 from installation.app.distributed import DistributedError, Parts, _reachable
@@ -55,3 +58,54 @@ def test_outputs_and_addresses_are_checked(tmp_path):
     for bad in ("nohost", "host:", "host:port", ":80"):
         with pytest.raises(DistributedError, match="expected HOST:PORT"):
             _reachable(bad)
+
+
+def _jobs(story, settings, chunks, **kwargs):
+    from installation.app.chunks import simulate
+
+    return list(simulate(story, settings, chunks, **kwargs))
+
+
+def test_a_stored_job_reads_back_the_same_and_a_damaged_one_is_refused(tmp_path):
+    from installation.app.chunks import JobFileError, code_version, load_job, save_job
+    from installation.app.replay import journal_sketch
+
+    folder = record_journal(tmp_path / "journal", room_sound=True)
+    story, _ = journal_sketch(folder, tmp_path)
+    settings = Settings.for_output(tmp_path / "f.mp4", (16, 16), 30.0, Look(), "ultrafast")
+    jobs = _jobs(story, settings, plan(60, 20))
+    assert any(f.sound is not None for f in jobs[1].tape.frames.values())  # (sounds taped)
+    code = code_version()
+    for job in jobs:
+        save_job(job, tmp_path / f"job-{job.index}.npz")
+        back = load_job(tmp_path / f"job-{job.index}.npz", settings, code)
+        assert back.ident == job.ident and back.tape == job.tape
+        assert back.meta == job.meta and back.audio_time == job.audio_time
+    damaged = tmp_path / "job-1.npz"
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+    with pytest.raises(JobFileError):
+        load_job(damaged, settings, code)
+
+
+def test_simulating_on_from_a_stored_job_gives_the_same_jobs(tmp_path):
+    from installation.app.sketch import load_sketch
+
+    story = load_sketch(None)
+    settings = Settings.for_output(tmp_path / "f.mp4", (16, 16), 30.0, Look(), "ultrafast")
+    chunks = plan(90, 30)
+    whole = _jobs(story, settings, chunks)
+    later = _jobs(story, settings, chunks, start=whole[1])
+    assert [j.ident for j in later] == [j.ident for j in whole[1:]]
+
+
+def test_the_fingerprint_names_the_piece_seed_cut_and_code(tmp_path):
+    from installation.app.chunks import fingerprint
+    from installation.app.sketch import load_sketch
+
+    story = load_sketch(None)
+    base = fingerprint(story, None, 30.0, plan(90, 30), "code")
+    assert base is not None
+    assert fingerprint(story, 5, 30.0, plan(90, 30), "code") != base
+    assert fingerprint(story, None, 30.0, plan(90, 45), "code") != base
+    assert fingerprint(story, None, 30.0, plan(90, 30), "other") != base
+    assert fingerprint(dataclasses.replace(story, origin=""), None, 30.0, [], "code") is None
