@@ -22,13 +22,12 @@ void main() {
     vec3 b = billow(uv, u_time * 0.5 + u_audio_time * 0.5);
     vec3 hang = drape(uv, u_time + u_audio_time);
     // The folds shift the cloth a little (its edges wave with the hang) and the raking
-    // light reads their slope: the hang's folds shade the cloth by up to a tenth, deepest
-    // under the pole, so it reads as a hanging object rather than a flat picture.
+    // light reads their slope.
     vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.006, 0.0);
     vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
     vec2 towards = normalize(LIGHT.xy);
     float fold = 1.0 + 0.16 * dot(towards, -b.yz) / 3.0 + 0.05 * b.x
-               + 0.04 * dot(towards, -hang.yz) + 0.1 * hang.x;
+               + 0.016 * dot(towards, -hang.yz) + 0.06 * hang.x;
     c *= fold;
     // Key: the light level, the warmth of the light, the saturation of the yarns.
     float lum = dot(c, vec3(0.2126, 0.7152, 0.0722));
