@@ -88,6 +88,28 @@ def probe(path: Path) -> dict:
     return json.loads(out)
 
 
+def probe_video(path: Path, entry: str) -> list[str]:
+    """One ffprobe field of every frame or packet of a file's video, e.g. ``packet=pts``."""
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            entry,
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split()
+
+
 def record_journal(folder: Path, seed: int = 2, room_sound: bool = False) -> Path:
     """A recorded show of 60 ticks in ``folder``; returns the folder.
 

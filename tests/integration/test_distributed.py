@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from canopy_helpers import ROOT, probe, record_journal, run_canopy
+from canopy_helpers import ROOT, probe, probe_video, record_journal, run_canopy
 
 from installation.app import chunks
 from installation.app.distributed import (
@@ -37,24 +37,8 @@ FPS = 24.0
 
 def key_frames(path: Path) -> list[int]:
     """The numbers of the frames ffprobe decodes as key frames."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "frame=key_frame",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [i for i, k in enumerate(out) if k.startswith("1")]
+    flags = probe_video(path, "frame=key_frame")
+    return [i for i, k in enumerate(flags) if k.startswith("1")]
 
 
 @pytest.fixture(scope="module")
@@ -226,16 +210,21 @@ def test_ctrl_c_keeps_the_parts_and_the_same_command_resumes(tmp_path):
     assert not parts.exists()
 
 
-def test_a_damaged_part_is_rendered_again(cluster, story, single, tmp_path):
-    out = tmp_path / "film.mp4"
+def _rendered_parts(story, out: Path) -> Parts:
+    """What a render of 45 frames in chunks of 15 keeps once every chunk is done."""
     settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
     parts = Parts(out, settings)
     parts.remember_length(45, 15)
     for job in chunks.simulate(story, settings, chunks.plan(45, 15)):
         parts.keep(job, chunks.render_chunk(job))
-        if job.index == 1:  # its digests cut short, as by a full disk
-            digests = next(parts.folder.glob("chunk-00001-*.sha256"))
-            digests.write_bytes(digests.read_bytes()[:40])
+    return parts
+
+
+def test_a_damaged_part_is_rendered_again(cluster, story, single, tmp_path):
+    out = tmp_path / "film.mp4"
+    parts = _rendered_parts(story, out)
+    digests = next(parts.folder.glob("chunk-00001-*.sha256"))
+    digests.write_bytes(digests.read_bytes()[:40])  # cut short, as by a full disk
     logs: list[str] = []
     summary = render_distributed(
         story, out, cluster, size=SIZE, fps=FPS, count=45, progress=False, log=logs.append
@@ -246,11 +235,7 @@ def test_a_damaged_part_is_rendered_again(cluster, story, single, tmp_path):
 
 def test_an_unreadable_part_is_named_and_rendered_again(cluster, story, single, tmp_path):
     out = tmp_path / "film.mp4"
-    settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
-    parts = Parts(out, settings)
-    parts.remember_length(45, 15)
-    for job in chunks.simulate(story, settings, chunks.plan(45, 15)):
-        parts.keep(job, chunks.render_chunk(job))
+    parts = _rendered_parts(story, out)
     bad = next(parts.folder.glob("chunk-00002-*.mp4"))
     bad.write_bytes(b"garbage" * 1000)  # its digests still say it is done
     with pytest.raises(DistributedError, match="rendered again") as info:

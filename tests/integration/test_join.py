@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from canopy_helpers import probe_video
 
 from installation.outputs.video import PartError, VideoWriter, join_parts
 
@@ -23,24 +23,7 @@ def _parts(folder: Path, n: int, frames: int, suffix: str = ".mp4", **kwargs) ->
 
 
 def _pts(path: Path) -> list[int]:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=pts",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return sorted(int(v) for v in out)
+    return sorted(int(v) for v in probe_video(path, "packet=pts"))
 
 
 def test_many_short_parts_join_on_the_frame_grid_without_drift(tmp_path):
