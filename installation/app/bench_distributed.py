@@ -60,7 +60,7 @@ def bench_distributed(quick: bool = False) -> dict[str, float | str]:
         # Storing a chunk's keyframe for a resume (on the driver, so serial too).
         t0 = time.perf_counter()
         for job in jobs:
-            chunks.save_job(job, folder / f"job-{job.index}.npz")
+            chunks.save_job(job, folder / f"job-{job.index}.npz", "bench")
         store_s = (time.perf_counter() - t0) / len(jobs)
         out["keyframe_store_s"] = round(store_s, 4)
 

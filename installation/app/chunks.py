@@ -225,14 +225,27 @@ def fingerprint(
     """What a render's simulation pass depends on, as a digest; None when it cannot be known.
 
     The piece (its ``origin``: a sketch file's or a journal's bytes), its world and
-    dynamics, the seed, the frame rate, the cut into chunks and the code. Stored keyframes
-    are read back only under the same fingerprint.
+    dynamics, the seed, the frame rate, the cut into chunks, the code, and what the numbers
+    are computed with (Python, numpy, scipy and the processor: their rounding may differ).
+    Stored keyframes are read back only under the same fingerprint.
+
+    Only a piece whose inputs are a function of the tick alone can go on from a stored
+    keyframe: a ``Score`` or a recorded show (``Journal``). Any other source (one with a
+    random generator of its own, say) gives None: its film is always simulated whole.
     """
-    if not sketch.origin:
+    import platform
+    import sys
+
+    import scipy
+
+    from installation.inputs.journal import Journal
+    from installation.inputs.score import Score
+
+    if not sketch.origin or not isinstance(sketch.score, Score | Journal):
         return None
-    text = json.dumps(
-        [sketch.origin, repr(sketch.world), repr(sketch.model), seed, fps, chunks, code]
-    )
+    piece = [sketch.origin, repr(sketch.world), repr(sketch.model), seed, float(fps), chunks]
+    machine = [sys.version, platform.machine(), np.__version__, scipy.__version__]
+    text = json.dumps([*piece, code, *machine])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -240,11 +253,16 @@ class JobFileError(ValueError):
     """A stored chunk job that cannot be read back (it is simulated again instead)."""
 
 
-def save_job(job: ChunkJob, path: Path) -> None:
+def save_job(job: ChunkJob, path: Path, fp: str) -> bool:
     """Store ``job``'s keyframe and inputs (not its settings) in ``path``, atomically.
 
     An ``.npz``: the state's arrays, its metadata, and the job's frames, audio clock and
-    inputs as JSON (the journal's encoding of events and sounds).
+    inputs as JSON (the journal's encoding of events and sounds), with the render's
+    fingerprint ``fp``. Inputs that JSON would not give back exactly (numpy numbers in an
+    event, say) are not stored: the job would come back another job.
+
+    Returns:
+        False when the job's inputs cannot be stored exactly (nothing is written).
 
     Raises:
         OSError: it cannot be written.
@@ -262,38 +280,53 @@ def save_job(job: ChunkJob, path: Path) -> None:
         for tick, frame in sorted(job.tape.frames.items())
     ]
     about: dict[str, Any] = {"index": job.index, "first": job.first, "count": job.count}
-    about |= {"audio_time": job.audio_time, "meta": job.meta, "tape": tape}
+    about |= {"audio_time": job.audio_time, "meta": job.meta, "tape": tape, "fp": fp}
+    try:
+        text = json.dumps(about, allow_nan=True)
+        exact = repr(_tape_from_json(json.loads(text)["tape"])) == repr(job.tape)
+    except (TypeError, ValueError, KeyError):
+        exact = False
+    if not exact:
+        return False
     arrays = dict(job.arrays)
-    arrays[_JOB_KEY] = np.frombuffer(json.dumps(about).encode(), dtype=np.uint8)
+    arrays[_JOB_KEY] = np.frombuffer(text.encode(), dtype=np.uint8)
     atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+    return True
+
+
+def _tape_from_json(rows: Any) -> Tape:
+    """The inverse of ``save_job``'s encoding of a tape (raises on anything else)."""
+    from installation.inputs.journal import event_from_json, sound_from_json
+
+    frames = {}
+    for tick, events, sound, batches in rows:
+        frames[int(tick)] = InputFrame(
+            tick=int(tick),
+            events=tuple(event_from_json(e) for e in events),
+            sound=None if sound is None else sound_from_json(sound),
+            batches=tuple(int(b) for b in batches),
+        )
+    return Tape(frames)
 
 
 _JOB_KEY = "__job__"
 
 
-def load_job(path: Path, settings: Settings, code: str) -> ChunkJob:
-    """Read back a job stored by ``save_job``, for ``settings``.
+def load_job(path: Path, settings: Settings, code: str, fp: str) -> ChunkJob:
+    """Read back a job stored by ``save_job`` under fingerprint ``fp``, for ``settings``.
 
     Raises:
-        JobFileError: missing, damaged or not a job (the state's hash is checked again).
+        JobFileError: missing, damaged, not a job, or stored under another fingerprint
+            (the state's hash is checked again).
     """
-    from installation.inputs.frame import InputFrame
-    from installation.inputs.journal import event_from_json, sound_from_json
-
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files if name != _JOB_KEY}
             about = json.loads(bytes(data[_JOB_KEY]).decode())
+        if about.get("fp") != fp:
+            raise ValueError("stored for another render (its fingerprint differs)")
         state_from_arrays(arrays, about["meta"])  # (checks every array and the hash)
-        frames = {}
-        for tick, events, sound, batches in about["tape"]:
-            frames[int(tick)] = InputFrame(
-                tick=int(tick),
-                events=tuple(event_from_json(e) for e in events),
-                sound=None if sound is None else sound_from_json(sound),
-                batches=tuple(int(b) for b in batches),
-            )
-        tape = Tape(frames)
+        tape = _tape_from_json(about["tape"])
         first, count, audio = int(about["first"]), int(about["count"]), float(about["audio_time"])
         meta = about["meta"]
         ident = _ident(settings, first, count, meta, audio, tape, code)
@@ -470,11 +503,16 @@ def fold(digests: list[bytes]) -> str:
 __all__ = [
     "ChunkJob",
     "ChunkResult",
+    "JobFileError",
     "Settings",
     "Tape",
     "chunk_length",
+    "code_version",
+    "fingerprint",
     "fold",
+    "load_job",
     "plan",
     "render_chunk",
+    "save_job",
     "simulate",
 ]

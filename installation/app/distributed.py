@@ -277,38 +277,32 @@ class Parts:
         text = json.dumps({"frames": count, "chunk_frames": chunk_frames})
         _write(self.folder / "plan.json", text.encode())
 
-    def keyframes(self, fp: str | None) -> dict[int, Path]:
-        """The stored jobs of a render with fingerprint ``fp`` (chunk index -> file).
+    def keyframes(self, fp: str) -> dict[int, Path]:
+        """The jobs stored by an earlier run of a render with fingerprint ``fp``.
 
-        Jobs stored under another fingerprint (another piece, seed, cut or code) are
-        removed, and ``fp`` is recorded for the ones this render will store.
+        Each fingerprint has a folder of its own (``keys/<fp>``): a run with another seed
+        or cut to the same output leaves the others' keyframes alone, and the whole folder
+        goes once the film is joined. Returns chunk index -> file.
         """
-        keys = self.folder / "keys"
-        manifest = keys / "fingerprint"
-        try:
-            same = fp is not None and manifest.read_text().strip() == fp
-        except (OSError, UnicodeDecodeError):
-            same = False
-        if same:
-            found = {}
-            for path in keys.glob("job-*.npz"):
-                index = path.stem.removeprefix("job-")
-                if index.isdigit():
-                    found[int(index)] = path
-            return found
-        shutil.rmtree(keys, ignore_errors=True)
-        if fp is not None:
-            _write(manifest, fp.encode())
-        return {}
+        found = {}
+        for path in (self.folder / "keys" / fp[:32]).glob("job-*.npz"):
+            index = path.stem.removeprefix("job-")
+            if index.isdigit():
+                found[int(index)] = path
+        return found
 
-    def store(self, job: ChunkJob) -> bool:
-        """Keep ``job`` for a resume; False (and nothing kept) when it cannot be written."""
-        path = self.folder / "keys" / f"job-{job.index:05d}.npz"
+    def store(self, job: ChunkJob, fp: str) -> bool:
+        """Keep ``job`` for a resume; False (nothing kept) when it cannot be stored."""
+        path = self.folder / "keys" / fp[:32] / f"job-{job.index:05d}.npz"
         try:
-            save_job(job, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return save_job(job, path, fp)
         except OSError:
             return False
-        return True
+
+    def drop_keyframes(self, fp: str) -> None:
+        """Forget the keyframes stored under ``fp`` (they proved not to be this film's)."""
+        shutil.rmtree(self.folder / "keys" / fp[:32], ignore_errors=True)
 
     def forget(self, part: Path) -> None:
         """Take back a part that proved unreadable, so the next run renders it again."""
@@ -396,25 +390,42 @@ def render_distributed(
     def jobs() -> Iterator[ChunkJob]:
         """Every chunk's job in order: read back, or simulated from the last one read.
 
-        Jobs an earlier run stored are read back; the rest are simulated from the last
-        one read (and stored in turn).
+        Jobs an earlier run stored under this render's fingerprint are read back; the rest
+        are simulated from the last one read (and stored in turn). The chunk simulated
+        again from that keyframe must come out as the job read back, or the stored
+        keyframes are not this film's (a source whose inputs are not a function of the
+        tick alone): they are dropped and the render stops with one line (the check has
+        moved such a source on, so only a fresh start gives the film).
         """
         code = code_version()
         fp = fingerprint(sketch, seed, fps, chunks, code)
-        stored = parts.keyframes(fp)
+        stored = parts.keyframes(fp) if fp is not None else {}
         last: ChunkJob | None = None
+        read: list[ChunkJob] = []
         for index, (first, n) in enumerate(chunks):
             if index not in stored:
                 break
             try:
-                job = load_job(stored[index], settings, code)
+                job = load_job(stored[index], settings, code, fp or "")
             except JobFileError as exc:
                 say(f"a stored keyframe cannot be read ({exc}); it is simulated again")
                 break
             if (job.index, job.first, job.count) != (index, first, n):
                 break
-            last = job
-            yield job
+            read.append(job)
+        if read:
+            last = read[-1]
+            check = next(simulate(sketch, settings, chunks, seed, start=last), None)
+            if check is None or check.ident != last.ident:
+                # (Checking has moved such a source on: only a fresh start is the film.)
+                if fp is not None:
+                    parts.drop_keyframes(fp)
+                raise DistributedError(
+                    "the stored keyframes are not this film's (are the piece's inputs not a "
+                    "function of the tick alone?): they are dropped; run the same command "
+                    "again to simulate it from its start"
+                )
+        yield from read
         if last is not None and last.index == len(chunks) - 1:
             say("resumed: every chunk's keyframe was read back; nothing to simulate")
             return
@@ -423,13 +434,13 @@ def render_distributed(
                 f"resumed: the keyframes of {last.index + 1} chunks were read back; "
                 f"simulating from frame {last.first}"
             )
-        stored_ok = fp is not None
+        storing = fp is not None
         for job in simulate(sketch, settings, chunks, seed, start=last):
             if last is not None and job.index <= last.index:
                 continue
-            if stored_ok and not parts.store(job):
+            if storing and fp is not None and not parts.store(job, fp):
                 say(f"cannot store keyframes in {parts.folder}: a resume will simulate again")
-                stored_ok = False
+                storing = False
             yield job
 
     interrupted = False

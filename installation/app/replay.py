@@ -116,13 +116,18 @@ def journal_sketch(folder: Path, scratch: Path) -> tuple[Sketch, Path | None]:
 def _journal_digest(folder: Path) -> str:
     """A digest of what a recorded show replays: its journal files and snapshots.
 
-    (Not its sound: the WAV files are only muxed, and a day of them is gigabytes.)
+    (Not its sound, logs or anything else in the folder: the WAV files are only muxed, and
+    a day of them is gigabytes.) Empty when a file cannot be read: a distributed render
+    of it then simulates again rather than resume from stored keyframes.
     """
     digest = hashlib.sha256()
-    for path in sorted(Path(folder).iterdir()):
-        if path.is_file() and path.suffix.lower() != ".wav":
+    files = sorted([*Path(folder).glob("journal-*.jsonl"), *Path(folder).glob("*.npz")])
+    try:
+        for path in files:
             digest.update(path.name.encode() + b"\0")
             with path.open("rb") as fh:
                 while block := fh.read(1 << 20):
                     digest.update(block)
+    except OSError:
+        return ""
     return f"journal {digest.hexdigest()}"

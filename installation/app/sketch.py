@@ -44,7 +44,10 @@ class Sketch:
             snapshot); None starts a new world.
         origin: a digest of where the piece came from (its file's bytes, a recorded show's
             journal), so a resumed distributed render knows its stored keyframes are of
-            this piece; empty when unknown (they are then simulated again).
+            this piece; empty when unknown (they are then simulated again). It does not
+            cover modules the file imports from outside the project or data it reads, nor
+            a sketch changed in code after it was loaded (``dataclasses.replace``): give
+            such a sketch an empty origin.
     """
 
     name: str

@@ -258,6 +258,60 @@ def test_what_cannot_be_rendered_is_refused_before_any_chunk(cluster, story, tmp
     assert not list(tmp_path.glob("*.parts"))
 
 
+RESTLESS = """
+import random
+from installation.app.sketch import Sketch
+from installation.config import WorldConfig
+from installation.inputs.frame import Touch
+from installation.inputs.score import Cue, Score
+
+rng = random.Random(7)  # (a cue with a generator of its own: not a function of the tick)
+
+
+def touches(t, n):
+    return (Touch(rng.random(), rng.random()),)
+
+
+SKETCH = Sketch(
+    name="restless",
+    title="restless",
+    world=WorldConfig(seed=3, height=64, width=64, citizens=3000, nodes=32, growth_resolution=32),
+    seconds=2.0,
+    score=Score(cues=(Cue(0.0, 10.0, 0.1, touches),)),
+)
+"""
+
+
+def test_keyframes_that_are_not_this_films_are_dropped(cluster, tmp_path):
+    from installation.app.sketch import load_sketch as load
+
+    path = tmp_path / "restless.py"
+    path.write_text(RESTLESS)
+    out = tmp_path / "film.mp4"
+    settings = chunks.Settings.for_output(out, SIZE, FPS, Look(), "ultrafast")
+    cut = chunks.plan(48, 16)
+    parts = Parts(out, settings)
+    parts.remember_length(48, 16)
+    earlier = load(str(path))
+    fp = chunks.fingerprint(earlier, None, FPS, cut, chunks.code_version())
+    assert fp is not None
+    for job in chunks.simulate(earlier, settings, cut):
+        if job.index < 2:  # what an interrupted run left: its generator had moved on
+            assert parts.store(job, fp)
+    with pytest.raises(DistributedError, match="not this film's"):
+        render_distributed(
+            load(str(path)), out, cluster, size=SIZE, fps=FPS, count=48, progress=False
+        )
+    # Run again (a fresh load, as the command line does): simulated from the start.
+    summary = render_distributed(
+        load(str(path)), out, cluster, size=SIZE, fps=FPS, count=48, progress=False
+    )
+    single = render_video(
+        load(str(path)), tmp_path / "one.mp4", size=SIZE, fps=FPS, count=48, progress=False
+    )
+    assert summary.frames_hash == single.frames_hash
+
+
 def test_a_worker_without_opengl_is_one_clear_line(tmp_path):
     # A machine whose EGL finds no driver (its vendor folder points nowhere): the driver's
     # simulation pass needs no OpenGL, the workers (started from its environment) do.

@@ -77,14 +77,30 @@ def test_a_stored_job_reads_back_the_same_and_a_damaged_one_is_refused(tmp_path)
     assert any(f.sound is not None for f in jobs[1].tape.frames.values())  # (sounds taped)
     code = code_version()
     for job in jobs:
-        save_job(job, tmp_path / f"job-{job.index}.npz")
-        back = load_job(tmp_path / f"job-{job.index}.npz", settings, code)
+        assert save_job(job, tmp_path / f"job-{job.index}.npz", "fp")
+        back = load_job(tmp_path / f"job-{job.index}.npz", settings, code, "fp")
         assert back.ident == job.ident and back.tape == job.tape
         assert back.meta == job.meta and back.audio_time == job.audio_time
+    with pytest.raises(JobFileError, match="another render"):
+        load_job(tmp_path / "job-0.npz", settings, code, "another fp")
     damaged = tmp_path / "job-1.npz"
     damaged.write_bytes(damaged.read_bytes()[:-100])
     with pytest.raises(JobFileError):
-        load_job(damaged, settings, code)
+        load_job(damaged, settings, code, "fp")
+
+
+def test_inputs_json_would_not_give_back_are_not_stored(tmp_path):
+    import numpy as np
+
+    from installation.app.chunks import ChunkJob, Tape, save_job
+    from installation.inputs.frame import InputFrame, Touch
+
+    settings = Settings.for_output(tmp_path / "f.mp4", (16, 16), 30.0, Look(), "ultrafast")
+    for value in (np.float32(0.3), np.float64(0.5)):
+        tape = Tape({3: InputFrame(tick=3, events=(Touch(value, 0.5),))})
+        job = ChunkJob(0, 0, 5, settings, {}, {}, 0.0, tape, "x")
+        assert not save_job(job, tmp_path / "job.npz", "fp")
+        assert not (tmp_path / "job.npz").exists()
 
 
 def test_simulating_on_from_a_stored_job_gives_the_same_jobs(tmp_path):
@@ -104,8 +120,13 @@ def test_the_fingerprint_names_the_piece_seed_cut_and_code(tmp_path):
 
     story = load_sketch(None)
     base = fingerprint(story, None, 30.0, plan(90, 30), "code")
-    assert base is not None
+    assert base is not None and fingerprint(story, None, 30, plan(90, 30), "code") == base
     assert fingerprint(story, 5, 30.0, plan(90, 30), "code") != base
     assert fingerprint(story, None, 30.0, plan(90, 45), "code") != base
     assert fingerprint(story, None, 30.0, plan(90, 30), "other") != base
     assert fingerprint(dataclasses.replace(story, origin=""), None, 30.0, [], "code") is None
+    # (A source whose inputs are not a function of the tick alone never resumes.)
+    from installation.inputs.random_input import RandomInputs
+
+    other = dataclasses.replace(story, score=RandomInputs.__new__(RandomInputs))
+    assert fingerprint(other, None, 30.0, plan(90, 30), "code") is None
