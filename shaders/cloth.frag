@@ -363,9 +363,6 @@ void main() {
         warp_comm = (comm + 1 + int(hash12(vec2(floor(i / 3.0), 2.2)) * 5.0)) % max(u_communities, 1);
     }
     vec3 warp_yarn = mix(mix(base * 0.35, LINEN * 0.6, 0.4), u_colours[warp_comm] * 0.9, u_mix);
-    if (u_mix > 0.05 && hash12(vec2(floor(p.x / 4.0) * 0.31, j * 1.9)) < u_mix * 0.006) {
-        weft = u_colours[other] * (0.7 + 0.45 * hope);             // a pick from next door
-    }
 
 
     // Unravelling: where the cloth comes away, picks are missing to the bare warp; their ends

@@ -83,8 +83,8 @@ class Look:
 
     rows: float = 180.0
     cord: float = 0.0072
-    bloom_threshold: float = 0.9
-    bloom_strength: float = 0.25
+    bloom_threshold: float = 1.1
+    bloom_strength: float = 0.15
     quality: str = "full"
     scale: float = 0.6
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
