@@ -21,6 +21,7 @@ functions in one process too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -199,11 +200,14 @@ def chunk_length(
     return max(1, min(max(wanted, round(2 * fps)), most, count))
 
 
+@functools.cache
 def code_version() -> str:
     """A digest of the code that makes a frame: the package, the sketches, the shaders.
 
     The package's version and the sources of all three. Part of every chunk's ident and of
     the keyframes' fingerprint, so nothing kept from before an upgrade or an edit is reused.
+    Read once a process (a render asks for it several times; the code does not change under
+    a running render).
     """
     from importlib.metadata import PackageNotFoundError, version
 

@@ -52,7 +52,7 @@ from installation.app.offline import RenderSummary, _Progress
 from installation.app.sketch import Sketch
 from installation.outputs.files import atomic_write
 from installation.outputs.png import OutputError
-from installation.outputs.video import PartError, join_parts, open_sound
+from installation.outputs.video import PartError, check_output, join_parts
 from installation.render.context import GLUnavailable
 from installation.render.tapestry import Look
 
@@ -346,18 +346,9 @@ def render_distributed(
     count = count if count is not None else round(sketch.seconds * fps)
     if count < 1:
         raise OutputError(f"{output}: nothing to render (the film is {count} frames long)")
+    check_output(output, size, audio)  # (before any chunk renders)
     settings = Settings.for_output(output, size, fps, look or Look(), preset)
-    if settings.suffix != ".png" and (size[0] % 2 or size[1] % 2):
-        raise OutputError(
-            f"{output}: width and height must be even for video ({size[0]}x{size[1]})"
-        )
-    if audio is not None:
-        if settings.suffix == ".png":
-            raise OutputError(f"{output}: a PNG sequence cannot carry sound")
-        open_sound(audio).close()  # a wrong file is found before any chunk renders
     parts = Parts(output, settings)
-    if not parts.folder.parent.is_dir():
-        raise OutputError(f"cannot write {output}: the folder {parts.folder.parent} does not exist")
     length = chunk_length(count, fps, cluster.slots, chunk_seconds, settings.frame_bytes())
     if chunk_seconds is None:
         length = parts.remembered_length(count) or length
@@ -384,8 +375,9 @@ def render_distributed(
             bar.update(kept + done)
         for ref in ready:
             job = running.pop(ref)
-            parts.keep(job, _result(ray, ref, job))
-            digests[job.index] = parts.done(job) or b""
+            result = _result(ray, ref, job)
+            parts.keep(job, result)
+            digests[job.index] = result.digests
 
     def jobs() -> Iterator[ChunkJob]:
         """Every chunk's job in order: read back, or simulated from the last one read.

@@ -102,12 +102,38 @@ def _mux_sound(
     source.close()
 
 
+def check_output(path: str | Path, size: tuple[int, int], audio: str | Path | None = None) -> str:
+    """Check, before anything is rendered, that ``path`` can take this video; its kind.
+
+    The type is known, H.264 and ProRes get even sizes, the folder exists, and the sound
+    (when given) is a sound file the output can carry.
+
+    Raises:
+        OutputError: which of these fails, for the operator.
+    """
+    kind = video_kind(path)
+    w, h = size
+    if kind != "png-sequence" and (w % 2 or h % 2):
+        raise OutputError(f"{path}: width and height must be even for video ({w}x{h})")
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
+    if audio is not None:
+        _refuse_sound(kind, path)
+        open_sound(audio).close()
+    return kind
+
+
+def _refuse_sound(kind: str, path: str | Path) -> None:
+    if kind == "png-sequence":
+        raise OutputError(f"{path}: a PNG sequence cannot carry sound")
+
+
 def _sound_stream(
     container: OutputContainer, audio: str | Path, kind: str, path: str | Path
 ) -> tuple[InputContainer, AudioStream, AudioStream]:
     """The sound file and a stream for it in ``container`` (AAC in .mp4, PCM in .mov)."""
-    if kind == "png-sequence":
-        raise OutputError(f"{path}: a PNG sequence cannot carry sound")
+    _refuse_sound(kind, path)
     source = open_sound(audio)
     in_stream = source.streams.audio[0]
     codec = "aac" if kind == "h264" else "pcm_s16le"
@@ -143,15 +169,10 @@ class VideoWriter:
     ) -> None:
         """Open the output and its streams (and the sound file, when given)."""
         self.path = str(path)
-        self.kind = video_kind(path)
+        self.kind = check_output(path, size)
         self.size = size
         self.frames = 0
         w, h = size
-        if self.kind != "png-sequence" and (w % 2 or h % 2):
-            raise OutputError(f"{path}: width and height must be even for video ({w}x{h})")
-        parent = Path(self.path).parent
-        if not parent.is_dir():
-            raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
         rate = Fraction(fps).limit_denominator(1001)
         self.container: OutputContainer | None
         try:
