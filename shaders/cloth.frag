@@ -229,6 +229,10 @@ void main() {
     // little off its neighbours (hand work).
     float wave = sin(p.x * 0.11 + p.y * 0.031) * sin(p.x * 0.043 - p.y * 0.071);
     p.y += wave * 0.5 * (1.1 + 0.9 * anger + 1.6 * u_glitch);
+    // Eccentric weft: beaten by hand, the picks bow over whole areas, packed a little
+    // tighter here and looser there, so rows of motifs bend as they do in a real tapestry
+    // (never a ruled grid).
+    p.y += 2.4 * sin(p.x * 0.019 + 1.3 + 0.9 * sin(p.y * 0.015)) * sin(p.y * 0.023 + 0.5);
     float j = floor(p.y);
     float fy = fract(p.y);
     // The cloth's memory, read a few stitches off its place pick by pick: each pick of a
@@ -257,7 +261,9 @@ void main() {
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-        p.x += shear * (3.0 + floor(hash12(vec2(seg, band_j)) * 6.0));   // (3 to 8 stitches: a misregistration you can see)
+        // (4 to 17 stitches: a misregistration you can see across the room; at a border it
+        // drags a band of one district into the next, so the joins grind and tear.)
+        p.x += shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
         // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
@@ -327,14 +333,14 @@ void main() {
     // The neighbours' weft laid across a hole while it was mended (below) stays woven into
     // the re-woven cloth: runs of their yarns through every mended scar, so the city keeps
     // both the shape of its wounds and who helped.
-    // (Woven as deliberate stripes, one pick in eighteen, each stripe one neighbour's yarn
+    // (Woven as deliberate stripes, two picks in nine, each stripe one neighbour's yarn
     // plied with the district's own, across the whole re-woven part and its borders: a
     // quiet design, not an error.)
     // (How far the cloth here is re-woven scar: the stripes below and the re-weave's
     // structure read it.)
     float mended = mended_of(cl);
     float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended);
-    if (redone > 0.5 && mod(j, 18.0) < 1.0) {
+    if (redone > 0.5 && mod(j, 9.0) < 2.0) {
         int helper = lender_of(own, j);
         weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
     }
@@ -374,8 +380,8 @@ void main() {
     // Slits: as the loom grows uneasy the joins between districts open -- wefts turning back
     // on either side without interlocking -- in runs along the borders, baring the warp.
     // (Wider where the run is longest: the districts pull apart, the wall showing between.)
-    float slit_run = smoothstep(0.3, 0.65, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
-    float slit = step(dist, 2.8 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
+    float slit_run = smoothstep(0.2, 0.6, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
+    float slit = step(dist, 6.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -862,14 +868,20 @@ void main() {
     vec2 lv = (p - lpos) * vec2(2.0, 1.0);              // round on the cloth (warps are 2 picks apart)
     float lr = length(lv);
     float mending = 0.0;
-    if (lr < 3.7) {   // (only pixels a mirror could cover look it up)
+    if (lr < 4.5) {   // (only pixels a mirror or its glow could cover look it up)
         vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
         // (Gathered where the work is: round the edges of the holes being mended, a few
         // on the scars.)
         float hole_edge = smoothstep(0.03, 0.15, cl_c.g) * (1.0 - smoothstep(0.35, 0.7, cl_c.g));
-        mending = max(hole_edge, 0.3 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))) * powered_c;
+        // (While the city mobilises, every district's re-woven cloth is lit by many of
+        // them, until the yarns mix.)
+        // (While the districts are sewn together, the neighbours meet along the seams:
+        // lamps line every border, until the yarns mix.)
+        float border_c = texture(u_map, lc).b * 255.0 / 8.0 / u_canopy.y * u_rows;   // picks
+        float at_seam = (1.0 - smoothstep(5.0, 16.0, border_c)) * u_mend * (1.0 - u_mix);
+        mending = max(max(hole_edge, 0.3 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))), at_seam) * powered_c;
     }
     if (mending > 0.01) {
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);
@@ -887,7 +899,8 @@ void main() {
         float glow = 0.55 + 0.45 * clamp(dot(normalize(lv + vec2(1e-4)), -normalize(LIGHT.xy)), -1.0, 1.0);
         vec3 mirror = vec3(1.8, 1.3, 0.7) * (0.35 + 0.8 * glow * glow) * (0.6 + 0.6 * min(spark * 3.0, 1.0));
         vec3 sewn_on = mix(mix(mix(colour, ring_col, ring), vec3(0.05, 0.035, 0.02), bezel), mirror, disc);
-        colour = mix(colour, sewn_on, step(0.3, sewn)) + vec3(0.5, 0.3, 0.1) * exp(-lr * lr / 12.0) * 0.15 * sewn;
+        // (Each casts a warm pool of light on the cloth round it: a small lamp.)
+        colour = mix(colour, sewn_on, step(0.3, sewn)) + vec3(0.6, 0.36, 0.12) * exp(-lr * lr / 6.0) * 0.3 * sewn;
     }
 
     f_colour = vec4(colour, 1.0);

@@ -1,7 +1,9 @@
 #version 330
-// Metallic cords couched onto the cloth (twisted strands, couching stitches, light pulses
-// running at the pace of their load), raised knots at the nodes; failed cords dull and
-// broken with frayed ends. Premultiplied alpha over the cloth; shadows when u_shadow is 1.
+// Metallic cords couched onto the cloth (two plied strands of silver-wound silk, couching
+// stitches, light pulses running at the pace of their load), raised knots at the nodes; a
+// glitching node's cords unwind at their ends, failed cords dull and broken with frayed
+// ends, repaired cords whipped in the yarns of the districts they join. Premultiplied alpha
+// over the cloth; shadows when u_shadow is 1.
 #include "indices.glsl"
 #include "common.glsl"
 #include "cloth.glsl"
@@ -9,10 +11,12 @@ in vec2 v_local;
 flat in vec4 v_state;
 flat in float v_length;
 flat in float v_knot;
+flat in vec2 v_yarns;           // the communities the cord's two ends mainly serve
+uniform vec3 u_colours[16];     // community identity colours
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
 uniform float u_gild;           // the city's bond: as it grows, the embers of failed cords cool
-const vec3 COPPER = vec3(0.78, 0.46, 0.3);
+const vec3 SILVER = vec3(0.84, 0.82, 0.78);   // silk wound with silver: metal, not bark
 out vec4 f_colour;
 
 void main() {
@@ -34,7 +38,7 @@ void main() {
         float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
         // A wound knot: turns of thread around the dome.
         float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
-        vec3 metal = mix(COPPER, GOLD, u_cord_gild);
+        vec3 metal = mix(SILVER, GOLD, u_cord_gild);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
@@ -51,7 +55,7 @@ void main() {
     // Couching: small stitches of silk across the cord hold it down at intervals, each
     // going into the cloth a little beyond the cord on both sides (so the cord reads as
     // sewn on, not laid over).
-    float period = 7.0;
+    float period = 9.0;
     float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_length, 2.1))) - 0.5) * period;
     float stitch = (1.0 - smoothstep(0.13, 0.13 + aa * 2.0, cy)) * (1.0 - smoothstep(1.2, 1.25, abs(s)));
     // A failed cord breaks in the middle; its ends fray into loose strands.
@@ -60,24 +64,38 @@ void main() {
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
         cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-2.5, -0.5, gap);
     }
+    // Two strands plied together (an S-twist): across one strand w runs -1..1, and deep
+    // grooves part them, so the cord reads as twisted thread, never as a smooth tube.
+    float strand_w = fract(y * 0.8 + s * 1.1) * 2.0 - 1.0;
+    // A glitching node's cords unwind at their ends: the strands part and gape.
+    float weak = alive > 0.5 ? smoothstep(0.97, 0.85, health) : 0.0;
+    float unwound = weak * (1.0 - smoothstep(1.5, 6.0, v_length - abs(y)));
+    cov *= 1.0 - unwound * step(0.55, abs(strand_w));
     // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
     cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
+    // A repaired cord is whipped where it was spliced: bands of tight wraps in the yarns
+    // of the two districts it joins, one band in each, neighbour by neighbour.
+    float whipped = alive > 0.5 ? smoothstep(1.02, 1.15, health) : 0.0;
+    float band_at = abs(fract(y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7))) - 0.5) * 11.0;
+    float band = whipped * (1.0 - smoothstep(1.6, 1.6 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
-        f_colour = vec4(0.0, 0.0, 0.0, cov * 0.55 * (1.0 - abs(s) * abs(s)));
+        f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.55 * (1.0 - abs(s) * abs(s)));
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));
-    // Twisted strands: diagonal ridges along the cord.
-    float twist = 0.5 + 0.5 * sin((y * 1.6 + s * 2.4) * 3.1416);
-    vec3 n = normalize(vec3(0.0, s * 0.9, h + 0.1));
-    float diff = max(dot(n, LIGHT), 0.0) * (0.6 + 0.4 * twist);
-    float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 10.0) * twist * 0.5;
-    // Copper purl, the wire of a city's network, couched with red silk. A weak node's cords
-    // tarnish to verdigris (dull, green-grey), they do not burn: fire belongs to the outage.
-    vec3 metal = mix(COPPER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
+    float ph = sqrt(max(1.0 - strand_w * strand_w, 0.0));   // the strand's roundness
+    vec3 n = normalize(vec3(strand_w * 0.5, s * 0.9, h * (0.4 + 0.6 * ph) + 0.1));
+    float diff = max(dot(n, LIGHT), 0.0);
+    // Silver-wound silk glints along each strand's crest (the wound metal), the silk round
+    // it matte; from across the room a cord reads as a twisted line of light and shadow.
+    float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 14.0) * ph * ph;
+    // A weak node's cords tarnish to verdigris (dull, green-grey), they do not burn: fire
+    // belongs to the outage.
+    vec3 metal = mix(SILVER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
-    vec3 c = metal * (0.25 + 0.95 * diff) + mix(metal, vec3(1.0), 0.4) * spec * 0.8;
+    float twist = ph;
+    vec3 c = metal * (0.22 + 0.7 * diff) * (0.4 + 0.6 * ph) + mix(metal, vec3(1.0), 0.3) * spec * 1.4;
     if (alive < 0.5) {
         c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * twist);
         c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (1.0 - 0.85 * u_gild);
@@ -90,11 +108,20 @@ void main() {
         float pulse = smoothstep(0.82, 0.97, phase) * (1.0 - smoothstep(0.97, 1.0, phase));
         c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.3 + 0.6 * load) * h;
     }
-    // (The couching silk: deep red, raised where it crosses the cord, sunk into the cloth
-    // beside it.)
+    // (The couching silk: a dark ochre that lets the metal lead, raised where it crosses the
+    // cord, sunk into the cloth beside it.)
     float raised = 1.0 - smoothstep(0.9, 1.1, abs(s));
-    vec3 couch = vec3(0.55, 0.1, 0.06) * (0.35 + 0.9 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * mix(0.55, 0.6 + 0.4 * h, raised);
+    vec3 couch = vec3(0.36, 0.22, 0.09) * (0.35 + 0.9 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * mix(0.55, 0.6 + 0.4 * h, raised);
     c = mix(c, couch, stitch * mix(1.0, 0.8, raised));
-    float shown = max(cov, stitch * (alive > 0.5 ? 1.0 : 0.0));
+    if (band > 0.0) {
+        // (Each wrap a round thread, slanting a little, lit across its width.)
+        float turn = fract(y * 2.6 + s * 0.25);
+        float wh = sqrt(max(1.0 - (2.0 * turn - 1.0) * (2.0 * turn - 1.0), 0.0));
+        int k = int(mod(floor(y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7)) + 0.5), 2.0) + 0.5);
+        vec3 yarn = u_colours[int((k == 0 ? v_yarns.x : v_yarns.y) + 0.5)] * 1.15;
+        vec3 wrap = yarn * (0.25 + 0.8 * max(dot(normalize(vec3(0.0, s * 0.9, h + 0.2)), LIGHT), 0.0)) * (0.45 + 0.55 * wh);
+        c = mix(c, wrap, band);
+    }
+    float shown = max(max(cov, band), stitch * (alive > 0.5 ? 1.0 : 0.0));
     f_colour = vec4(c * shown, shown);
 }

@@ -9,6 +9,7 @@
 in vec2 in_corner;          // across in [-1, 1], along in [-1, 1] (a strip of quads)
 in vec4 in_segment;         // x0, y0, x1, y1 in canopy units (a knot has x0 == x1)
 in vec4 in_state;           // alive, load, health, spark
+in vec4 in_yarns;           // the communities the two ends mainly serve, two zeros
 uniform float u_thickness;  // half width of the heaviest cord, canopy units
 uniform float u_shadow;     // 0: the cords, 1: their shadows
 uniform float u_cord_gild;  // a united city's cloud: in gold, only its heaviest trunks couched
@@ -16,12 +17,14 @@ out vec2 v_local;           // across (x, in half widths) and along (y, in half 
 flat out vec4 v_state;
 flat out float v_length;    // half the cord's length, in half widths
 flat out float v_knot;
+flat out vec2 v_yarns;
 
 void main() {
     vec2 a = in_segment.xy;
     vec2 b = in_segment.zw;
     bool knot = length(b - a) < 1e-6;
-    float w = u_thickness * mix(0.3, 1.0, in_state.y * in_state.y);
+    // (A united city's trunks, turned gold, are couched as heavier cords.)
+    float w = u_thickness * mix(0.3, 1.0, in_state.y * in_state.y) * (1.0 + 0.35 * u_cord_gild);
     float half_w = knot ? u_thickness * mix(0.6, 1.5, in_state.y * in_state.y) : w;
     half_w *= 1.0 + 0.6 * u_shadow;
     float aspect = u_resolution.x * u_cloth_rect.z / (u_resolution.y * u_cloth_rect.w);
@@ -67,6 +70,7 @@ void main() {
     p = canopy_to_picture(p / sq);
     p += u_shadow * vec2(0.003, 0.0045);
     v_state = in_state;
+    v_yarns = in_yarns.xy;
     v_knot = knot ? 1.0 : 0.0;
     gl_Position = vec4(p.x * 2.0 - 1.0, 1.0 - p.y * 2.0, 0.0, 1.0);
     // Fewer, better lines: only the cloud's trunks are couched; its back lanes stay hidden.

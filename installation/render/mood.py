@@ -111,7 +111,7 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     mend = _smooth(0.02, 0.2, healed) * (1.0 - _smooth(0.25, 0.5, outage))
     # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
     trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
-    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.3 * _smooth(0.05, 0.5, wound))
+    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.15 * _smooth(0.05, 0.5, wound))
     # The bond lights the room a little; a city that trusts its cloud again, fully (so the
     # mobilisation keeps some of the outage's dark, lit by its many small lights).
     light += 0.1 * gild + 0.24 * trusting_bond

@@ -50,9 +50,10 @@ PROGRAMS = {
 
 R11F_G11F_B10F = 0x8C3A
 CORD_STEPS = 10  # quads along each cord's curve
+CORD_FLOATS = 12  # floats per cord or knot in ``cord_table``
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
-# weaves the cloth at 0.38 of the output's size with fewer, thicker picks, and drops the yarn's
+# weaves the cloth at 0.36 of the output's size with fewer, thicker picks, and drops the yarn's
 # fuzz and slub, the loose ends in holes, the cords' shadows and the bloom: it costs no more
 # than the look before the woven cloth (``canopy bench render`` measures both).
 
@@ -72,11 +73,11 @@ class Look:
         bloom_strength: how strongly bloom is added.
         quality: ``full`` or ``draft`` (see ``QUALITIES``).
         scale: size of the cloth pass relative to the output (the composite scales it up).
-            0.6 in the full tier keeps its cost within twice the old look's on llvmpipe at
-            1280x720 (1.84x, measured 2026-12-03 with the mobilisation's seams, which
-            llvmpipe pays for on every pixel: it runs both sides of a branch under a
-            mask; a warp rib is then ~4.4 cloth pixels there and the picks fade into it;
-            from 1080p up every thread is drawn); ``draft`` uses 0.38.
+            0.58 in the full tier keeps its cost within twice the old look's on llvmpipe at
+            1280x720 (llvmpipe pays for every shader branch on every pixel: it runs both
+            sides under a mask; see the README's figures); a warp rib is then ~4.3 cloth
+            pixels there and the picks fade into it; from 1080p up every thread is drawn;
+            ``draft`` uses 0.36.
         cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
@@ -86,7 +87,7 @@ class Look:
     bloom_threshold: float = 1.1
     bloom_strength: float = 0.15
     quality: str = "full"
-    scale: float = 0.6
+    scale: float = 0.58
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
     def __post_init__(self) -> None:
@@ -97,7 +98,7 @@ class Look:
     @classmethod
     def tier(cls, quality: str) -> Look:
         """The look of a quality tier (``QUALITIES``)."""
-        return cls() if quality == "full" else cls(quality=quality, scale=0.38, rows=80.0)
+        return cls() if quality == "full" else cls(quality=quality, scale=0.36, rows=80.0)
 
 
 def _texture(fbo: moderngl.Framebuffer) -> moderngl.Texture:
@@ -277,7 +278,7 @@ class Tapestry:
             self._cords_program = None  # the vertex array binds the old buffer: remake it
         else:
             self._instances.write(data)
-        self._instance_count = len(data) // (8 * 4)
+        self._instance_count = len(data) // (CORD_FLOATS * 4)
         colours = np.zeros((16, 3), dtype="f4")
         colours[: len(state.colours)] = state.colours
         self._static = {
@@ -439,12 +440,12 @@ class Tapestry:
                 prog,
                 [
                     (self._corner, "2f", "in_corner"),
-                    (self._instances, "4f 4f/i", "in_segment", "in_state"),
+                    (self._instances, "4f 4f 4f/i", "in_segment", "in_state", "in_yarns"),
                 ],
             )
             self._cords_program = prog
         apply(prog, self._uniforms)
-        apply(prog, {"u_thickness": self.look.cord})
+        apply(prog, {**self._static, "u_thickness": self.look.cord})
         target.use()
         self.ctx.enable(moderngl.BLEND)
         for shadow in (1.0, 0.0) if self.look.quality == "full" else (0.0,):

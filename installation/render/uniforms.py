@@ -43,7 +43,12 @@ UNIFORMS: tuple[Uniform, ...] = (
     Uniform("u_participation", "float", "all", "Visitors' recent activity, [0, 1)."),
     Uniform("u_loudness", "float", "all", "Smoothed room loudness, [0, 1]."),
     Uniform("u_act", "int", "all", "The act: 1 rally ... 5 emergence."),
-    Uniform("u_colours", "vec3[16]", "cloth", "Community identity colours (linear RGB)."),
+    Uniform(
+        "u_colours",
+        "vec3[16]",
+        "cloth, cords",
+        "Community identity colours (linear RGB); a repaired cord is whipped in them.",
+    ),
     Uniform(
         "u_wealth",
         "float[16]",

@@ -89,10 +89,11 @@ def grid_field(state: State) -> np.ndarray:
 
 
 def cord_table(state: State) -> np.ndarray:
-    """(E + M, 8) float32 the Neural Cloud as the renderer couches it.
+    """(E + M, 12) float32 the Neural Cloud as the renderer couches it.
 
     Per link, then per node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load,
-    health, spark.
+    health, spark, and the communities the two ends mainly serve (each node's ``node_comm``;
+    a repaired cord is whipped in their yarns), then two zeros.
 
     Load is a rank in [0, 1] (by designed capacity, which follows Motter-Lai transit),
     scaled down where the node serves a poorer district: a link takes the lesser of its
@@ -107,20 +108,25 @@ def cord_table(state: State) -> np.ndarray:
     health = np.clip(state.node_health, 0.0, 1.5)
     spark = node_sparks(state)
     alive = state.node_alive
-    links = np.empty((len(e), 8), dtype=np.float32)
+    comm = state.node_comm.astype(np.float32)
+    links = np.zeros((len(e), 12), dtype=np.float32)
     links[:, 0:2] = p[e[:, 0]]
     links[:, 2:4] = p[e[:, 1]]
     links[:, 4] = alive[e[:, 0]] & alive[e[:, 1]]
     links[:, 5] = np.minimum(weight[e[:, 0]], weight[e[:, 1]])
     links[:, 6] = np.minimum(health[e[:, 0]], health[e[:, 1]])
     links[:, 7] = np.maximum(spark[e[:, 0]], spark[e[:, 1]]) * (1.0 - links[:, 4])
-    knots = np.empty((len(p), 8), dtype=np.float32)
+    links[:, 8] = comm[e[:, 0]]
+    links[:, 9] = comm[e[:, 1]]
+    knots = np.zeros((len(p), 12), dtype=np.float32)
     knots[:, 0:2] = p
     knots[:, 2:4] = p
     knots[:, 4] = alive
     knots[:, 5] = weight
     knots[:, 6] = health
     knots[:, 7] = spark
+    knots[:, 8] = comm
+    knots[:, 9] = comm
     return np.concatenate([links, knots])
 
 

@@ -172,6 +172,45 @@ def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):
     assert ratio_city_outside < 0.6  # a city-wide outage darkens everything
 
 
+def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
+    # Glitches pull the districts apart: the joins open into rifts of bare warp over the
+    # dark wall. Measured as the share of near-black pixels within 2 canopy cells of a
+    # border against that deeper than 12 cells inside a district, for one calm city and the
+    # same city after a run of glitches (its recent glitch activity raised, nothing else):
+    # 0.5% and 46% at the borders, 14% inside, when written.
+    from installation.render.tapestry import Look, Tapestry
+    from installation.simulation.fields import map_field
+
+    sketch = load_sketch("verdantia")
+
+    def picture(glitches_per_minute: float) -> tuple[np.ndarray, object]:
+        state = create_world(sketch.world, sketch.model)
+        state.story.glitch_activity = glitches_per_minute
+        tap = Tapestry(ctx, (960, 540))
+        tap.upload(state)
+        tap.draw()
+        img = tap.read().astype(np.float64).mean(axis=2)
+        tap.release()
+        return img, state
+
+    calm, state = picture(0.0)
+    uneasy, _ = picture(30.0)
+    h, w = calm.shape
+    x0, y0, cw, ch = Look().cloth_rect
+    cx = ((np.arange(w) + 0.5) / w - x0) / cw
+    cy = ((np.arange(h) + 0.5) / h - y0) / ch
+    dist = map_field(state)[..., 2] / 8.0  # cells to the nearest border
+    rows, cols = dist.shape
+    d = dist[np.clip((cy * rows).astype(int), 0, rows - 1)][
+        :, np.clip((cx * cols).astype(int), 0, cols - 1)
+    ]
+    on_cloth = ((cy > 0.03) & (cy < 0.97))[:, None] & ((cx > 0.03) & (cx < 0.97))[None, :]
+    border, inside = on_cloth & (d < 2.0), on_cloth & (d >= 12.0)
+    assert (calm < 25)[border].mean() < 0.05
+    assert (uneasy < 25)[border].mean() > 0.25
+    assert (uneasy < 25)[border].mean() > 2.5 * (uneasy < 25)[inside].mean()
+
+
 def test_drawing_in_bands_gives_the_same_picture_and_calls_back_between(ctx):
     from installation.config import WorldConfig
     from installation.render.tapestry import Tapestry

@@ -114,3 +114,20 @@ def test_the_cloth_is_part_of_the_hashed_snapshotted_state(tmp_path):
     assert state_hash(again) == state_hash(state)
     assert np.array_equal(again.node_changed, state.node_changed)
     assert state.node_changed[7] == NEVER  # darkened by hand: no failure was recorded
+
+
+def test_the_cord_table_names_the_districts_each_cord_joins():
+    # A repaired cord is whipped in the yarns of the two districts it joins: the table carries
+    # each end's main community, per link and (both the same) per knot.
+    from installation.simulation.fields import cord_table
+
+    state = create_world(WORLD, QUIET)
+    table = cord_table(state)
+    links, knots = table[: len(state.edges)], table[len(state.edges) :]
+    assert table.shape == (len(state.edges) + len(state.node_pos), 12)
+    np.testing.assert_array_equal(links[:, 8], state.node_comm[state.edges[:, 0]])
+    np.testing.assert_array_equal(links[:, 9], state.node_comm[state.edges[:, 1]])
+    np.testing.assert_array_equal(knots[:, 8], state.node_comm)
+    np.testing.assert_array_equal(knots[:, 9], state.node_comm)
+    assert (links[:, 8] != links[:, 9]).any()  # some cords cross a border
+    assert not table[:, 10:].any()
