@@ -199,10 +199,13 @@ void main() {
     // The selvedges wander a little where the weft turns; outside them, the wall.
     float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / (u_rows * cloth_aspect * 0.5);
     // The weaver's draw-in: the weft pulls the selvedges in a little towards the middle.
-    float draw_in = 0.0035 * sin(clamp(c.y, 0.0, 1.0) * 3.1416);
+    // (Unevenly: the tension changed as the work went on, so the sides wave gently.)
+    float draw_in = 0.0035 * sin(clamp(c.y, 0.0, 1.0) * 3.1416) + 0.0022 * sin(c.y * 7.3 + 1.0) * sin(c.y * 3.1416);
+    // Hung from its tabs, the cloth's top edge sags a little between them.
+    float sag = 0.007 * pow(sin(3.1416 * fract(c.x * 14.0 - 0.61)), 2.0);
     // (Derivatives are taken before any branch that differs between pixels.)
     float fw_x = max(fwidth(c.x * u_rows * cloth_aspect * 0.5), 1e-4);
-    if (c.y < 0.0 || c.y > 1.0 || c.x < selv + draw_in || c.x > 1.0 + selv - draw_in) {
+    if (c.y < sag || c.y > 1.0 || c.x < selv + draw_in || c.x > 1.0 + selv - draw_in) {
         vec4 o = outside(q, c, fw_x);
         // The cloth's soft shadow on the wall, down-light of it.
         vec2 sc = picture_to_canopy(q - vec2(0.012, 0.016));
