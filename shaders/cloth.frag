@@ -70,6 +70,12 @@ float mended_of(vec4 cloth) {
     return smoothstep(0.15, 0.35, cloth.b - cloth.g);
 }
 
+// How far a texel of u_map lies from its district's border (stored in eighths of a cell), in
+// picks.
+float border_picks(vec4 map) {
+    return map.b * 255.0 / 8.0 / u_canopy.y * u_rows;
+}
+
 // Which neighbouring community lends its yarn to mend community own's cloth at pick j (one
 // lender for each six picks, never own itself): the same while it is mended and after.
 int lender_of(int own, float j) {
@@ -287,7 +293,7 @@ void main() {
     vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
     int own = int(map.r * 255.0 + 0.5);
     int other = int(map.g * 255.0 + 0.5);
-    float dist = map.b * 255.0 / 8.0 / u_canopy.y * u_rows;   // border distance, in picks
+    float dist = border_picks(map);
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
     // (Teeth of uneven length, as a hand makes them.)
@@ -878,12 +884,9 @@ void main() {
         // (Gathered where the work is: round the edges of the holes being mended, a few
         // on the scars.)
         float hole_edge = smoothstep(0.03, 0.15, cl_c.g) * (1.0 - smoothstep(0.35, 0.7, cl_c.g));
-        // (While the city mobilises, every district's re-woven cloth is lit by many of
-        // them, until the yarns mix.)
         // (While the districts are sewn together, the neighbours meet along the seams:
         // lamps line every border, until the yarns mix.)
-        float border_c = texture(u_map, lc).b * 255.0 / 8.0 / u_canopy.y * u_rows;   // picks
-        float at_seam = (1.0 - smoothstep(5.0, 16.0, border_c)) * u_mend * (1.0 - u_mix);
+        float at_seam = (1.0 - smoothstep(5.0, 16.0, border_picks(texture(u_map, lc)))) * u_mend * (1.0 - u_mix);
         mending = max(max(hole_edge, 0.3 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))), at_seam) * powered_c;
     }
     if (mending > 0.01) {

@@ -76,7 +76,9 @@ void main() {
     // A repaired cord is whipped where it was spliced: bands of tight wraps in the yarns
     // of the two districts it joins, one band in each, neighbour by neighbour.
     float whipped = alive > 0.5 ? smoothstep(1.02, 1.15, health) : 0.0;
-    float band_at = abs(fract(y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7))) - 0.5) * 11.0;
+    // (Where along the cord, in bands of 11 half widths, each cord's bands in their own place.)
+    float band_pos = y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7));
+    float band_at = abs(fract(band_pos) - 0.5) * 11.0;
     float band = whipped * (1.0 - smoothstep(1.6, 1.6 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
@@ -94,10 +96,9 @@ void main() {
     // belongs to the outage.
     vec3 metal = mix(SILVER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
-    float twist = ph;
     vec3 c = metal * (0.22 + 0.7 * diff) * (0.4 + 0.6 * ph) + mix(metal, vec3(1.0), 0.3) * spec * 1.4;
     if (alive < 0.5) {
-        c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * twist);
+        c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * ph);
         c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (1.0 - 0.85 * u_gild);
     } else {
         // Light travels along a live cord at the pace of its load; a glitching node makes
@@ -117,7 +118,7 @@ void main() {
         // (Each wrap a round thread, slanting a little, lit across its width.)
         float turn = fract(y * 2.6 + s * 0.25);
         float wh = sqrt(max(1.0 - (2.0 * turn - 1.0) * (2.0 * turn - 1.0), 0.0));
-        int k = int(mod(floor(y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7)) + 0.5), 2.0) + 0.5);
+        int k = int(mod(floor(band_pos + 0.5), 2.0) + 0.5);
         vec3 yarn = u_colours[int((k == 0 ? v_yarns.x : v_yarns.y) + 0.5)] * 1.15;
         vec3 wrap = yarn * (0.25 + 0.8 * max(dot(normalize(vec3(0.0, s * 0.9, h + 0.2)), LIGHT), 0.0)) * (0.45 + 0.55 * wh);
         c = mix(c, wrap, band);
