@@ -83,6 +83,28 @@ int lender_of(int own, float j) {
     return (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0) % others) % max(u_communities, 1);
 }
 
+// The united city's band: a row of stepped lozenges on an ivory ground, each worked in
+// another district's yarn with a lozenge of a third inside it, edged in gold, so every
+// identity is carried in one motif that none of them had before. along: picks along the band
+// (a stitch's centre), dy: picks across it from its middle, half_band: its half width.
+// Returns the yarn; edge is 1 on the gold edges.
+vec3 shared_band(float along, float dy, float half_band, float hope, out float edge) {
+    edge = step(half_band - 1.6, abs(dy));
+    // (Stepped a warp and a pick at a time, as a tapestry weaver builds a motif.)
+    float inner = half_band - 1.6;
+    float period = 2.4 * inner;                    // picks along the band
+    float k = floor(along / period);
+    float lx = abs(fract(along / period) - 0.5) * period;
+    float lozenge = lx / (0.46 * period) + abs(dy) / (0.92 * inner);
+    int n = max(u_communities, 1);
+    int first = int(mod(k, float(n)));
+    vec3 ivory = vec3(0.93, 0.86, 0.7) * (0.75 + 0.3 * hope);
+    return lozenge < 0.2 ? ivory
+         : lozenge < 0.5 ? u_colours[(first + 2) % n] * (1.05 + 0.35 * hope)
+         : lozenge < 1.0 ? u_colours[first] * (1.0 + 0.35 * hope)
+         : ivory;
+}
+
 // The motif each community weaves into its ground, at stitch p (in picks, square), with the
 // lattice offset of community k and structure st: -1 its dark outline, +1 its light fill,
 // 0 the ground. Kilim motifs: decided per stitch, so their diagonals step as woven ones do.
@@ -242,13 +264,20 @@ void main() {
     // tighter here and looser there, so rows of motifs bend as they do in a real tapestry
     // (never a ruled grid).
     p.y += 2.4 * sin(p.x * 0.019 + 1.3 + 0.9 * sin(p.y * 0.015)) * sin(p.y * 0.023 + 0.5);
+    // (And beaten harder in some passes than others: the picks' pitch changes by a seventh
+    // up and down the cloth, differently across it.)
+    p.y += 1.6 * sin(p.y * 0.09 + 1.5 * sin(p.x * 0.011 + 0.4));
     float j = floor(p.y);
     float fy = fract(p.y);
     // The cloth's memory, read a few stitches off its place pick by pick: each pick of a
     // torn or mended edge ends at its own warp, as a weaver's picks do (steps, not a curve).
     // (Only where single picks show: smaller, the edge keeps its smooth line, and still.)
     float row_shift = (hash12(vec2(j, 2.7)) - 0.5) * 7.0 * detail / (u_rows * cloth_aspect * 0.5);
-    vec4 cl = texture(u_cloth, c + warp + vec2(row_shift, 0.0));   // growth v, unravel, scar, gold
+    // (Read at the warp the pixel lies on: a pick that comes away, or is woven again, ends
+    // at a warp, never half way across one.)
+    float warps_x = u_rows * cloth_aspect * 0.5;
+    float at_warp = mix(c.x, (floor(p.x) + 0.5) / warps_x, detail);
+    vec4 cl = texture(u_cloth, vec2(at_warp, c.y) + warp + vec2(row_shift, 0.0));   // growth v, unravel, scar, gold
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
     // join (filtered to the smooth field where single picks are too small to see).
     float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
@@ -294,11 +323,26 @@ void main() {
     int own = int(map.r * 255.0 + 0.5);
     int other = int(map.g * 255.0 + 0.5);
     float dist = border_picks(map);
+    // Which side of the border a stitch lies on comes from the linear distance field, not the
+    // map's cells: the border is a free curve, stepped stitch by stitch as a weaver steps a
+    // diagonal, never in blocks of cells. (Its gradient says how upright the border runs.)
+    // (Only near a border: deeper in, the map's distance does, and the fetch is saved.)
+    vec4 bdj = vec4(32.0, 0.0, 0.0, 0.0);
+    float upright_j = 1.0;
+    if (own != other && dist < 14.0) {
+        bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
+        int near_side = bdj.r < 0.0 ? min(own, other) : max(own, other);
+        other = near_side == own ? other : own;
+        own = near_side;
+        dist = abs(bdj.r) * u_rows / u_canopy.y;
+        upright_j = abs(bdj.g) / max(length(bdj.gb), 1e-5);
+    }
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
-    // (Teeth of uneven length, as a hand makes them.)
-    float tooth = (pair == side ? 3.6 : 1.0) * (0.5 + 1.5 * hash12(vec2(j, float(own)))) + u_mix * 2.5;
-    int comm = (abs(pair - side) < 0.5 && dist < tooth * 0.5) ? other : own;
+    // (Teeth of uneven length, as a hand makes them, reaching along the picks: where the
+    // border runs across the picks the colour changes at a pick, crisply.)
+    float tooth = (pair == side ? 2.6 : 1.0) * (0.6 + 0.9 * hash12(vec2(j, float(own)))) + u_mix * 2.5;
+    int comm = (abs(pair - side) < 0.5 && dist < tooth * 0.5 * upright_j) ? other : own;
     int s = comm % 6;
     float wealth = smoothstep(0.4, 1.0, u_wealth[comm]);
 
@@ -338,7 +382,7 @@ void main() {
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
-    vec3 weft = yarn_a * (0.95 + 0.1 * hash12(vec2(j, seg + 0.3)));
+    vec3 weft = yarn_a * (0.93 + 0.14 * hash12(vec2(j, seg + 0.3)));
     // The neighbours' weft laid across a hole while it was mended (below) stays woven into
     // the re-woven cloth: runs of their yarns through every mended scar, so the city keeps
     // both the shape of its wounds and who helped.
@@ -349,9 +393,10 @@ void main() {
     // structure read it.)
     float mended = mended_of(cl);
     float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended);
-    if (redone > 0.5 && mod(j, 9.0) < 2.0) {
+    if (redone > 0.5 && mod(j, 9.0) < 1.0) {
         int helper = lender_of(own, j);
-        weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.6);
+        // (Quieter once the yarns mix everywhere: the whole cloth carries its neighbours then.)
+        weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.55 * (1.0 - 0.7 * u_mix));
     }
     if (wrong > 0.5) {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
@@ -368,7 +413,7 @@ void main() {
         if (anger_h > 1.0 - 0.24 * angry && float_err < 0.5) {
             float_err = 1.0;
             float_t = fract(apos);
-            float_yarn = vec3(0.78, 0.07, 0.04) * (0.85 + 0.3 * hash12(vec2(j, 1.1)));
+            float_yarn = vec3(0.5, 0.06, 0.045) * (0.85 + 0.3 * hash12(vec2(j, 1.1)));
             red_float = 1.0;
         }
     }
@@ -384,13 +429,19 @@ void main() {
     // hang loose and sag. A fresh failure leaves scorched ends with an ember's glow.
     float unravel = cl.g;
     // (Each pick gives way at its own place: the hole's edge is ragged row by row.)
-    float thr = unravel > 0.005 ? 0.1 + 0.7 * noise2(vec2(p.x * 0.22, j * 0.4)) + 0.12 * hash12(vec2(j, 3.3)) : 1.0;
+    float thr = unravel > 0.005 ? 0.1 + 0.7 * noise2(vec2(floor(p.x) * 0.22, j * 0.4)) + 0.12 * hash12(vec2(j, 3.3)) : 1.0;
     float gone = step(thr, unravel);
     // Slits: as the loom grows uneasy the joins between districts open -- wefts turning back
     // on either side without interlocking -- in runs along the borders, baring the warp.
     // (Wider where the run is longest: the districts pull apart, the wall showing between.)
     float slit_run = smoothstep(0.2, 0.6, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
-    float slit = step(dist, 6.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
+    float slit = 0.0;
+    if (u_glitch > 0.15) {
+        // (The border's distance from the linear field, not the map's cells: the rift's
+        // edge steps stitch by stitch along a free curve, never in blocks of cells.)
+        float sdist = abs(bdj.r) * u_rows / u_canopy.y;
+        slit = step(sdist, 6.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
+    }
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -419,18 +470,6 @@ void main() {
     // zigzag stitched across the border.
     float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), min(1.2 * u_gild - 0.1, 0.4)) : 0.0;
 
-    // The bonded city's lattice: a diamond net of gold brocade over every district and
-    // across every border, spreading from the city's heart as the yarns mix, stepping stitch
-    // by stitch like the motifs it frames.
-    if (u_mix > 0.05) {
-        const float NET = 52.0;
-        vec2 ab = vec2(pip_p.x + pip_p.y, pip_p.x - pip_p.y) / NET;
-        vec2 off = abs(fract(ab) - 0.5) * NET;
-        float on_net = step(NET * 0.5 - 1.2, max(off.x, off.y));
-        float reach = length((c - u_focus.xy) * vec2(cloth_aspect, 1.0));
-        brocade = max(brocade, on_net * step(reach, u_mix * 1.8 - 0.2));
-    }
-
     // The rallying threads: gold threads couched outward from the focal point like the rays
     // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
     // nearest ray, in picks; rally_t: how far along it, in canopy heights).
@@ -448,10 +487,8 @@ void main() {
         rally = (1.0 - smoothstep(0.75, 0.75 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
     }
 
-    // One shared identity: as the city bonds and trusts again, a band runs unbroken through
-    // the whole city, winding gently, edged in gold: a row of stepped lozenges
-    // on an ivory ground, each worked in another district's yarn with a lozenge of a third
-    // inside it, so every identity is carried in one motif that none of them had before.
+    // One shared identity: as the city bonds and trusts again, a band (shared_band) runs
+    // unbroken through the whole city, winding gently, and frames it all round.
     float shared = 0.0;
     vec3 braid = vec3(0.0);
     float in_braid = 0.0;
@@ -465,30 +502,19 @@ void main() {
         float half_band = 9.5 * grow;
         if (abs(dy) < half_band) {
             in_braid = 1.0;
-            if (abs(dy) > half_band - 1.6) {
-                shared = 1.0;                                  // the gold edge
-            } else {
-                // (Stepped a warp and a pick at a time, as a tapestry weaver builds a motif.)
-                float inner = half_band - 1.6;
-                float period = 2.4 * inner;                    // picks along the band
-                float u = (floor(p.x) + 0.5) * 2.0;
-                float k = floor(u / period);
-                float lx = abs(fract(u / period) - 0.5) * period;
-                float lozenge = lx / (0.46 * period) + abs(dy) / (0.92 * inner);
-                int n = max(u_communities, 1);
-                int first = int(mod(k, float(n)));
-                vec3 ivory = vec3(0.93, 0.86, 0.7) * (0.75 + 0.3 * hope);
-                braid = ivory;
-                if (lozenge < 1.0) {
-                    braid = u_colours[first] * (1.0 + 0.35 * hope);
-                }
-                if (lozenge < 0.5) {
-                    braid = u_colours[(first + 2) % n] * (1.05 + 0.35 * hope);
-                }
-                if (lozenge < 0.2) {
-                    braid = ivory;
-                }
-            }
+            braid = shared_band((floor(p.x) + 0.5) * 2.0, dy, half_band, hope, shared);
+        }
+        // And the same band frames the whole cloth, as a carpet's border frames its field:
+        // every district inside one border. (Mitred at the corners; it follows the weft's
+        // own waves along the top and bottom.)
+        float xs = (floor(p.x) + 0.5) * 2.0;           // picks from the left selvedge
+        float ex = min(xs, u_rows * cloth_aspect - xs);
+        float ey = min(j + 0.5, u_rows - j - 0.5);
+        float half_frame = 8.0 * grow;
+        float e = min(ex, ey);
+        if (e < 2.0 * half_frame) {
+            in_braid = 1.0;
+            braid = shared_band(ex < ey ? j + 0.5 : xs, e - half_frame, half_frame, hope, shared);
         }
         // At the cloth's centre the band passes through a medallion none of the districts
         // wove before: an eight-pointed star in rings and points of every district's yarn
@@ -567,7 +593,7 @@ void main() {
         plump *= 1.0 - 0.3 * smoothstep(0.8, 1.0, stress) * powered;
         // Hand-spun: the yarn thickens and thins along its length (slub), and no two picks
         // were spun alike: some run fat, some lean.
-        plump *= (0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1)) * (0.86 + 0.22 * hash12(vec2(j, 12.1)));
+        plump *= (0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1)) * (0.8 + 0.34 * hash12(vec2(j, 12.1)));
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 1.2 * hash12(vec2(k, floor(lv))) : 0.0;
         v -= sag;
         // (Edges filtered by their footprint: u moves fw / span a pixel, v moves fw.)
@@ -610,9 +636,11 @@ void main() {
         // raised, tapering where they dive back in, with their shadow on the ground below.
         float taper = metallic > 0.5 ? 1.0 : smoothstep(0.0, 0.15, float_t) * smoothstep(1.0, 0.85, float_t);
         float half_w = (metallic > 0.5 ? 0.52 : 0.3 + 0.2 * red_float) * (0.9 + 0.2 * pip_h) * taper + 1e-3;
-        float sy = (fy - 0.45) / half_w;
+        // (A loose float sags between the warps that hold it: a loop of thread, not a line.)
+        float droop = metallic > 0.5 ? 0.0 : (0.25 + 0.5 * red_float) * 4.0 * float_t * (1.0 - float_t);
+        float sy = (fy - 0.45 - droop) / half_w;
         float strand_cov = 1.0 - smoothstep(1.0 - 0.5 * aa / half_w, 1.0 + 0.5 * aa / half_w, abs(sy));
-        float shadow = (1.0 - smoothstep(0.0, 1.2, abs(fy - 0.45 - half_w * 1.3 - 0.1) / max(half_w, 0.1))) * taper;
+        float shadow = (1.0 - smoothstep(0.0, 1.2, abs(fy - 0.45 - droop - half_w * 1.3 - 0.1) / max(half_w, 0.1))) * taper;
         float sh = thread_height(min(abs(sy), 1.0));
         vec3 n_s = normalize(vec3(0.0, sy * 0.95, sh + 0.15));
         float ply = 0.7 + 0.3 * sin(6.2832 * (fx * 2.2 + sy * 0.45 + j * 0.37));
@@ -696,7 +724,7 @@ void main() {
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
-    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.3 * starved);
+    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.22 * starved);
     // ... while the rich ones the cloud still serves keep their light: the gap is the story.
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // In a dark city the districts that still have power huddle in warm lamplight.
@@ -704,10 +732,11 @@ void main() {
 
     // Darning: while damage is mended, patches of new yarn in the district's own dye are
     // darned over it, a plain weave sewn down with a running stitch (gold as the city
-    // bonds); once the city has bonded, those over the deepest wounds stay, sewn in gold.
+    // bonds). (They come off as the cloth is woven whole again: what stays of the wound is
+    // its re-woven structure, its neighbours' stripes and its gold seam.)
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
-    float darn_area = 0.0, kept = 0.0;
+    float darn_area = 0.0;
     vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
     float patch_h = hash12(patch_cell + 0.5);
     if (cl.g + cl.b > 0.0005) {
@@ -719,12 +748,8 @@ void main() {
         darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * powered_p
                   * (1.0 - smoothstep(0.15, 0.5, cl_p.a)) * (1.0 - u_mix)
                   * (1.0 - smoothstep(0.25, 0.45, u_outage));   // (no mending in the dark)
-        // Once gilded, the darns over the deepest wounds stay, sewn down in gold: the repair
-        // is part of the cloth now (a subset of the patches sewn while it was mended).
-        kept = smoothstep(0.9, 0.99, cl_p.b) * smoothstep(0.3, 0.6, cl_p.a) * (1.0 - cl_p.g)
-             * powered_p * step(0.9, patch_h);
     }
-    if (darn_area > 0.01 || kept > 0.01) {
+    if (darn_area > 0.01) {
         // A darn: threads laid up and down across the damage, and others woven over and
         // under them, each a pick thick (as fine as the cloth it mends), raised a little
         // above the cloth round it.
@@ -736,12 +761,9 @@ void main() {
         // (New yarn of the district's own dye, matched to the tone and motif it mends, a
         // fresher lot than the worn cloth round it: a repair, not a sticker.)
         // (While the work goes on the new yarn is brighter still, unfaded by the glitches.)
-        float kept_s = smoothstep(0.45, 0.55, kept);
-        vec3 yarn = saturate_colour(yarn_a, mix(1.3, 1.15, kept_s)) * mix(1.35 + 0.3 * hope, 1.08, kept_s) * (0.45 + 0.7 * sh);
-        // (A darn kept after the city bonded has been worked over in gold thread.)
-        yarn = mix(yarn, GOLD * (0.4 + 0.6 * sh), 0.3 * kept_s);
+        vec3 yarn = saturate_colour(yarn_a, 1.15) * (1.15 + 0.2 * hope) * (0.45 + 0.7 * sh);
         // (Hard-edged: a patch is sewn on or it is not.)
-        float sewn_patch = max(smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h), smoothstep(0.45, 0.55, kept));
+        float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h);
         vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
         vec2 pe = min(pf, 1.0 - pf) / vec2(11.0, 7.0) * vec2(u_rows * cloth_aspect, u_rows);   // picks
         // (Its relief: lit along the edges towards the light, shadowed along the others.)
@@ -798,7 +820,11 @@ void main() {
     // the torn cloth is woven again; each stitch is a round thread that casts its shadow.
     // (The border and its normal come from the distance field, in picks; the zigzag runs
     // along whichever axis of the cloth lies closer to the border.)
-    if (u_mend > 0.01) {
+    // Each seam is sewn from its own starting place onwards, as far as the mending has come
+    // (u_mend), and where the work has got to, the needle lies on the cloth, threaded.
+    // (Once the yarns mix, the joins are woven in gold brocade and the sewing is done.)
+    float sewing = u_mend * (1.0 - smoothstep(0.2, 0.7, u_mix));
+    if (sewing > 0.01) {
         vec4 bd = textureLod(u_border, c, 0.0);   // (explicit LOD: inside a branch)
         // (Picks a canopy cell, across and down: the cloth is wider than the canopy's cells.)
         vec2 ppc = vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
@@ -809,7 +835,8 @@ void main() {
         const float SEAM_L = 6.0;        // picks along the border a zig and a zag take
         // (Only at a border: where the nearest other district changes, deep inside one, the
         // sign of the distance flips and its zero line is no border; the map says so.)
-        if (gl > 1e-4 && abs(sd) < SEAM_W + 1.5 && dist < SEAM_W + 3.0) {
+        // (Wide enough for the needle, which lies across the border.)
+        if (gl > 1e-4 && abs(sd) < 9.0 && dist < 10.0) {
             vec2 n = grad / gl;
             vec2 P = vec2(c.x * u_rows * cloth_aspect, c.y * u_rows);
             // (The border's course, smoothed over a few stitches, decides which way the
@@ -827,10 +854,16 @@ void main() {
             float a_s = a - dot(o, axis);
             float tri_s = 1.0 - 4.0 * abs(fract(a_s / SEAM_L) - 0.5);
             float shadow_d = abs(sd - dot(n, o) - SEAM_W * tri_s) / length(n - SEAM_W * slope * axis);
-            // Sewn a stitch at a time: more of them as the mending goes on.
-            float stitch = floor(2.0 * a / SEAM_L);
-            float sewn = step(hash12(vec2(stitch, floor(bd.r * 0.02) + 3.3)), u_mend * 1.15)
-                       * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * settled;
+            // Sewn a stitch at a time along the seam, from the place the pair of neighbours
+            // began (its own for each pair of districts), as far as the mending has come.
+            float run_len = upright ? u_rows : u_rows * cloth_aspect;   // picks along the axis
+            float begun = hash12(vec2(float(min(own, other)), float(max(own, other)) + 0.7));
+            // (The holes are woven first and the seams sewn after: they lag the mending.)
+            float sewn_to = u_mend * u_mend;
+            float stitch_a = (floor(2.0 * a / SEAM_L) + 0.5) * SEAM_L * 0.5;
+            float fade = 1.0 - smoothstep(0.2, 0.7, u_mix);
+            float sewn = step(fract(stitch_a / run_len + begun), sewn_to) * fade
+                       * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * step(dist, SEAM_W + 3.0) * settled;
             const float TW = 0.34;   // the gold thread's half width, picks
             float saa = max(fw * 1.2, 0.06);
             float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn;
@@ -840,6 +873,43 @@ void main() {
             float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
             vec3 gold = GOLD * 1.35 * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 8.0) * 0.5;
             colour = mix(colour, gold * (0.75 + 0.35 * hope), cov);
+            // The needle: a steel tapestry needle, eye first at the last stitch sewn, its
+            // point slanting across the border to where the next stitch goes in.
+            const float NL = 26.0;                     // its length, picks
+            float ahead = fract(a / run_len + begun - sewn_to) * run_len;   // picks past the last stitch
+            if (sewn_to < 0.995 && ahead < NL + 3.0) {
+                // (Straight, whatever the border does: laid from where the border crosses the
+                // line of the last stitch, along the border's course there.)
+                vec2 Pf = P - axis * ahead;
+                vec4 bf = textureLod(u_border, Pf / vec2(u_rows * cloth_aspect, u_rows), 0.0);
+                vec2 gf = bf.gb / ppc;
+                float glf = max(length(gf), 1e-5);
+                vec2 nf = gf / glf;
+                // (Only where the border there runs the way the stitches count along.)
+                float same_way = (abs(nf.x) > abs(nf.y)) == upright ? 1.0 : 0.0;
+                vec2 tf = vec2(-nf.y, nf.x) * (dot(vec2(-nf.y, nf.x), axis) < 0.0 ? -1.0 : 1.0);
+                vec2 eye_at = Pf - nf * (bf.r / glf + 2.0);
+                vec2 dir = normalize(tf * NL + nf * 4.0);
+                vec2 across = vec2(-dir.y, dir.x);
+                vec2 rel = P - eye_at;
+                vec2 rel_s = rel - o;                  // (its shadow, down-light)
+                float t = clamp(dot(rel, dir) / NL, 0.0, 1.0);
+                float t_s = clamp(dot(rel_s, dir) / NL, 0.0, 1.0);
+                float perp = dot(rel - dir * t * NL, across);
+                float perp_s = length(rel_s - dir * t_s * NL);
+                float r = 0.7 * min(1.0, (1.0 - t) / 0.25) + 0.03;   // (tapering to its point)
+                float r_s = 0.7 * min(1.0, (1.0 - t_s) / 0.25) + 0.03;
+                float eye = step(0.03, t) * step(t, 0.1) * step(abs(perp), 0.2);
+                float ncov = (1.0 - smoothstep(r - saa, r + saa, abs(perp))) * (1.0 - eye) * fade * same_way;
+                float nshade = (1.0 - smoothstep(r_s, r_s + 0.8, perp_s)) * (1.0 - ncov) * fade * same_way;
+                colour *= 1.0 - 0.55 * nshade;
+                // (A steel cylinder: dark but for the light along its upper edge.)
+                float side = perp / r * sign(dot(across, -LIGHT.xy) + 1e-4);
+                float nh = thread_height(clamp(side, -1.0, 1.0));
+                float glint = pow(thread_height(clamp(side - 0.4, -1.0, 1.0)), 30.0);
+                vec3 steel = vec3(0.42, 0.44, 0.48) * (0.3 + 0.7 * nh) + vec3(1.4, 1.35, 1.25) * glint;
+                colour = mix(colour, steel, ncov);
+            }
         }
     }
 
@@ -868,10 +938,10 @@ void main() {
         colour = mix(colour * (1.0 - 0.35 * rally), thread, rally);
     }
     // Where the cloth is being mended, the helpers sew on small mirrors (shisha): each a disc
-    // held by a ring of buttonhole stitches in a neighbour's yarn, catching the warm light of
-    // the repair. At most one in each patch of 9 warps by 16 picks, so they read as lights.
+    // held by a ring of buttonhole stitches in a neighbour's yarn, catching the room's light
+    // (they reflect it; they do not glow). At most one in each patch of 9 warps by 16 picks.
     // (Whether a mirror is sewn is decided at its centre, so each is whole or absent.)
-    // (Only where the cloth has been hurt: elsewhere there is nothing to mend.)
+    // (Only round the holes being mended and along the seams being sewn.)
     vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
     vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
     vec2 lv = (p - lpos) * vec2(2.0, 1.0);              // round on the cloth (warps are 2 picks apart)
@@ -881,13 +951,12 @@ void main() {
         vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
-        // (Gathered where the work is: round the edges of the holes being mended, a few
-        // on the scars.)
+        // (Gathered where the work is: round the edges of the holes being mended.)
         float hole_edge = smoothstep(0.03, 0.15, cl_c.g) * (1.0 - smoothstep(0.35, 0.7, cl_c.g));
         // (While the districts are sewn together, the neighbours meet along the seams:
-        // lamps line every border, until the yarns mix.)
+        // mirrors line every border, until the yarns mix.)
         float at_seam = (1.0 - smoothstep(5.0, 16.0, border_picks(texture(u_map, lc)))) * u_mend * (1.0 - u_mix);
-        mending = max(max(hole_edge, 0.3 * mended_of(cl_c) * (1.0 - smoothstep(0.1, 0.5, cl_c.a))), at_seam) * powered_c;
+        mending = max(hole_edge, at_seam) * powered_c;
     }
     if (mending > 0.01) {
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);
@@ -903,10 +972,10 @@ void main() {
         vec3 ring_col = u_colours[lender] * (0.4 + 0.6 * stitches) * (0.7 + 0.5 * hope);
         // The mirror shows the warm room: bright at the top left where the light is.
         float glow = 0.55 + 0.45 * clamp(dot(normalize(lv + vec2(1e-4)), -normalize(LIGHT.xy)), -1.0, 1.0);
-        vec3 mirror = vec3(1.8, 1.3, 0.7) * (0.35 + 0.8 * glow * glow) * (0.6 + 0.6 * min(spark * 3.0, 1.0));
+        // (Glass and foil: dark but for the window of light it catches at its top left.)
+        vec3 mirror = vec3(1.3, 1.05, 0.75) * (0.12 + 1.1 * pow(glow, 6.0)) * (0.7 + 0.4 * min(spark * 3.0, 1.0));
         vec3 sewn_on = mix(mix(mix(colour, ring_col, ring), vec3(0.05, 0.035, 0.02), bezel), mirror, disc);
-        // (Each casts a warm pool of light on the cloth round it: a small lamp.)
-        colour = mix(colour, sewn_on, step(0.3, sewn)) + vec3(0.6, 0.36, 0.12) * exp(-lr * lr / 6.0) * 0.3 * sewn;
+        colour = mix(colour, sewn_on, step(0.3, sewn));
     }
 
     f_colour = vec4(colour, 1.0);

@@ -23,11 +23,11 @@ void main() {
     vec3 hang = drape(uv, u_time + u_audio_time);
     // The folds shift the cloth a little (its edges wave with the hang) and the raking
     // light reads their slope.
-    vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.006, 0.0);
+    vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.01, 0.0);
     vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
     vec2 towards = normalize(LIGHT.xy);
     float fold = 1.0 + 0.16 * dot(towards, -b.yz) / 3.0 + 0.05 * b.x
-               + 0.016 * dot(towards, -hang.yz) + 0.06 * hang.x;
+               + 0.03 * dot(towards, -hang.yz) + 0.11 * hang.x;
     c *= fold;
     // Key: the light level, the warmth of the light, the saturation of the yarns.
     float lum = dot(c, vec3(0.2126, 0.7152, 0.0722));

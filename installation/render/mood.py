@@ -36,8 +36,10 @@ class Mood:
             trusts its infrastructure again), [0, 1].
         mix: how far community yarns cross the borders, [0, 1].
         mend: how far the districts are sewn together after an outage, [0, 1]: the share
-            of the cloth that was torn and is woven again (its scars, less what is still
-            unravelled), once the dark has lifted. It stays while the scars do (hours).
+            of the torn cloth that is woven again (its scars, less what is still unravelled,
+            over its scars), once the dark has lifted. The seams are sewn along each border as
+            far as it has come, the needle where the work has got to; it stays at 1 while the
+            scars do (hours).
         glitch: the loom's unease, share of working nodes whose capacity has dipped, [0, 1].
         rally: the rallying thread (hopeful visitors at work in a calm city), [0, 1].
         focus: (x, y) of the focal point in canopy units.
@@ -108,16 +110,22 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     # A wound re-woven but not yet gilded still shadows the room: the cloth remembers.
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
     healed = float(np.mean(np.maximum(state.cloth_scar - state.cloth_unravel, 0)))
-    mend = _smooth(0.02, 0.2, healed) * (1.0 - _smooth(0.25, 0.5, outage))
+    scar = float(np.mean(state.cloth_scar))
+    # (How far the seams are sewn: the share of the torn cloth woven again.)
+    rewoven = min(_smooth(0.02, 0.2, healed), healed / max(scar, 1e-9))
+    mend = rewoven * (1.0 - _smooth(0.25, 0.5, outage))
     # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
     trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.15 * _smooth(0.05, 0.5, wound))
     # The bond lights the room a little; a city that trusts its cloud again, fully (so the
-    # mobilisation keeps some of the outage's dark, lit by its many small lights).
+    # mobilisation keeps some of the outage's dark).
     light += 0.1 * gild + 0.24 * trusting_bond
-    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
+    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 1.3 * glitch - 0.8 * dark
+    # (Glitches cool the room, but only the dark of an outage makes it night: the faults are
+    # told where they happen, in the cloth, not by putting out the light.)
+    warmth = max(warmth, -0.7 - 0.3 * dark)
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
-    saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.35 * glitch)
+    saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.2 * glitch)
     light *= 1.0 - 0.06 * glitch
     rally = (
         ix.participation

@@ -41,7 +41,7 @@ vec3 drape(vec2 uv, float t) {
 
 // The least load of a cord that is couched onto the cloth (lighter lanes stay hidden, knots
 // and all): the trunks only; in a city that trusts its cloud (cord_gild) fewer still, since
-// the gold lattice woven into the cloth carries the bond and a tangle of cords would hide it.
+// the gold woven into the cloth carries the bond and a tangle of cords would hide it.
 float couched_load(float cord_gild) {
     return mix(0.55, 0.62, cord_gild);
 }

@@ -91,6 +91,34 @@ def test_calm_city_and_city_in_outage_differ_at_a_glance(story_stills):
     assert united.mean() > 1.1 * calm.mean()
 
 
+def test_a_united_city_is_framed_in_one_border(story_stills):
+    # In the emergence the shared band frames the whole cloth, as a carpet's border frames its
+    # field: along both selvedges the same pale band, whatever the district beside it.
+    # Measured as the mean luma of a strip just inside each selvedge and of one a little
+    # further in (rows 20-80% of the cloth), at the rally and in the emergence. When written:
+    # edges 62 / 85 at the rally, 134 / 133 in the emergence (they match); the edges brighten
+    # by 72 / 48 and the strips further in by 22 / 20.
+    from installation.render.tapestry import Look
+
+    x0, y0, cw, ch = Look().cloth_rect
+    h, w = SIZE[1], SIZE[0]
+    rows = slice(int((y0 + 0.2 * ch) * h), int((y0 + 0.8 * ch) * h))
+
+    def strip(img: np.ndarray, a: float, b: float) -> float:
+        cols = slice(int((x0 + a) * w), int((x0 + b) * w))
+        return float((img[rows, cols].astype(np.float64) @ [0.2126, 0.7152, 0.0722]).mean())
+
+    calm, united = story_stills["rally"], story_stills["emergence"]
+    # (Clear of the selvedges, which wave with the drape.)
+    edges = [(0.012, 0.03), (cw - 0.03, cw - 0.012)]
+    inside = [(0.07, 0.09), (cw - 0.09, cw - 0.07)]
+    assert abs(strip(united, *edges[0]) - strip(united, *edges[1])) < 10.0
+    for edge, inner in zip(edges, inside, strict=True):
+        brighter = strip(united, *edge) - strip(calm, *edge)
+        assert brighter > 35.0
+        assert brighter > strip(united, *inner) - strip(calm, *inner) + 15.0
+
+
 def test_unity_gilds_the_cloth(ctx):
     # Unity binds the districts in gold (gilded cords, gold seams on the scars, brocade, the
     # gold edges of the shared band): at 1280x720 bright gold reaches across the whole

@@ -102,3 +102,18 @@ def test_the_act_number_alone_changes_nothing():
     state.story.act = 5
     after = mood_uniforms(mood(state))
     assert before == after
+
+
+def test_the_seams_are_sewn_as_far_as_the_torn_cloth_is_woven_again():
+    state = city()
+    assert mood(state).mend == 0.0  # nothing was ever torn
+    state.cloth_scar[:] = 0.6
+    state.cloth_unravel[:] = 0.45  # a quarter of what tore is woven again
+    half = mood(state).mend
+    state.cloth_unravel[:] = 0.0  # all of it
+    whole = mood(state).mend
+    assert 0.2 < half < 0.3 and whole == 1.0
+    # In the dark of an outage nobody sews.
+    state.node_alive[: WORLD.nodes * 2 // 3] = False
+    update_indices(state, 0.0)
+    assert mood(state).mend < 0.1
