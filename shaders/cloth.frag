@@ -228,7 +228,7 @@ void main() {
     float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / (u_rows * cloth_aspect * 0.5);
     // The weaver's draw-in: the weft pulls the selvedges in a little towards the middle.
     // (Unevenly: the tension changed as the work went on, so the sides wave gently.)
-    float draw_in = 0.0035 * sin(clamp(c.y, 0.0, 1.0) * 3.1416) + 0.0022 * sin(c.y * 7.3 + 1.0) * sin(c.y * 3.1416);
+    float draw_in = 0.008 * sin(clamp(c.y, 0.0, 1.0) * 3.1416) + 0.004 * sin(c.y * 7.3 + 1.0) * sin(c.y * 3.1416);
     // Hung from its tabs, the cloth's top edge sags a little between them.
     float sag = 0.007 * pow(sin(3.1416 * fract(c.x * 14.0 - 0.61)), 2.0);
     // (Derivatives are taken before any branch that differs between pixels.)
@@ -470,17 +470,21 @@ void main() {
     // zigzag stitched across the border.
     float brocade = comm != own ? step(hash12(vec2(floor(j * 0.5), float(own * 16 + other))), min(1.2 * u_gild - 0.1, 0.4)) : 0.0;
 
-    // The rallying threads: gold threads couched outward from the focal point like the rays
-    // of a rising sun, reaching further as hopeful visitors gather (rally_d: across the
-    // nearest ray, in picks; rally_t: how far along it, in canopy heights).
+    // The rallying threads: threads couched from across the city in to the focal point like
+    // the rays of a rising sun, reaching further as hopeful visitors gather, each plied of
+    // gold and the yarn of the district it comes from (rally_d: across the nearest ray, in
+    // picks; rally_t: how far along it, in canopy heights; ray_comm: where it comes from).
     vec2 rv = (c - u_focus.xy) * vec2(cloth_aspect, 1.0);
     float rr = length(rv);
     float rally = 0.0, rally_d = 1.0, rally_t = 0.0, ray_len = 1.0;
-    if (u_rally > 0.02 && rr < 0.7) {
+    int ray_comm = 0;
+    if (u_rally > 0.02 && rr < 1.1) {
         float ra_ = atan(rv.y, rv.x + 1e-6);
         float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
         float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
-        ray_len = u_rally * (0.22 + 0.42 * hash12(vec2(ray_k, 5.0)));
+        ray_len = u_rally * (0.3 + 0.75 * hash12(vec2(ray_k, 5.0)));
+        vec2 ray_end = u_focus.xy + vec2(cos(ray_a), sin(ray_a)) * ray_len / vec2(cloth_aspect, 1.0);
+        ray_comm = int(textureLod(u_map, clamp(ray_end, 0.0, 1.0), 0.0).r * 255.0 + 0.5);
         ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
         rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
         rally_t = cos(ra_ - ray_a) * rr;
@@ -625,8 +629,8 @@ void main() {
         // Between the loops on a rib, the warp shows where the weft is thin; between the
         // ribs, a groove where the weft dives behind the warp.
         vec3 warp_lit = warp_yarn * (0.35 + 0.65 * max(dot(normalize(vec3(u * 0.9, 0.0, hu + 0.2)), LIGHT), 0.0));
-        vec3 between = mix(ground_col * 0.45, warp_lit * 0.85, 1.0 - wealth);
-        vec3 groove = ground_col * 0.42;
+        vec3 between = mix(ground_col * 0.56, warp_lit * 0.85, 1.0 - wealth);
+        vec3 groove = ground_col * 0.55;
         between = mix(between, groove * 0.5, loose);   // (a coming-apart edge opens into shadow)
         cloth = mix(groove, mix(between, lit, cov_v), cov_u);
         thread_detail = 1.0 - smoothstep(0.45, 0.9, fw);
@@ -873,6 +877,30 @@ void main() {
             float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
             vec3 gold = GOLD * 1.35 * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 8.0) * 0.5;
             colour = mix(colour, gold * (0.75 + 0.35 * hope), cov);
+            // Neighbour helping neighbour: every ten picks along the seam, as far as it is
+            // sewn, one district lays a long stitch of its own yarn across the border into
+            // the other's mended cloth, the next one the other way, so each side's wool
+            // reaches into its neighbour's, raised, with its shadow.
+            // (The distance field's sign says the side: negative is the lower id's.)
+            float g = floor(a / 10.0);
+            float a_g = (g + 0.3 + 0.4 * hash12(vec2(g, begun))) * 10.0;
+            float reach_len = 6.0 + 10.0 * hash12(vec2(g, begun + 1.7));
+            float into = mod(g, 2.0) < 1.0 ? 1.0 : -1.0;    // (the side it reaches into)
+            float along_t = sd * into / reach_len;         // 0 at the border, 1 at its end
+            float lent = step(fract(a_g / run_len + begun), sewn_to) * fade * settled
+                       * step(dist, reach_len + 2.0);
+            float across_d = abs(a - a_g);
+            float rw = 0.85 * (1.0 - 0.5 * smoothstep(0.7, 1.0, along_t));   // (tapering in)
+            float rcov = (1.0 - smoothstep(rw - saa, rw + saa, across_d))
+                       * step(-0.3, along_t) * step(along_t, 1.0) * lent;
+            float rshade = (1.0 - smoothstep(rw, rw + 0.8, abs(a - dot(o, axis) - a_g)))
+                         * step(0.0, along_t) * step(along_t, 1.0) * lent * (1.0 - rcov);
+            colour *= 1.0 - 0.4 * rshade;
+            int giver = into > 0.0 ? min(own, other) : max(own, other);
+            float rh = thread_height(clamp(across_d / max(rw, 1e-3), 0.0, 1.0));
+            float rtw = 0.8 + 0.2 * sin((sd * into) * 5.0 + a_g);
+            vec3 lent_yarn = saturate_colour(u_colours[giver], 1.15) * (0.35 + 0.9 * rh) * rtw * (0.8 + 0.4 * hope);
+            colour = mix(colour, lent_yarn, rcov);
             // The needle: a steel tapestry needle, eye first at the last stitch sewn, its
             // point slanting across the border to where the next stitch goes in.
             const float NL = 26.0;                     // its length, picks
@@ -932,7 +960,12 @@ void main() {
         float couched = step(0.9, fract(rally_t * u_rows * 0.14));
         float run = smoothstep(0.8, 1.0, fract(rally_t * 4.0 - u_audio_time * 0.35));
         float twist = 0.75 + 0.25 * sin((rally_t * u_rows * 1.6 + across * 1.8) * 3.1416);
+        // (Two plies twisted together: gold, and the yarn of the district the thread comes
+        // from, which takes the light as wool does.)
+        float ply = step(0.5, fract(rally_t * u_rows * 0.55 + across * 0.7));
+        vec3 own_ply = saturate_colour(u_colours[ray_comm], 1.2) * 1.25 * (0.35 + 0.85 * h) * twist;
         vec3 thread = GOLD * 1.45 * (0.35 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 10.0) * 0.45 * twist;
+        thread = mix(thread, own_ply, ply * smoothstep(0.02, 0.12, rally_t));
         thread = mix(thread, vec3(0.3, 0.06, 0.04) * (0.5 + 0.5 * h), couched * 0.7);
         thread += GOLD * run * h * 1.2 * (1.0 - rally_t / max(ray_len, 1e-3));
         colour = mix(colour * (1.0 - 0.35 * rally), thread, rally);

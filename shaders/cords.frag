@@ -82,7 +82,7 @@ void main() {
     float band = whipped * (1.0 - smoothstep(1.6, 1.6 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
-        f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.55 * (1.0 - abs(s) * abs(s)));
+        f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.75 * (1.0 - abs(s) * abs(s)));
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));

@@ -123,7 +123,7 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 1.3 * glitch - 0.8 * dark
     # (Glitches cool the room, but only the dark of an outage makes it night: the faults are
     # told where they happen, in the cloth, not by putting out the light.)
-    warmth = max(warmth, -0.7 - 0.3 * dark)
+    warmth = max(warmth, -0.85 - 0.15 * dark)
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
     saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.2 * glitch)
     light *= 1.0 - 0.06 * glitch
