@@ -281,7 +281,11 @@ void main() {
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
     // join (filtered to the smooth field where single picks are too small to see).
     float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
-    powered = mix(powered, step(0.3 + 0.4 * hash12(vec2(j, floor(p.x * 0.2))), pick_power), detail);
+    // (In runs of 3 to 9 warps, each pick's runs in their own places: a pick fades where it
+    // fades, never in a grid of blocks.)
+    float run_w = 3.0 + floor(hash12(vec2(j, 8.8)) * 7.0);
+    float run_k = floor(p.x / run_w + hash12(vec2(j, 9.9)));
+    powered = mix(powered, step(0.3 + 0.4 * hash12(vec2(j, run_k)), pick_power), detail);
     // The warps run straight, whatever the weft does, but were set up by hand: their
     // spacing drifts a little across the cloth (no machine grid).
     float warp_x = p.x + 0.2 * sin(p.x * 0.41 + 1.7) + 0.08 * sin(p.x * 1.37);
@@ -294,7 +298,7 @@ void main() {
     // (In an outage's dark the surviving cloth huddles whole: what is left of the city holds.)
     float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered
                  * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
-                 * mix(2.2, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
+                 * mix(1.5, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
     unease = min(unease, 1.0);   // (the poorest districts suffer the loom's errors first)
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
@@ -364,18 +368,18 @@ void main() {
     vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
     // The community's motif, woven in a darker outline and a pale fill, stitch by stitch;
     // kept clear of the joins. A community that trusts keeps its pattern whole; as trust
-    // erodes, rows of it and then whole motifs go unwoven (a glitch's shear misregisters it).
+    // erodes, whole motifs go unwoven and the rest fade (a glitch's shear misregisters it).
     // (Patterns are counted in stitches, as a weaver counts them: the draft's fewer, thicker
     // picks weave the same motifs larger rather than lose their steps.)
     vec2 pip_p = vec2(pip_c.x * cloth_aspect, pip_c.y) * u_rows;
     vec2 m_cell;
     float motif = district_motif(pip_p + vec2(shear * 3.0, 0.0), comm, s, m_cell);
     float keep = 0.15 + 0.85 * smoothstep(0.12, 0.45, trust);
-    // (Rows go first: their threshold is the higher one.)
-    motif *= step(hash12(m_cell * 1.31 + vec2(0.0, floor(j * 0.5) * 0.37)), keep + 0.1)
-           * step(hash12(m_cell * 0.71), keep + 0.25) * step(3.0, dist);
-    vec3 accent_light = mix(base, vec3(1.0, 0.94, 0.8), 0.34) * 1.1;
-    vec3 accent_dark = shade_dark * 0.66;
+    // (Whole motifs go, never single rows of one: a pattern a weaver leaves out, not a
+    // dropout; those left are woven in closer tones as trust wears thin.)
+    motif *= step(hash12(m_cell * 0.71), keep + 0.25) * step(3.0, dist);
+    vec3 accent_light = mix(base, mix(base, vec3(1.0, 0.94, 0.8), 0.34) * 1.1, keep);
+    vec3 accent_dark = mix(base, shade_dark * 0.66, keep);
     base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
@@ -386,7 +390,7 @@ void main() {
     // The neighbours' weft laid across a hole while it was mended (below) stays woven into
     // the re-woven cloth: runs of their yarns through every mended scar, so the city keeps
     // both the shape of its wounds and who helped.
-    // (Woven as deliberate stripes, two picks in nine, each stripe one neighbour's yarn
+    // (Woven as deliberate stripes, one pick in nine, each stripe one neighbour's yarn
     // plied with the district's own, across the whole re-woven part and its borders: a
     // quiet design, not an error.)
     // (How far the cloth here is re-woven scar: the stripes below and the re-weave's
@@ -682,10 +686,22 @@ void main() {
         float laid = step(unravel - thr, reach);
         int lender = lender_of(own, j);
         float ny = (fy - 0.5) / 0.4;
-        float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid;
-        vec3 fresh = mix(u_colours[lender], u_colours[own], 0.35) * (0.5 + 0.55 * hope)
+        // (Woven, not laid on: the new pick passes under every other warp, tabby, so the
+        // warps it passes under show over it.)
+        float under = mod(wi + j, 2.0) < 1.0 ? bare_cov : 0.0;
+        float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid * (1.0 - under);
+        vec3 fresh = mix(u_colours[lender], u_colours[own], 0.2) * (0.55 + 0.6 * hope)
                    * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
         bare = mix(bare, fresh, ncov);
+        // Past the last warp it is woven round, the pick's yarn runs on loose, drooping
+        // across the bare warps towards the weaver's hand: a pick still being passed.
+        float beyond = (unravel - thr) - reach;
+        if (beyond > 0.0 && beyond < 0.14 && laying > 0.05) {
+            float droop = beyond / 0.14;
+            float ty = (fy - 0.5 - 0.35 * droop) / 0.17;
+            float tcov = (1.0 - smoothstep(1.0 - aa * 2.0, 1.0 + aa * 2.0, abs(ty))) * (1.0 - 0.5 * droop);
+            bare = mix(bare, fresh * (0.7 + 0.3 * thread_height(min(abs(ty), 1.0))), tcov);
+        }
     }
     cloth = mix(cloth, bare, gone);
     // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
@@ -877,30 +893,6 @@ void main() {
             float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
             vec3 gold = GOLD * 1.35 * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 8.0) * 0.5;
             colour = mix(colour, gold * (0.75 + 0.35 * hope), cov);
-            // Neighbour helping neighbour: every ten picks along the seam, as far as it is
-            // sewn, one district lays a long stitch of its own yarn across the border into
-            // the other's mended cloth, the next one the other way, so each side's wool
-            // reaches into its neighbour's, raised, with its shadow.
-            // (The distance field's sign says the side: negative is the lower id's.)
-            float g = floor(a / 10.0);
-            float a_g = (g + 0.3 + 0.4 * hash12(vec2(g, begun))) * 10.0;
-            float reach_len = 6.0 + 10.0 * hash12(vec2(g, begun + 1.7));
-            float into = mod(g, 2.0) < 1.0 ? 1.0 : -1.0;    // (the side it reaches into)
-            float along_t = sd * into / reach_len;         // 0 at the border, 1 at its end
-            float lent = step(fract(a_g / run_len + begun), sewn_to) * fade * settled
-                       * step(dist, reach_len + 2.0);
-            float across_d = abs(a - a_g);
-            float rw = 0.85 * (1.0 - 0.5 * smoothstep(0.7, 1.0, along_t));   // (tapering in)
-            float rcov = (1.0 - smoothstep(rw - saa, rw + saa, across_d))
-                       * step(-0.3, along_t) * step(along_t, 1.0) * lent;
-            float rshade = (1.0 - smoothstep(rw, rw + 0.8, abs(a - dot(o, axis) - a_g)))
-                         * step(0.0, along_t) * step(along_t, 1.0) * lent * (1.0 - rcov);
-            colour *= 1.0 - 0.4 * rshade;
-            int giver = into > 0.0 ? min(own, other) : max(own, other);
-            float rh = thread_height(clamp(across_d / max(rw, 1e-3), 0.0, 1.0));
-            float rtw = 0.8 + 0.2 * sin((sd * into) * 5.0 + a_g);
-            vec3 lent_yarn = saturate_colour(u_colours[giver], 1.15) * (0.35 + 0.9 * rh) * rtw * (0.8 + 0.4 * hope);
-            colour = mix(colour, lent_yarn, rcov);
             // The needle: a steel tapestry needle, eye first at the last stitch sewn, its
             // point slanting across the border to where the next stitch goes in.
             const float NL = 26.0;                     // its length, picks

@@ -116,14 +116,14 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     mend = rewoven * (1.0 - _smooth(0.25, 0.5, outage))
     # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
     trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
-    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.15 * _smooth(0.05, 0.5, wound))
+    light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.06 * _smooth(0.05, 0.5, wound))
     # The bond lights the room a little; a city that trusts its cloud again, fully (so the
     # mobilisation keeps some of the outage's dark).
     light += 0.1 * gild + 0.24 * trusting_bond
-    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 1.3 * glitch - 0.8 * dark
-    # (Glitches cool the room, but only the dark of an outage makes it night: the faults are
-    # told where they happen, in the cloth, not by putting out the light.)
-    warmth = max(warmth, -0.85 - 0.15 * dark)
+    # (Glitches turn the light cold: blind viewers told the loom's unease from a mended
+    # city by it when a milder cool let the two be confused. The faults themselves are told
+    # in the cloth, where they happen.)
+    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
     saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.2 * glitch)
     light *= 1.0 - 0.06 * glitch
