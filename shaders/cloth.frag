@@ -444,7 +444,7 @@ void main() {
         // (The border's distance from the linear field, not the map's cells: the rift's
         // edge steps stitch by stitch along a free curve, never in blocks of cells.)
         float sdist = abs(bdj.r) * u_rows / u_canopy.y;
-        slit = step(sdist, 6.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
+        slit = step(sdist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
     }
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
@@ -744,7 +744,7 @@ void main() {
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
-    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.6 * starved) * (1.0 - 0.22 * starved);
+    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.45 * starved) * (1.0 - 0.12 * starved);
     // ... while the rich ones the cloud still serves keep their light: the gap is the story.
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // In a dark city the districts that still have power huddle in warm lamplight.
@@ -835,9 +835,10 @@ void main() {
         colour = mix(colour, knot, cov * mix(0.55, 1.0, detail));
     }
 
-    // Mobilisation: the city sews its districts back together. Gold thread zigzags over
-    // the borders, as a weaver sews up the slits between colour areas, stitch by stitch as
-    // the torn cloth is woven again; each stitch is a round thread that casts its shadow.
+    // Mobilisation: the city sews its districts back together. Thread zigzags over the
+    // borders, as a weaver sews up the slits between colour areas, stitch by stitch as the
+    // torn cloth is woven again, each stitch in the yarn of the district it comes from; each
+    // is a round thread that casts its shadow.
     // (The border and its normal come from the distance field, in picks; the zigzag runs
     // along whichever axis of the cloth lies closer to the border.)
     // Each seam is sewn from its own starting place onwards, as far as the mending has come
@@ -884,15 +885,20 @@ void main() {
             float fade = 1.0 - smoothstep(0.2, 0.7, u_mix);
             float sewn = step(fract(stitch_a / run_len + begun), sewn_to) * fade
                        * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * step(dist, SEAM_W + 3.0) * settled;
-            const float TW = 0.34;   // the gold thread's half width, picks
+            const float TW = 0.42;   // the sewing thread's half width, picks
             float saa = max(fw * 1.2, 0.06);
             float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn;
             float shade = (1.0 - smoothstep(TW, TW + 0.7, shadow_d)) * sewn * (1.0 - cov);
             colour *= 1.0 - 0.5 * shade;
             float h = thread_height(clamp(seam_d / TW, 0.0, 1.0));
             float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
-            vec3 gold = GOLD * 1.35 * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 8.0) * 0.5;
-            colour = mix(colour, gold * (0.75 + 0.35 * hope), cov);
+            // Each neighbour sews into the other: every stitch is worked in the yarn of the
+            // district it comes from (the distance field's negative side is the lower id's),
+            // plied with a strand of gold as the city bonds.
+            int from = fract(a / SEAM_L) < 0.5 ? min(own, other) : max(own, other);
+            vec3 sewing_yarn = mix(saturate_colour(u_colours[from], 1.2) * 1.2, GOLD * 1.2, 0.3 * u_gild);
+            vec3 thread = sewing_yarn * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.92, 0.8) * pow(h, 8.0) * 0.25;
+            colour = mix(colour, thread * (0.75 + 0.35 * hope), cov);
             // The needle: a steel tapestry needle, eye first at the last stitch sewn, its
             // point slanting across the border to where the next stitch goes in.
             const float NL = 26.0;                     // its length, picks
