@@ -83,6 +83,12 @@ int lender_of(int own, float j) {
     return (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0) % others) % max(u_communities, 1);
 }
 
+// The sewing needle's half width, in picks, a share t along it from the eye (0) to the
+// point (1): round along its shank, tapering over its last quarter to the point.
+float needle_radius(float t) {
+    return 0.7 * min(1.0, (1.0 - t) / 0.25) + 0.03;
+}
+
 // The united city's band: a row of stepped lozenges on an ivory ground, each worked in
 // another district's yarn with a lozenge of a third inside it, edged in gold, so every
 // identity is carried in one motif that none of them had before. along: picks along the band
@@ -218,6 +224,7 @@ void main() {
     vec2 c = picture_to_canopy(q);           // canopy position
     float aspect = u_resolution.x / u_resolution.y;
     float cloth_aspect = aspect * u_cloth_rect.z / u_cloth_rect.w;
+    float warps_x = u_rows * cloth_aspect * 0.5;   // warps across the cloth
 
     // Thread space: picks (weft rows) along y, warps two picks apart along x.
     vec2 p = vec2(c.x * u_rows * cloth_aspect * 0.5, c.y * u_rows);
@@ -225,7 +232,7 @@ void main() {
     float detail = 1.0 - smoothstep(0.22, 0.5, fw);
 
     // The selvedges wander a little where the weft turns; outside them, the wall.
-    float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / (u_rows * cloth_aspect * 0.5);
+    float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / warps_x;
     // The weaver's draw-in: the weft pulls the selvedges in a little towards the middle.
     // (Unevenly: the tension changed as the work went on, so the sides wave gently.)
     float draw_in = 0.008 * sin(clamp(c.y, 0.0, 1.0) * 3.1416) + 0.004 * sin(c.y * 7.3 + 1.0) * sin(c.y * 3.1416);
@@ -272,10 +279,9 @@ void main() {
     // The cloth's memory, read a few stitches off its place pick by pick: each pick of a
     // torn or mended edge ends at its own warp, as a weaver's picks do (steps, not a curve).
     // (Only where single picks show: smaller, the edge keeps its smooth line, and still.)
-    float row_shift = (hash12(vec2(j, 2.7)) - 0.5) * 7.0 * detail / (u_rows * cloth_aspect * 0.5);
+    float row_shift = (hash12(vec2(j, 2.7)) - 0.5) * 7.0 * detail / warps_x;
     // (Read at the warp the pixel lies on: a pick that comes away, or is woven again, ends
     // at a warp, never half way across one.)
-    float warps_x = u_rows * cloth_aspect * 0.5;
     float at_warp = mix(c.x, (floor(p.x) + 0.5) / warps_x, detail);
     vec4 cl = texture(u_cloth, vec2(at_warp, c.y) + warp + vec2(row_shift, 0.0));   // growth v, unravel, scar, gold
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
@@ -321,7 +327,7 @@ void main() {
     // The pip (stitch) this pixel belongs to, and the community whose yarn it carries:
     // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
     // as the city mixes.
-    vec2 pip_c = vec2((i + 0.5) / (u_rows * cloth_aspect * 0.5), (j + 0.5) / u_rows);
+    vec2 pip_c = vec2((i + 0.5) / warps_x, (j + 0.5) / u_rows);
     // (The map's borders are drawn in free curves once per world: simulation/fields.py.)
     vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
     int own = int(map.r * 255.0 + 0.5);
@@ -331,10 +337,9 @@ void main() {
     // map's cells: the border is a free curve, stepped stitch by stitch as a weaver steps a
     // diagonal, never in blocks of cells. (Its gradient says how upright the border runs.)
     // (Only near a border: deeper in, the map's distance does, and the fetch is saved.)
-    vec4 bdj = vec4(32.0, 0.0, 0.0, 0.0);
     float upright_j = 1.0;
     if (own != other && dist < 14.0) {
-        bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
+        vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
         int near_side = bdj.r < 0.0 ? min(own, other) : max(own, other);
         other = near_side == own ? other : own;
         own = near_side;
@@ -439,13 +444,11 @@ void main() {
     // on either side without interlocking -- in runs along the borders, baring the warp.
     // (Wider where the run is longest: the districts pull apart, the wall showing between.)
     float slit_run = smoothstep(0.2, 0.6, noise2(vec2(j * 0.07, float(own * 16 + other) * 1.3)));
-    float slit = 0.0;
-    if (u_glitch > 0.15) {
-        // (The border's distance from the linear field, not the map's cells: the rift's
-        // edge steps stitch by stitch along a free curve, never in blocks of cells.)
-        float sdist = abs(bdj.r) * u_rows / u_canopy.y;
-        slit = step(sdist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered;
-    }
+    // (dist near a border is the linear field's, so the rift's edge steps stitch by stitch
+    // along the border's free curve, never in blocks of cells.)
+    // (None below the unease that opens them: a width of zero would still open the
+    // border's very line.)
+    float slit = u_glitch > 0.15 ? step(dist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered : 0.0;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -477,18 +480,17 @@ void main() {
     // The rallying threads: threads couched from across the city in to the focal point like
     // the rays of a rising sun, reaching further as hopeful visitors gather, each plied of
     // gold and the yarn of the district it comes from (rally_d: across the nearest ray, in
-    // picks; rally_t: how far along it, in canopy heights; ray_comm: where it comes from).
+    // picks; rally_t: how far along it, in canopy heights; ray_end: where it comes from).
     vec2 rv = (c - u_focus.xy) * vec2(cloth_aspect, 1.0);
     float rr = length(rv);
     float rally = 0.0, rally_d = 1.0, rally_t = 0.0, ray_len = 1.0;
-    int ray_comm = 0;
+    vec2 ray_end = vec2(0.0);
     if (u_rally > 0.02 && rr < 1.1) {
         float ra_ = atan(rv.y, rv.x + 1e-6);
         float ray_k = floor(ra_ / 6.2832 * 15.0 + 0.5);
         float ray_a = ray_k / 15.0 * 6.2832 + (hash12(vec2(ray_k, 2.0)) - 0.5) * 0.18;
         ray_len = u_rally * (0.3 + 0.75 * hash12(vec2(ray_k, 5.0)));
-        vec2 ray_end = u_focus.xy + vec2(cos(ray_a), sin(ray_a)) * ray_len / vec2(cloth_aspect, 1.0);
-        ray_comm = int(textureLod(u_map, clamp(ray_end, 0.0, 1.0), 0.0).r * 255.0 + 0.5);
+        ray_end = u_focus.xy + vec2(cos(ray_a), sin(ray_a)) * ray_len / vec2(cloth_aspect, 1.0);
         ray_a += sin(rr * 23.0 + ray_k) * 0.035;          // couched by hand: a ray wanders a little
         rally_d = abs(sin(ra_ - ray_a)) * rr * u_rows;
         rally_t = cos(ra_ - ray_a) * rr;
@@ -505,17 +507,17 @@ void main() {
         // (It winds through the city like a river, never ruled straight.)
         // (Through the middle of the cloth, as a medallion carpet is laid out: a woven
         // centrepiece stays where it was woven, wherever the city's hope moves.)
+        float xs = (floor(p.x) + 0.5) * 2.0;           // the stitch's centre, picks from the left selvedge
         float row0 = (0.5 + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
         float dy = j + 0.5 - row0;
         float half_band = 9.5 * grow;
         if (abs(dy) < half_band) {
             in_braid = 1.0;
-            braid = shared_band((floor(p.x) + 0.5) * 2.0, dy, half_band, hope, shared);
+            braid = shared_band(xs, dy, half_band, hope, shared);
         }
         // And the same band frames the whole cloth, as a carpet's border frames its field:
         // every district inside one border. (Mitred at the corners; it follows the weft's
         // own waves along the top and bottom.)
-        float xs = (floor(p.x) + 0.5) * 2.0;           // picks from the left selvedge
         float ex = min(xs, u_rows * cloth_aspect - xs);
         float ey = min(j + 0.5, u_rows - j - 0.5);
         float half_frame = 8.0 * grow;
@@ -844,7 +846,8 @@ void main() {
     // Each seam is sewn from its own starting place onwards, as far as the mending has come
     // (u_mend), and where the work has got to, the needle lies on the cloth, threaded.
     // (Once the yarns mix, the joins are woven in gold brocade and the sewing is done.)
-    float sewing = u_mend * (1.0 - smoothstep(0.2, 0.7, u_mix));
+    float fade = 1.0 - smoothstep(0.2, 0.7, u_mix);
+    float sewing = u_mend * fade;
     if (sewing > 0.01) {
         vec4 bd = textureLod(u_border, c, 0.0);   // (explicit LOD: inside a branch)
         // (Picks a canopy cell, across and down: the cloth is wider than the canopy's cells.)
@@ -882,7 +885,6 @@ void main() {
             // (The holes are woven first and the seams sewn after: they lag the mending.)
             float sewn_to = u_mend * u_mend;
             float stitch_a = (floor(2.0 * a / SEAM_L) + 0.5) * SEAM_L * 0.5;
-            float fade = 1.0 - smoothstep(0.2, 0.7, u_mix);
             float sewn = step(fract(stitch_a / run_len + begun), sewn_to) * fade
                        * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * step(dist, SEAM_W + 3.0) * settled;
             const float TW = 0.42;   // the sewing thread's half width, picks
@@ -923,8 +925,8 @@ void main() {
                 float t_s = clamp(dot(rel_s, dir) / NL, 0.0, 1.0);
                 float perp = dot(rel - dir * t * NL, across);
                 float perp_s = length(rel_s - dir * t_s * NL);
-                float r = 0.7 * min(1.0, (1.0 - t) / 0.25) + 0.03;   // (tapering to its point)
-                float r_s = 0.7 * min(1.0, (1.0 - t_s) / 0.25) + 0.03;
+                float r = needle_radius(t);
+                float r_s = needle_radius(t_s);
                 float eye = step(0.03, t) * step(t, 0.1) * step(abs(perp), 0.2);
                 float ncov = (1.0 - smoothstep(r - saa, r + saa, abs(perp))) * (1.0 - eye) * fade * same_way;
                 float nshade = (1.0 - smoothstep(r_s, r_s + 0.8, perp_s)) * (1.0 - ncov) * fade * same_way;
@@ -961,6 +963,7 @@ void main() {
         // (Two plies twisted together: gold, and the yarn of the district the thread comes
         // from, which takes the light as wool does.)
         float ply = step(0.5, fract(rally_t * u_rows * 0.55 + across * 0.7));
+        int ray_comm = int(textureLod(u_map, clamp(ray_end, 0.0, 1.0), 0.0).r * 255.0 + 0.5);
         vec3 own_ply = saturate_colour(u_colours[ray_comm], 1.2) * 1.25 * (0.35 + 0.85 * h) * twist;
         vec3 thread = GOLD * 1.45 * (0.35 + 0.85 * h) * twist + vec3(1.0, 0.9, 0.7) * pow(h, 10.0) * 0.45 * twist;
         thread = mix(thread, own_ply, ply * smoothstep(0.02, 0.12, rally_t));
@@ -978,8 +981,9 @@ void main() {
     vec2 lv = (p - lpos) * vec2(2.0, 1.0);              // round on the cloth (warps are 2 picks apart)
     float lr = length(lv);
     float mending = 0.0;
-    if (lr < 4.5) {   // (only pixels a mirror or its glow could cover look it up)
-        vec2 lc = vec2(lpos.x / (u_rows * cloth_aspect * 0.5), lpos.y / u_rows);
+    const float MIRROR_MAX = 1.6;                       // the largest mirror's radius
+    if (lr < MIRROR_MAX * 1.2 + 1.4 + aa) {   // (only pixels the widest ring could cover look it up)
+        vec2 lc = vec2(lpos.x / warps_x, lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
         // (Gathered where the work is: round the edges of the holes being mended.)
@@ -992,7 +996,7 @@ void main() {
     if (mending > 0.01) {
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);
         // (Each a different size: small mirrors, held by a wide ring of stitches.)
-        float rad = 0.8 + 0.8 * hash12(lcell + 9.1);
+        float rad = 0.8 + (MIRROR_MAX - 0.8) * hash12(lcell + 9.1);
         float disc = 1.0 - smoothstep(rad - aa, rad + aa, lr);
         float bezel = (1.0 - smoothstep(rad + 0.35 - aa, rad + 0.35 + aa, lr)) * (1.0 - disc);
         float ring = (1.0 - smoothstep(rad * 1.2 + 1.4 - aa, rad * 1.2 + 1.4 + aa, lr)) * (1.0 - disc) * (1.0 - bezel);
