@@ -908,15 +908,25 @@ void main() {
             if (sewn_to < 0.995 && ahead < NL + 3.0) {
                 // (Straight, whatever the border does: laid from where the border crosses the
                 // line of the last stitch, along the border's course there.)
-                vec2 Pf = P - axis * ahead;
-                vec4 bf = textureLod(u_border, Pf / vec2(u_rows * cloth_aspect, u_rows), 0.0);
-                vec2 gf = bf.gb / ppc;
-                float glf = max(length(gf), 1e-5);
-                vec2 nf = gf / glf;
+                // (The eye sits where the line of the last stitch crosses the border, and the
+                // needle follows the border's course there: every pixel finds that same place
+                // by walking along the line, so the steel stays straight wherever the border
+                // slants or bends. Two steps of the walk land within a fraction of a pick.)
+                vec2 line = vec2(axis.y, axis.x);
+                vec2 to_uv = 1.0 / vec2(u_rows * cloth_aspect, u_rows);
+                vec2 crossing = P - axis * ahead;
+                vec2 nf = n;
+                for (int k = 0; k < 2; k++) {
+                    vec4 bf = textureLod(u_border, crossing * to_uv, 0.0);
+                    vec2 gf = bf.gb / ppc;
+                    float glf = max(length(gf), 1e-5);
+                    nf = gf / glf;
+                    crossing -= line * (bf.r / glf) / (abs(dot(nf, line)) < 0.3 ? 1.0 : dot(nf, line));
+                }
                 // (Only where the border there runs the way the stitches count along.)
                 float same_way = (abs(nf.x) > abs(nf.y)) == upright ? 1.0 : 0.0;
                 vec2 tf = vec2(-nf.y, nf.x) * (dot(vec2(-nf.y, nf.x), axis) < 0.0 ? -1.0 : 1.0);
-                vec2 eye_at = Pf - nf * (bf.r / glf + 2.0);
+                vec2 eye_at = crossing - nf * 2.0;
                 vec2 dir = normalize(tf * NL + nf * 4.0);
                 vec2 across = vec2(-dir.y, dir.x);
                 vec2 rel = P - eye_at;

@@ -30,8 +30,10 @@ void main() {
                + 0.03 * dot(towards, -hang.yz) + 0.11 * hang.x;
     c *= fold;
     // Key: the light level, the warmth of the light, the saturation of the yarns.
+    // (The grade greys the yarns; what gives light, fire and gold above all, keeps its
+    // colour: an ember in the dark stays orange, it does not turn pink.)
     float lum = dot(c, vec3(0.2126, 0.7152, 0.0722));
-    c = mix(vec3(lum), c, u_key.z);
+    c = mix(vec3(lum), c, mix(u_key.z, max(u_key.z, 1.0), smoothstep(0.45, 1.5, lum)));
     vec3 warm = vec3(1.1, 1.0, 0.86);
     vec3 cold = vec3(0.66, 0.86, 1.22);
     c *= u_key.x * mix(vec3(1.0), u_key.y > 0.0 ? warm : cold, abs(u_key.y));

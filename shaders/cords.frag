@@ -12,6 +12,8 @@ flat in vec4 v_state;
 flat in float v_length;
 flat in float v_knot;
 flat in vec2 v_yarns;           // the communities the cord's two ends mainly serve
+flat in float v_origin;         // the knot where the outage began (the crisis' focal point)
+flat in float v_tied;           // how far a knot is tied at all (0: no knot there)
 uniform vec3 u_colours[16];     // community identity colours
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
@@ -27,7 +29,7 @@ void main() {
     float aa = max(fwidth(v_local.x), 0.02);
     if (v_knot > 0.5) {
         float r = length(v_local / vec2(1.3, 1.0));
-        float cov = 1.0 - smoothstep(1.0 - aa * 1.5, 1.0, r);
+        float cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0, r)) * v_tied;
         if (u_shadow > 0.5) {
             f_colour = vec4(0.0, 0.0, 0.0, cov * 0.5 * (1.0 - smoothstep(0.2, 1.0, r)));
             return;
@@ -43,9 +45,16 @@ void main() {
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
         c += vec3(1.3, 1.0, 0.6) * spark * alive * (1.0 - r) * 0.6;           // needle of light
-        // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
-        float tied = couched_load(u_cord_gild);
-        cov *= smoothstep(tied - 0.05, tied + 0.05, load);
+        if (v_origin > 0.0) {
+            // The burnt knot where the cascade began: its turns charred, the fire still alive
+            // deep between them and in its heart, breathing slowly.
+            float between = 1.0 - smoothstep(0.2, 0.5, turns);
+            float live = 0.35 + 0.65 * noise2(q * 3.0 + vec2(0.0, u_audio_time * 0.15));
+            float breath = 0.75 + 0.25 * sin(u_audio_time * 0.9);
+            vec3 char_ = vec3(0.06, 0.05, 0.05) * (0.4 + diff) * turns + vec3(0.15) * spec;
+            vec3 fire = vec3(1.7, 0.42, 0.05) * (between * live * 2.0 * smoothstep(1.0, 0.5, r) + 1.8 * (1.0 - smoothstep(0.0, 0.45, r))) * breath;
+            c = mix(c, char_ + fire * (1.0 - u_gild), v_origin);
+        }
         f_colour = vec4(c * cov, cov);
         return;
     }
@@ -58,28 +67,36 @@ void main() {
     float period = 9.0;
     float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_length, 2.1))) - 0.5) * period;
     float stitch = (1.0 - smoothstep(0.13, 0.13 + aa * 2.0, cy)) * (1.0 - smoothstep(1.2, 1.25, abs(s)));
-    // A failed cord breaks in the middle; its ends fray into loose strands.
+    // Where along the cord it gives way (each cord its own place, off its middle).
+    float at_break = y - (hash12(vec2(v_length, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
+    // A failed cord has snapped: a gap where it broke, its ends frayed into loose strands.
+    float gap = abs(at_break) - (2.0 + 3.0 * hash12(vec2(v_length, 1.3)));
     if (alive < 0.5) {
-        float gap = abs(y) - (0.9 + 2.0 * hash12(vec2(v_length, 1.3)));
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
-        cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-2.5, -0.5, gap);
+        cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-3.0, -0.5, gap);
     }
     // Two strands plied together (an S-twist): across one strand w runs -1..1, and deep
     // grooves part them, so the cord reads as twisted thread, never as a smooth tube.
     float strand_w = fract(y * 0.8 + s * 1.1) * 2.0 - 1.0;
-    // A glitching node's cords unwind at their ends: the strands part and gape.
+    // A glitching node's cords unwind at their ends (the strands part and gape) and wear
+    // through where they will break: one strand parted, the other carrying the load alone.
     float weak = alive > 0.5 ? smoothstep(0.97, 0.85, health) : 0.0;
     float unwound = weak * (1.0 - smoothstep(1.5, 6.0, v_length - abs(y)));
     cov *= 1.0 - unwound * step(0.55, abs(strand_w));
-    // (As the city bonds, the snapped cords are taken up and re-knotted: they fade away.)
-    cov *= alive < 0.5 ? 1.0 - 0.7 * u_gild : 1.0;
+    float worn = weak * (1.0 - smoothstep(-0.5, 0.5, gap - 4.0 * smoothstep(0.95, 0.7, health)));
+    float core = 1.0 - smoothstep(0.08, 0.18, abs(s + 0.25 + 0.15 * sin(y * 1.3)));
+    float fibre = step(0.55, fract(s * 3.3 + 0.4 * sin(y * 2.3))) * smoothstep(-3.5, 0.0, gap);
+    cov *= mix(1.0, max(core, fibre), worn);
+    // (As the city bonds, the snapped cords are taken up: they are gone once it is whole.)
+    cov *= alive < 0.5 ? 1.0 - u_gild : 1.0;
     // A repaired cord is whipped where it was spliced: bands of tight wraps in the yarns
     // of the two districts it joins, one band in each, neighbour by neighbour.
     float whipped = alive > 0.5 ? smoothstep(1.02, 1.15, health) : 0.0;
-    // (Where along the cord, in bands of 11 half widths, each cord's bands in their own place.)
-    float band_pos = y / 11.0 + 0.5 * hash12(vec2(v_length, 5.7));
-    float band_at = abs(fract(band_pos) - 0.5) * 11.0;
-    float band = whipped * (1.0 - smoothstep(1.6, 1.6 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
+    // (Where along the cord, in bands of 8 half widths, each cord's bands in their own place:
+    // wide enough to be read across the room as the yarns of the hands that mended it.)
+    float band_pos = y / 8.0 + 0.5 * hash12(vec2(v_length, 5.7));
+    float band_at = abs(fract(band_pos) - 0.5) * 8.0;
+    float band = whipped * (1.0 - smoothstep(2.2, 2.2 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
         f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.75 * (1.0 - abs(s) * abs(s)));
@@ -98,8 +115,11 @@ void main() {
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
     vec3 c = metal * (0.22 + 0.7 * diff) * (0.4 + 0.6 * ph) + mix(metal, vec3(1.0), 0.3) * spec * 1.4;
     if (alive < 0.5) {
-        c = vec3(0.09, 0.07, 0.06) * (0.4 + diff) * (0.7 + 0.3 * ph);
-        c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (1.0 - 0.85 * u_gild);
+        // Tarnished black where it burnt, a dull sheen left on the metal; the ember glows
+        // at the broken ends.
+        c = vec3(0.1, 0.1, 0.11) * (0.4 + diff) * (0.7 + 0.3 * ph) + vec3(0.25) * spec;
+        float ends = 1.0 - smoothstep(0.0, 5.0, gap);
+        c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (0.15 + 1.2 * ends) * (1.0 - u_gild);
     } else {
         // Light travels along a live cord at the pace of its load; a glitching node makes
         // it stutter.

@@ -99,7 +99,7 @@ SKETCH = Sketch(
         (9.0, "rally"),
         (26.0, "glitches"),
         (36.0, "summit and outage"),
-        (47.0, "mobilisation"),
+        (45.0, "mobilisation"),
         (70.0, "emergence"),
     ),
 )

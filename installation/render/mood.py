@@ -105,7 +105,6 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     # classifier's memory) unless the city has since bonded.
     weak_share = float(weak.sum()) / max(int(alive.sum()), 1)
     recent = _smooth(2.0, 20.0, state.story.glitch_activity) * (1.0 - gild)
-    glitch = min(1.0, max(4.0 * weak_share, recent))
     dark = _smooth(0.02, 0.5, outage)
     # A wound re-woven but not yet gilded still shadows the room: the cloth remembers.
     wound = float(np.mean(np.maximum(state.cloth_scar - state.cloth_gold - state.cloth_unravel, 0)))
@@ -114,6 +113,10 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     # (How far the seams are sewn: the share of the torn cloth woven again.)
     rewoven = min(_smooth(0.02, 0.2, healed), healed / max(scar, 1e-9))
     mend = rewoven * (1.0 - _smooth(0.25, 0.5, outage))
+    # (A city at work mending its cloth is not uneasy: the nodes still weak after an outage
+    # are what it is repairing, and the room warms with the work (below). Blind viewers took
+    # a mobilisation whose faults still chilled the light for the glitches.)
+    glitch = min(1.0, max(4.0 * weak_share, recent)) * (1.0 - 0.75 * mend)
     # A bonded city that trusts its cloud again: the cords turn gold and the yarns mix.
     trusting_bond = float(gild * _smooth(0.3, 0.65, trust) * (1.0 - dark))
     light = (0.55 + 0.45 * ix.hope) * (1.0 - 0.22 * dark) * (1.0 - 0.06 * _smooth(0.05, 0.5, wound))
@@ -123,7 +126,9 @@ def mood(state: State, hope_field: np.ndarray | None = None) -> Mood:
     # (Glitches turn the light cold: blind viewers told the loom's unease from a mended
     # city by it when a milder cool let the two be confused. The faults themselves are told
     # in the cloth, where they happen.)
-    warmth = 1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark
+    warmth = (
+        1.4 * (ix.hope - ix.anger) - 0.35 + 0.45 * gild - 2.2 * glitch - 0.8 * dark + 0.3 * mend
+    )
     # Glitches sour the colours and dim the room; an outage drains them to near-monochrome.
     saturation = (0.72 + 0.35 * ix.hope + 0.08 * gild) * (1.0 - 0.6 * dark) * (1.0 - 0.2 * glitch)
     light *= 1.0 - 0.06 * glitch

@@ -49,8 +49,8 @@ PROGRAMS = {
 }
 
 R11F_G11F_B10F = 0x8C3A
-CORD_STEPS = 10  # quads along each cord's curve
-CORD_FLOATS = 12  # floats per cord or knot in ``cord_table``
+CORD_STEPS = 12  # quads along each cord's curve
+CORD_FLOATS = 16  # floats per cord or knot in ``cord_table``
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
 # weaves the cloth at 0.34 of the output's size with fewer, thicker picks, and drops the yarn's
@@ -440,7 +440,14 @@ class Tapestry:
                 prog,
                 [
                     (self._corner, "2f", "in_corner"),
-                    (self._instances, "4f 4f 4f/i", "in_segment", "in_state", "in_yarns"),
+                    (
+                        self._instances,
+                        "4f 4f 4f 4f/i",
+                        "in_segment",
+                        "in_state",
+                        "in_yarns",
+                        "in_course",
+                    ),
                 ],
             )
             self._cords_program = prog

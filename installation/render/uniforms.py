@@ -84,7 +84,7 @@ UNIFORMS: tuple[Uniform, ...] = (
     Uniform(
         "u_focus",
         "vec4",
-        "cloth, composite",
+        "cloth, cords, composite",
         "Focal point: x, y (canopy units), strength, kind (0 hope, 1 where the crisis began).",
     ),
     Uniform(

@@ -88,12 +88,82 @@ def grid_field(state: State) -> np.ndarray:
     return per_node[state.cell_node]
 
 
+# The least load of a couched cord: the trunks only (``couched_load`` in the shaders, in a
+# city that does not yet trust its cloud; the cords' courses are chosen among these).
+COUCHED_LOAD = 0.55
+# The cloth's width over its height as it hangs in a 16:9 picture (Look.cloth_rect): which
+# cord runs on straightest through a knot is judged in the cloth as seen, not in canopy units.
+CLOTH_ASPECT = (16.0 / 9.0) * 0.93 / 0.855
+
+
+def cord_courses(state: State, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each cord's course comes from and goes on to, through its knots.
+
+    A hand couching a cord through a knot carries it on in one sweep into the cord that
+    continues it most nearly straight.
+
+    Returns:
+        (E, 4) float32: per link, the far end of that continuing cord at its first knot (x,
+        y), then at its second (x, y). Where no couched cord runs on (within 70 degrees of
+        straight where three or more meet; short of doubling back, 120, where two do), or
+        the link is not couched, the knot's own position stands there (the renderer then
+        bows the cord on its own).
+        (M,) bool: per node, whether one couched line simply runs on through it (exactly two
+        couched cords meet there, each the other's continuation): no knot is tied there.
+    """
+    e = state.edges
+    p = state.node_pos.astype(np.float64) * np.array([CLOTH_ASPECT, 1.0])
+    shown = load >= COUCHED_LOAD
+    n_e = len(e)
+    # Every end of every couched link: (link, its knot, its far node).
+    link = np.concatenate([np.arange(n_e), np.arange(n_e)])
+    at = np.concatenate([e[:, 0], e[:, 1]])
+    far = np.concatenate([e[:, 1], e[:, 0]])
+    keep = np.concatenate([shown, shown])
+    link, at, far = link[keep], at[keep], far[keep]
+    order = np.argsort(at, kind="stable")
+    link, at, far = link[order], at[order], far[order]
+    out_dir = p[far] - p[at]
+    out_dir /= np.maximum(np.linalg.norm(out_dir, axis=1, keepdims=True), 1e-12)
+    first = np.searchsorted(at, at, side="left")
+    degree = np.searchsorted(at, at, side="right") - first
+    best = np.full(len(at), -1)
+    # (Where only two couched cords meet, the line turns the corner with a radius unless it
+    # would double back; where more meet, it runs on only into one within 70 degrees.)
+    best_cos = np.full(len(at), np.cos(np.radians(70.0)))
+    best_cos[degree == 2] = np.cos(np.radians(120.0))
+    for k in range(int(degree.max()) if len(at) else 0):
+        j = first + k
+        valid = (k < degree) & (j != np.arange(len(at)))
+        j = np.where(valid, j, 0)
+        # Straight on: the other cord leaves the knot opposite to this one.
+        cos = -(out_dir * out_dir[j]).sum(axis=1)
+        better = valid & (cos > best_cos)
+        best = np.where(better, j, best)
+        best_cos = np.where(better, cos, best_cos)
+    courses = np.zeros((n_e, 4), dtype=np.float32)
+    courses[:, 0:2] = state.node_pos[e[:, 0]]
+    courses[:, 2:4] = state.node_pos[e[:, 1]]
+    found = best >= 0
+    ends_first = e[link, 0] == at
+    cols = np.where(ends_first, 0, 2)
+    rows, cols, via = link[found], cols[found], far[best[found]]
+    courses[rows, cols] = state.node_pos[via, 0]
+    courses[rows, cols + 1] = state.node_pos[via, 1]
+    paired = found & (best[np.where(found, best, 0)] == np.arange(len(at)))
+    through = np.zeros(len(p), dtype=bool)
+    through[at[paired & (degree == 2)]] = True
+    return courses, through
+
+
 def cord_table(state: State) -> np.ndarray:
-    """(E + M, 12) float32 the Neural Cloud as the renderer couches it.
+    """(E + M, 16) float32 the Neural Cloud as the renderer couches it.
 
     Per link, then per node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load,
-    health, spark, and the communities the two ends mainly serve (each node's ``node_comm``;
-    a repaired cord is whipped in their yarns), then two zeros.
+    health, spark, the communities the two ends mainly serve (each node's ``node_comm``;
+    a repaired cord is whipped in their yarns), whether one line runs on through the knot
+    (``cord_courses``; a knot's only, 0 for a link), a zero, then the cord's course through
+    its knots (``cord_courses``; a knot's own position for a knot).
 
     Load is a rank in [0, 1] (by designed capacity, which follows Motter-Lai transit),
     scaled down where the node serves a poorer district: a link takes the lesser of its
@@ -109,7 +179,7 @@ def cord_table(state: State) -> np.ndarray:
     spark = node_sparks(state)
     alive = state.node_alive
     comm = state.node_comm.astype(np.float32)
-    links = np.zeros((len(e), 12), dtype=np.float32)
+    links = np.zeros((len(e), 16), dtype=np.float32)
     links[:, 0:2] = p[e[:, 0]]
     links[:, 2:4] = p[e[:, 1]]
     links[:, 4] = alive[e[:, 0]] & alive[e[:, 1]]
@@ -118,7 +188,9 @@ def cord_table(state: State) -> np.ndarray:
     links[:, 7] = np.maximum(spark[e[:, 0]], spark[e[:, 1]]) * (1.0 - links[:, 4])
     links[:, 8] = comm[e[:, 0]]
     links[:, 9] = comm[e[:, 1]]
-    knots = np.zeros((len(p), 12), dtype=np.float32)
+    courses, through = cord_courses(state, links[:, 5])
+    links[:, 12:16] = courses
+    knots = np.zeros((len(p), 16), dtype=np.float32)
     knots[:, 0:2] = p
     knots[:, 2:4] = p
     knots[:, 4] = alive
@@ -127,6 +199,9 @@ def cord_table(state: State) -> np.ndarray:
     knots[:, 7] = spark
     knots[:, 8] = comm
     knots[:, 9] = comm
+    knots[:, 10] = through
+    knots[:, 12:14] = p
+    knots[:, 14:16] = p
     return np.concatenate([links, knots])
 
 

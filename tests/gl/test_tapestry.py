@@ -200,6 +200,51 @@ def test_one_communitys_crisis_is_told_apart_from_the_whole_citys(ctx):
     assert ratio_city_outside < 0.6  # a city-wide outage darkens everything
 
 
+def test_the_knot_where_the_outage_began_still_burns(ctx):
+    # The crisis' focal point: the knot that failed first is tied larger and burns (its
+    # turns charred, fire in its heart), and the bare warps round it catch its light. The
+    # same dark city, with either of two dead knots the first to fail: the fire sits at
+    # whichever did. Measured as the greatest red over blue excess in a small window on each
+    # knot (fire is red, the outage's light cold): 70 to 185 on the burning knot, below 0 on
+    # the other, when written.
+    from installation.render.tapestry import Look, Tapestry
+    from installation.simulation.indices import update_indices
+
+    sketch = load_sketch("verdantia")
+    size = (960, 540)
+    x0, y0, cw, ch = Look().cloth_rect
+
+    def redness(img: np.ndarray, node_xy) -> float:
+        px = int((x0 + node_xy[0] * cw) * size[0])
+        py = int((y0 + node_xy[1] * ch) * size[1])
+        win = img[py - 9 : py + 10, px - 9 : px + 10].astype(np.float64)
+        return float((win[..., 0] - win[..., 2]).max())
+
+    def picture(first: int, other: int) -> np.ndarray:
+        state = create_world(sketch.world, sketch.model)
+        state.node_alive[:] = False
+        state.node_changed[:] = 5.0
+        state.node_changed[[first, other]] = [1.0, 2.0]
+        state.time = 8.0
+        update_indices(state, 0.0)
+        tap = Tapestry(ctx, size)
+        tap.upload(state)
+        tap.draw()
+        img = tap.read()
+        tap.release()
+        return img
+
+    state = create_world(sketch.world, sketch.model)
+    pos = state.node_pos
+    # Two knots well inside the cloth and far apart.
+    inside = np.flatnonzero((pos.min(axis=1) > 0.15) & (pos.max(axis=1) < 0.85))
+    a = int(inside[0])
+    b = int(inside[np.argmax(np.linalg.norm(pos[inside] - pos[a], axis=1))])
+    a_first, b_first = picture(a, b), picture(b, a)
+    assert redness(a_first, pos[a]) > 40.0 and redness(b_first, pos[b]) > 40.0
+    assert redness(a_first, pos[b]) < 15.0 and redness(b_first, pos[a]) < 15.0
+
+
 def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
     # Glitches pull the districts apart: the joins open into rifts of bare warp over the
     # dark wall. Measured as the share of near-black pixels within 2 canopy cells of a

@@ -124,10 +124,48 @@ def test_the_cord_table_names_the_districts_each_cord_joins():
     state = create_world(WORLD, QUIET)
     table = cord_table(state)
     links, knots = table[: len(state.edges)], table[len(state.edges) :]
-    assert table.shape == (len(state.edges) + len(state.node_pos), 12)
+    assert table.shape == (len(state.edges) + len(state.node_pos), 16)
     np.testing.assert_array_equal(links[:, 8], state.node_comm[state.edges[:, 0]])
     np.testing.assert_array_equal(links[:, 9], state.node_comm[state.edges[:, 1]])
     np.testing.assert_array_equal(knots[:, 8], state.node_comm)
     np.testing.assert_array_equal(knots[:, 9], state.node_comm)
     assert (links[:, 8] != links[:, 9]).any()  # some cords cross a border
-    assert not table[:, 10:].any()
+    assert not links[:, 10:12].any() and not knots[:, 11].any()
+
+
+def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation():
+    # The cords are laid as long lines: through a knot a cord sweeps on into the couched cord
+    # that continues it most nearly straight (its course), and where exactly two couched
+    # cords carry one line through a node no knot is tied there.
+    from installation.simulation.fields import COUCHED_LOAD, cord_courses, cord_table
+
+    state = create_world(WORLD, QUIET)
+    table = cord_table(state)
+    e, pos = state.edges, state.node_pos.astype(np.float32)
+    links, knots = table[: len(e)], table[len(e) :]
+    couched = links[:, 5] >= COUCHED_LOAD
+    courses, through = cord_courses(state, links[:, 5])
+    np.testing.assert_array_equal(links[:, 12:16], courses)
+    np.testing.assert_array_equal(knots[:, 10], through)
+    np.testing.assert_array_equal(knots[:, 12:14], pos)
+    # A link that is not couched has no course: its knots' own positions stand there.
+    np.testing.assert_array_equal(courses[~couched, 0:2], pos[e[~couched, 0]])
+    np.testing.assert_array_equal(courses[~couched, 2:4], pos[e[~couched, 1]])
+    checked = 0
+    for node in np.flatnonzero(through):
+        mine = np.flatnonzero(couched & ((e[:, 0] == node) | (e[:, 1] == node)))
+        assert len(mine) == 2
+        a, b = mine
+        far_a = e[a, 1] if e[a, 0] == node else e[a, 0]
+        far_b = e[b, 1] if e[b, 0] == node else e[b, 0]
+        # Each carries on into the other: a's course at this node is b's far end.
+        course_a = courses[a, 0:2] if e[a, 0] == node else courses[a, 2:4]
+        course_b = courses[b, 0:2] if e[b, 0] == node else courses[b, 2:4]
+        np.testing.assert_allclose(course_a, pos[far_b])
+        np.testing.assert_allclose(course_b, pos[far_a])
+        checked += 1
+    assert checked > 5
+    # Where three or more couched cords meet, a knot is tied.
+    degree = np.bincount(e[couched].ravel(), minlength=len(pos))
+    assert not through[degree >= 3].any()
+    assert through.any() and not through.all()

@@ -117,3 +117,19 @@ def test_the_seams_are_sewn_as_far_as_the_torn_cloth_is_woven_again():
     state.node_alive[: WORLD.nodes * 2 // 3] = False
     update_indices(state, 0.0)
     assert mood(state).mend < 0.1
+
+
+def test_a_city_mending_its_cloth_is_not_uneasy():
+    # The nodes still weak after an outage are what the city is repairing: while the torn
+    # cloth is woven again the loom's unease recedes and the room warms with the work, so a
+    # mobilisation is never keyed like the glitches.
+    weak, mending = hopeful(city()), hopeful(city())
+    for state in (weak, mending):
+        state.node_health[:] = 0.7
+        state.cloth_scar[:] = 0.6
+        state.cloth_unravel[:] = 0.6  # torn, and nothing woven yet
+    mending.cloth_unravel[:] = 0.05  # most of it woven again
+    a, b = mood(weak), mood(mending)
+    assert a.mend == 0.0 and b.mend > 0.9
+    assert a.glitch > 0.9 and b.glitch < 0.35
+    assert b.warmth > a.warmth + 1.0
