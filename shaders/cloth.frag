@@ -387,7 +387,10 @@ void main() {
     vec3 accent_dark = mix(base, shade_dark * 0.66, keep);
     base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
-    vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope) * (0.68 + 0.52 * wealth);
+    // (Hope lightens the yarn in steps of a dye lot, the steps joined by the same hachures:
+    // a smooth brightening read as airbrush to fresh eyes.)
+    float hope_lot = floor(hope * 5.0 + hatch) / 5.0;
+    vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
