@@ -389,7 +389,7 @@ void main() {
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     // (Hope lightens the yarn in steps of a dye lot, the steps joined by the same hachures:
     // a smooth brightening read as airbrush to fresh eyes.)
-    float hope_lot = floor(hope * 5.0 + hatch) / 5.0;
+    float hope_lot = floor(hope * 5.0 + 1.0 - hatch) / 5.0;
     vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
@@ -924,7 +924,8 @@ void main() {
                     vec2 gf = bf.gb / ppc;
                     float glf = max(length(gf), 1e-5);
                     nf = gf / glf;
-                    crossing -= line * (bf.r / glf) / (abs(dot(nf, line)) < 0.3 ? 1.0 : dot(nf, line));
+                    float slant = dot(nf, line);
+                    crossing -= line * (bf.r / glf) / (sign(slant) * max(abs(slant), 0.3));
                 }
                 // (Only where the border there runs the way the stitches count along.)
                 float same_way = (abs(nf.x) > abs(nf.y)) == upright ? 1.0 : 0.0;

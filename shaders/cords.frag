@@ -10,6 +10,7 @@
 in vec2 v_local;
 flat in vec4 v_state;
 flat in float v_length;
+flat in float v_seed;           // the cord's own random seed
 flat in float v_knot;
 flat in vec2 v_yarns;           // the communities the cord's two ends mainly serve
 flat in float v_origin;         // the knot where the outage began (the crisis' focal point)
@@ -65,12 +66,12 @@ void main() {
     // going into the cloth a little beyond the cord on both sides (so the cord reads as
     // sewn on, not laid over).
     float period = 9.0;
-    float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_length, 2.1))) - 0.5) * period;
+    float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_seed, 2.1))) - 0.5) * period;
     float stitch = (1.0 - smoothstep(0.13, 0.13 + aa * 2.0, cy)) * (1.0 - smoothstep(1.2, 1.25, abs(s)));
     // Where along the cord it gives way (each cord its own place, off its middle).
-    float at_break = y - (hash12(vec2(v_length, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
+    float at_break = y - (hash12(vec2(v_seed, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
     // A failed cord has snapped: a gap where it broke, its ends frayed into loose strands.
-    float gap = abs(at_break) - (2.0 + 3.0 * hash12(vec2(v_length, 1.3)));
+    float gap = abs(at_break) - (2.0 + 3.0 * hash12(vec2(v_seed, 1.3)));
     if (alive < 0.5) {
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
         cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-3.0, -0.5, gap);
@@ -94,9 +95,11 @@ void main() {
     float whipped = alive > 0.5 ? smoothstep(1.02, 1.15, health) : 0.0;
     // (Where along the cord, in bands of 8 half widths, each cord's bands in their own place:
     // wide enough to be read across the room as the yarns of the hands that mended it.)
-    float band_pos = y / 8.0 + 0.5 * hash12(vec2(v_length, 5.7));
+    float band_pos = y / 8.0 + 0.5 * hash12(vec2(v_seed, 5.7));
     float band_at = abs(fract(band_pos) - 0.5) * 8.0;
-    float band = whipped * (1.0 - smoothstep(2.2, 2.2 + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
+    // (Narrower once the cloud is gilded: the gold then carries the bond, not the wraps.)
+    float band_w = mix(2.2, 1.1, u_cord_gild);
+    float band = whipped * (1.0 - smoothstep(band_w, band_w + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
         f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.75 * (1.0 - abs(s) * abs(s)));

@@ -21,6 +21,7 @@ uniform float u_gild;       // the city's bond: its dead knots are cut away as i
 out vec2 v_local;           // across (x, in half widths) and along (y, in half widths)
 flat out vec4 v_state;
 flat out float v_length;    // half the cord's length, in half widths
+flat out float v_seed;      // the cord's own random seed, the same in both passes and every frame
 flat out float v_knot;
 flat out vec2 v_yarns;
 flat out float v_tied;      // how far a knot is tied at all (0: no knot there, not drawn)
@@ -47,6 +48,7 @@ void main() {
     // (and cost nothing more: most links are lanes, and most knots are not tied).
     v_state = in_state;
     v_yarns = in_yarns.xy;
+    v_seed = hash12(a * 97.0 + b * 31.0);
     v_origin = 0.0;
     v_knot = knot ? 1.0 : 0.0;
     // The knot where the outage began is the crisis' focal point: a burnt knot, larger than
@@ -93,7 +95,7 @@ void main() {
         v_length = 1.0;
     } else {
         // The bow: a sideways turn of the ends where no cord continues this one.
-        float bow = (hash12(a * 97.0 + b * 31.0) - 0.5) * 0.36;
+        float bow = (v_seed - 0.5) * 0.36;
         vec2 prev_s = in_course.xy * sq;
         vec2 next_s = in_course.zw * sq;
         vec2 t0 = length(prev_s - as) > 1e-6 ? normalize(bs - prev_s) : normalize(along_s + across_s * bow * 2.0);
@@ -107,23 +109,29 @@ void main() {
         float so_far = 0.0;
         float arc = 0.0;
         vec2 last = as;
+        // (Twelve pieces; the share of each up to t, so any number of quads fits.)
         for (int k = 1; k <= 12; k++) {
             float u = float(k) / 12.0;
             vec2 q = hermite(as, m0, bs, m1, u);
             float piece = length(q - last);
             arc += piece;
-            so_far += u <= t + 1e-4 ? piece : 0.0;
+            so_far += piece * clamp((t - u) * 12.0 + 1.0, 0.0, 1.0);
             last = q;
         }
         vec2 on = hermite(as, m0, bs, m1, t);
         vec2 tangent = normalize(hermite_slope(as, m0, bs, m1, t) + 1e-9);
         vec2 normal = vec2(-tangent.y, tangent.x);
-        // The ends run on a little past the knots, so a cord disappears under them.
-        float end = abs(in_corner.y) > 0.999 ? in_corner.y : 0.0;
+        // The ends run on a little past the knots, so a cord disappears under them; where it
+        // runs on into another cord it meets that one's end flush (two overlapping ends
+        // would darken and thicken the line where no knot covers them).
+        bool runs_on = in_corner.y < 0.0 ? length(prev_s - as) > 1e-6 : length(next_s - bs) > 1e-6;
+        float end = abs(in_corner.y) > 0.999 && !runs_on ? in_corner.y : 0.0;
         p = on + tangent * (end * half_w) + normal * (in_corner.x * half_w * 1.3);
-        float half_len = arc * 0.5 + half_w;
-        v_local = vec2(in_corner.x * 1.3, (so_far - 0.5 * arc + end * half_w) / half_w);
-        v_length = half_len / half_w;
+        // (Along the cord in the cord's own half widths, in its shadow too, so a break or a
+        // stitch falls at the same place in both.)
+        float unit = half_w / (1.0 + 0.6 * u_shadow);
+        v_local = vec2(in_corner.x * 1.3, (so_far - 0.5 * arc + end * half_w) / unit);
+        v_length = (arc * 0.5 + half_w) / unit;
     }
     p = canopy_to_picture(p / sq);
     p += u_shadow * vec2(0.003, 0.0045);

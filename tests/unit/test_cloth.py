@@ -8,6 +8,7 @@ of the tick rate.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from installation.app.snapshots import load_snapshot, save_snapshot
 from installation.config import ModelConfig, WorldConfig
@@ -133,18 +134,21 @@ def test_the_cord_table_names_the_districts_each_cord_joins():
     assert not links[:, 10:12].any() and not knots[:, 11].any()
 
 
-def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation():
+@pytest.mark.parametrize("cord_gild", [0.0, 1.0])
+def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation(cord_gild):
     # The cords are laid as long lines: through a knot a cord sweeps on into the couched cord
     # that continues it most nearly straight (its course), and where exactly two couched
-    # cords carry one line through a node no knot is tied there.
-    from installation.simulation.fields import COUCHED_LOAD, cord_courses, cord_table
+    # cords carry one line through a node no knot is tied there. Couched means shown for the
+    # city's trust in its cloud: a gilded cloud couches fewer cords, and no course bends
+    # towards one it hides.
+    from installation.simulation.fields import cord_courses, cord_table, couched_load
 
     state = create_world(WORLD, QUIET)
-    table = cord_table(state)
+    table = cord_table(state, cord_gild)
     e, pos = state.edges, state.node_pos.astype(np.float32)
     links, knots = table[: len(e)], table[len(e) :]
-    couched = links[:, 5] >= COUCHED_LOAD
-    courses, through = cord_courses(state, links[:, 5])
+    couched = links[:, 5] >= couched_load(cord_gild)
+    courses, through = cord_courses(state, links[:, 5], cord_gild)
     np.testing.assert_array_equal(links[:, 12:16], courses)
     np.testing.assert_array_equal(knots[:, 10], through)
     np.testing.assert_array_equal(knots[:, 12:14], pos)
@@ -164,8 +168,46 @@ def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation
         np.testing.assert_allclose(course_a, pos[far_b])
         np.testing.assert_allclose(course_b, pos[far_a])
         checked += 1
-    assert checked > 5
-    # Where three or more couched cords meet, a knot is tied.
+    assert checked > 3
+    # Where three or more couched cords meet, a knot is tied, and a cord runs on into the
+    # straightest of the others (within 70 degrees) or into none.
     degree = np.bincount(e[couched].ravel(), minlength=len(pos))
     assert not through[degree >= 3].any()
     assert through.any() and not through.all()
+    aspect = np.array([(16 / 9) * 0.93 / 0.855, 1.0])
+    junctions = 0
+    for k in np.flatnonzero(couched):
+        for end, col in ((0, 0), (1, 2)):
+            node, far = e[k, end], e[k, 1 - end]
+            if degree[node] < 3:
+                continue
+            others = [
+                j
+                for j in np.flatnonzero(couched & ((e[:, 0] == node) | (e[:, 1] == node)))
+                if j != k
+            ]
+            away = (pos[far] - pos[node]) * aspect
+            away /= np.linalg.norm(away)
+            best, best_cos = pos[node], np.cos(np.radians(70.0))
+            for j in others:
+                other_far = e[j, 1] if e[j, 0] == node else e[j, 0]
+                out = (pos[other_far] - pos[node]) * aspect
+                cos = -float(away @ (out / np.linalg.norm(out)))
+                if cos > best_cos:
+                    best, best_cos = pos[other_far], cos
+            np.testing.assert_allclose(courses[k, col : col + 2], best)
+            junctions += 1
+    assert junctions > 3
+
+
+def test_the_couched_cords_are_the_same_in_numpy_and_in_the_shaders():
+    # Which cords are couched is decided twice, in the shaders (which cords to draw) and in
+    # numpy (which cords the courses run through): the two must agree.
+    import re
+    from pathlib import Path
+
+    from installation.simulation.fields import couched_load
+
+    glsl = (Path(__file__).resolve().parents[2] / "shaders/include/cloth.glsl").read_text()
+    low, high = map(float, re.search(r"mix\(([\d.]+), ([\d.]+), cord_gild\)", glsl).groups())
+    assert couched_load(0.0) == pytest.approx(low) and couched_load(1.0) == pytest.approx(high)
