@@ -94,10 +94,12 @@ float needle_radius(float t) {
 // identity is carried in one motif that none of them had before. along: picks along the band
 // (a stitch's centre), dy: picks across it from its middle, half_band: its half width.
 // Returns the yarn; edge is 1 on the gold edges.
-vec3 shared_band(float along, float dy, float half_band, float hope, out float edge) {
+vec3 shared_band(float along, float dy, float half_band, float full, float hope, out float edge) {
     edge = step(half_band - 1.6, abs(dy));
-    // (Stepped a warp and a pick at a time, as a tapestry weaver builds a motif.)
-    float inner = half_band - 1.6;
+    // (Stepped a warp and a pick at a time, as a tapestry weaver builds a motif. Its motifs
+    // are laid out for the band's full width (full), which it grows to from its middle: a
+    // growing band shows more of the same lozenges, never slides or rescales them.)
+    float inner = full - 1.6;
     float period = 2.4 * inner;                    // picks along the band
     float k = floor(along / period);
     float lx = abs(fract(along / period) - 0.5) * period;
@@ -516,28 +518,30 @@ void main() {
         float half_band = 9.5 * grow;
         if (abs(dy) < half_band) {
             in_braid = 1.0;
-            braid = shared_band(xs, dy, half_band, hope, shared);
+            braid = shared_band(xs, dy, half_band, 9.5, hope, shared);
         }
         // And the same band frames the whole cloth, as a carpet's border frames its field:
         // every district inside one border. (Mitred at the corners; it follows the weft's
         // own waves along the top and bottom.)
         float ex = min(xs, u_rows * cloth_aspect - xs);
         float ey = min(j + 0.5, u_rows - j - 0.5);
+        // (Its middle line 8 picks in from the edge, growing out from it both ways.)
         float half_frame = 8.0 * grow;
         float e = min(ex, ey);
-        if (e < 2.0 * half_frame) {
+        if (abs(e - 8.0) < half_frame) {
             in_braid = 1.0;
-            braid = shared_band(ex < ey ? j + 0.5 : xs, e - half_frame, half_frame, hope, shared);
+            braid = shared_band(ex < ey ? j + 0.5 : xs, e - 8.0, half_frame, 8.0, hope, shared);
         }
         // At the cloth's centre the band passes through a medallion none of the districts
         // wove before: an eight-pointed star in rings and points of every district's yarn
         // round an ivory centre, outlined in gold, stepped a warp and a pick at a time.
         vec2 mq = vec2((floor(p.x) + 0.5) * 2.0 - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (on the band)
         vec2 ma = abs(mq);
-        float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / (32.0 * grow + 1e-3);
-        if (star < 1.0) {
+        // (Worked from its centre outwards: its rings keep their size as more of them show.)
+        float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / 32.0;
+        if (star < grow) {
             in_braid = 1.0;
-            shared = step(0.9, star);                          // the gold outline
+            shared = step(0.9, star) + step(grow - 0.1 / 3.2, star);   // the gold outline, and the edge of the work
             float ring = floor(star * 4.5);
             float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
             int n = max(u_communities, 1);

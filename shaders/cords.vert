@@ -15,7 +15,7 @@ in vec4 in_yarns;           // the communities the two ends mainly serve; a knot
 in vec4 in_course;          // where its course comes from (x, y) and goes on to (x, y)
 uniform float u_thickness;  // half width of the heaviest cord, canopy units
 uniform float u_shadow;     // 0: the cords, 1: their shadows
-uniform float u_cord_gild;  // a united city's cloud: in gold, only its heaviest trunks couched
+uniform float u_cord_gild;  // a united city's cloud: in gold, its trunks couched heavier
 uniform vec4 u_focus;       // focal point x, y (canopy), strength, kind (1: where the outage began)
 uniform float u_gild;       // the city's bond: its dead knots are cut away as it grows
 out vec2 v_local;           // across (x, in half widths) and along (y, in half widths)
@@ -57,7 +57,7 @@ void main() {
     float origin = knot && u_focus.w > 0.5 && length(a - u_focus.xy) < 1e-4
                  ? u_focus.z * smoothstep(0.1, 0.4, u_outage) : 0.0;
     // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
-    float tied_at = couched_load(u_cord_gild);
+    float tied_at = COUCHED_LOAD;
     float alive = in_state.x, health = in_state.z;
     float tied = max(smoothstep(tied_at - 0.05, tied_at + 0.05, in_state.y), step(0.01, origin));
     // (A dead knot is cut away with its cords as the city bonds: no stray beads.)

@@ -270,7 +270,7 @@ class Tapestry:
             self._texture("u_map", districts, "f1", linear=False)
             self._texture("u_border", border_field(districts), "f4", linear=True)
             self._map_source = state.community
-        data = cord_table(state, look.gilded_cords).tobytes()
+        data = cord_table(state).tobytes()
         if self._instances is None or self._instances.size != len(data):
             if self._instances is not None:
                 self._instances.release()

@@ -99,7 +99,7 @@ UNIFORMS: tuple[Uniform, ...] = (
         "u_cord_gild",
         "float",
         "cords",
-        "How far the cords have turned to gold (only the heaviest trunks stay couched), [0, 1].",
+        "How far the cords have turned to gold (and couched heavier), [0, 1].",
     ),
     Uniform(
         "u_threshold",

@@ -88,28 +88,20 @@ def grid_field(state: State) -> np.ndarray:
     return per_node[state.cell_node]
 
 
-def couched_load(cord_gild: float) -> float:
-    """The least load of a cord that is couched onto the cloth: the trunks only.
-
-    ``couched_load`` in ``shaders/include/cloth.glsl`` says the same (a test holds the two
-    together): in a city that trusts its cloud (``cord_gild``) fewer still are couched.
-    """
-    return 0.55 + 0.07 * min(max(cord_gild, 0.0), 1.0)
-
-
+# The least load of a cord that is couched onto the cloth: the trunks only, the same set in
+# every act (``COUCHED_LOAD`` in ``shaders/include/cloth.glsl`` says the same; a test holds
+# the two together). The cords' courses are chosen among these.
+COUCHED_LOAD = 0.55
 # The cloth's width over its height as it hangs in a 16:9 picture (Look.cloth_rect): which
 # cord runs on straightest through a knot is judged in the cloth as seen, not in canopy units.
 CLOTH_ASPECT = (16.0 / 9.0) * 0.93 / 0.855
 
 
-def cord_courses(
-    state: State, load: np.ndarray, cord_gild: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
+def cord_courses(state: State, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each cord's course comes from and goes on to, through its knots.
 
     A hand couching a cord through a knot carries it on in one sweep into the cord that
-    continues it most nearly straight. The couched cords are those the renderer shows for
-    ``cord_gild`` (``couched_load``).
+    continues it most nearly straight (among the couched cords, ``COUCHED_LOAD``).
 
     Returns:
         (E, 4) float32: per link, the far end of that continuing cord at its first knot (x,
@@ -122,7 +114,7 @@ def cord_courses(
     """
     e = state.edges
     p = state.node_pos.astype(np.float64) * np.array([CLOTH_ASPECT, 1.0])
-    shown = load >= couched_load(cord_gild)
+    shown = load >= COUCHED_LOAD
     n_e = len(e)
     # Every end of every couched link: (link, its knot, its far node).
     link = np.concatenate([np.arange(n_e), np.arange(n_e)])
@@ -165,15 +157,14 @@ def cord_courses(
     return courses, through
 
 
-def cord_table(state: State, cord_gild: float = 0.0) -> np.ndarray:
+def cord_table(state: State) -> np.ndarray:
     """(E + M, 16) float32 the Neural Cloud as the renderer couches it.
 
     Per link, then per node (a knot, with both ends at the node): x0, y0, x1, y1, alive, load,
     health, spark, the communities the two ends mainly serve (each node's ``node_comm``;
     a repaired cord is whipped in their yarns), whether one line runs on through the knot
     (``cord_courses``; a knot's only, 0 for a link), a zero, then the cord's course through
-    its knots (``cord_courses`` among the cords couched for ``cord_gild``, the mood's
-    ``gilded_cords``; a knot's own position for a knot).
+    its knots (``cord_courses``; a knot's own position for a knot).
 
     Load is a rank in [0, 1] (by designed capacity, which follows Motter-Lai transit),
     scaled down where the node serves a poorer district: a link takes the lesser of its
@@ -198,7 +189,7 @@ def cord_table(state: State, cord_gild: float = 0.0) -> np.ndarray:
     links[:, 7] = np.maximum(spark[e[:, 0]], spark[e[:, 1]]) * (1.0 - links[:, 4])
     links[:, 8] = comm[e[:, 0]]
     links[:, 9] = comm[e[:, 1]]
-    courses, through = cord_courses(state, links[:, 5], cord_gild)
+    courses, through = cord_courses(state, links[:, 5])
     links[:, 12:16] = courses
     knots = np.zeros((len(p), 16), dtype=np.float32)
     knots[:, 0:2] = p

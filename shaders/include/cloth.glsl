@@ -40,8 +40,8 @@ vec3 drape(vec2 uv, float t) {
 }
 
 // The least load of a cord that is couched onto the cloth (lighter lanes stay hidden, knots
-// and all): the trunks only; in a city that trusts its cloud (cord_gild) fewer still, since
-// the gold woven into the cloth carries the bond and a tangle of cords would hide it.
-float couched_load(float cord_gild) {
-    return mix(0.55, 0.62, cord_gild);
-}
+// and all): the trunks only. The same set in every act, so no cord ever pops in or out and
+// no line changes its course (COUCHED_LOAD in simulation/fields.py says the same; a test
+// holds the two together): as the city bonds, these same lines turn to gold, a connected
+// lattice over the whole city.
+const float COUCHED_LOAD = 0.55;

@@ -8,7 +8,6 @@ of the tick rate.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from installation.app.snapshots import load_snapshot, save_snapshot
 from installation.config import ModelConfig, WorldConfig
@@ -134,21 +133,18 @@ def test_the_cord_table_names_the_districts_each_cord_joins():
     assert not links[:, 10:12].any() and not knots[:, 11].any()
 
 
-@pytest.mark.parametrize("cord_gild", [0.0, 1.0])
-def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation(cord_gild):
+def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation():
     # The cords are laid as long lines: through a knot a cord sweeps on into the couched cord
     # that continues it most nearly straight (its course), and where exactly two couched
-    # cords carry one line through a node no knot is tied there. Couched means shown for the
-    # city's trust in its cloud: a gilded cloud couches fewer cords, and no course bends
-    # towards one it hides.
-    from installation.simulation.fields import cord_courses, cord_table, couched_load
+    # cords carry one line through a node no knot is tied there.
+    from installation.simulation.fields import COUCHED_LOAD, cord_courses, cord_table
 
     state = create_world(WORLD, QUIET)
-    table = cord_table(state, cord_gild)
+    table = cord_table(state)
     e, pos = state.edges, state.node_pos.astype(np.float32)
     links, knots = table[: len(e)], table[len(e) :]
-    couched = links[:, 5] >= couched_load(cord_gild)
-    courses, through = cord_courses(state, links[:, 5], cord_gild)
+    couched = links[:, 5] >= COUCHED_LOAD
+    courses, through = cord_courses(state, links[:, 5])
     np.testing.assert_array_equal(links[:, 12:16], courses)
     np.testing.assert_array_equal(knots[:, 10], through)
     np.testing.assert_array_equal(knots[:, 12:14], pos)
@@ -206,8 +202,8 @@ def test_the_couched_cords_are_the_same_in_numpy_and_in_the_shaders():
     import re
     from pathlib import Path
 
-    from installation.simulation.fields import couched_load
+    from installation.simulation.fields import COUCHED_LOAD
 
     glsl = (Path(__file__).resolve().parents[2] / "shaders/include/cloth.glsl").read_text()
-    low, high = map(float, re.search(r"mix\(([\d.]+), ([\d.]+), cord_gild\)", glsl).groups())
-    assert couched_load(0.0) == pytest.approx(low) and couched_load(1.0) == pytest.approx(high)
+    found = re.search(r"const float COUCHED_LOAD = ([\d.]+);", glsl)
+    assert found is not None and float(found.group(1)) == COUCHED_LOAD
