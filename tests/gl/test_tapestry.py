@@ -10,6 +10,7 @@ CANOPY_UPDATE_GOLDEN=1 to rewrite the references after an intended change.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
@@ -400,7 +401,7 @@ def test_the_shared_band_grows_without_its_motifs_sliding():
     shots = render_stills(sketch, [(t, "t") for t in times], None, size=(320, 180), seed=7)
     steps = [
         float(np.abs(b[1].astype(np.int16) - a[1].astype(np.int16)).mean())
-        for a, b in zip(shots, shots[1:])
+        for a, b in itertools.pairwise(shots)
     ]
     assert max(steps) < 4.5, (
         f"a jump of {max(steps):.2f} at {times[int(np.argmax(steps)) + 1]:.2f} s"
