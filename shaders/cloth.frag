@@ -535,13 +535,13 @@ void main() {
         // At the cloth's centre the band passes through a medallion none of the districts
         // wove before: an eight-pointed star in rings and points of every district's yarn
         // round an ivory centre, outlined in gold, stepped a warp and a pick at a time.
-        vec2 mq = vec2((floor(p.x) + 0.5) * 2.0 - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (on the band)
+        vec2 mq = vec2(xs - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (on the band)
         vec2 ma = abs(mq);
         // (Worked from its centre outwards: its rings keep their size as more of them show.)
         float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / 32.0;
         if (star < grow) {
             in_braid = 1.0;
-            shared = step(0.9, star) + step(grow - 0.1 / 3.2, star);   // the gold outline, and the edge of the work
+            shared = step(min(0.9, grow - 1.0 / 32.0), star);   // the gold outline, and the edge of the work (a pick wide)
             float ring = floor(star * 4.5);
             float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
             int n = max(u_communities, 1);
@@ -913,8 +913,6 @@ void main() {
             const float NL = 26.0;                     // its length, picks
             float ahead = fract(a / run_len + begun - sewn_to) * run_len;   // picks past the last stitch
             if (sewn_to < 0.995 && ahead < NL + 3.0) {
-                // (Straight, whatever the border does: laid from where the border crosses the
-                // line of the last stitch, along the border's course there.)
                 // (The eye sits where the line of the last stitch crosses the border, and the
                 // needle follows the border's course there: every pixel finds that same place
                 // by walking along the line, so the steel stays straight wherever the border

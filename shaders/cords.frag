@@ -81,7 +81,7 @@ void main() {
     float strand_w = fract(y * 0.8 + s * 1.1) * 2.0 - 1.0;
     // A glitching node's cords unwind at their ends (the strands part and gape) and wear
     // through where they will break: one strand parted, the other carrying the load alone.
-    float weak = alive > 0.5 ? smoothstep(0.97, 0.85, health) : 0.0;
+    float weak = alive > 0.5 ? cord_weak(health) : 0.0;
     float unwound = weak * (1.0 - smoothstep(1.5, 6.0, v_length - abs(y)));
     cov *= 1.0 - unwound * step(0.55, abs(strand_w));
     float worn = weak * (1.0 - smoothstep(-0.5, 0.5, gap - 4.0 * smoothstep(0.95, 0.7, health)));
@@ -92,7 +92,7 @@ void main() {
     cov *= alive < 0.5 ? 1.0 - u_gild : 1.0;
     // A repaired cord is whipped where it was spliced: bands of tight wraps in the yarns
     // of the two districts it joins, one band in each, neighbour by neighbour.
-    float whipped = alive > 0.5 ? smoothstep(1.02, 1.15, health) : 0.0;
+    float whipped = alive > 0.5 ? cord_mended(health) : 0.0;
     // (Where along the cord, in bands of 8 half widths, each cord's bands in their own place:
     // wide enough to be read across the room as the yarns of the hands that mended it.)
     float band_pos = y / 8.0 + 0.5 * hash12(vec2(v_seed, 5.7));

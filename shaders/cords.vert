@@ -49,13 +49,13 @@ void main() {
     v_state = in_state;
     v_yarns = in_yarns.xy;
     v_seed = hash12(a * 97.0 + b * 31.0);
-    v_origin = 0.0;
     v_knot = knot ? 1.0 : 0.0;
     // The knot where the outage began is the crisis' focal point: a burnt knot, larger than
     // the rest, still smouldering.
     // (It grows as the outage does, as the cloth's glow round it does.)
     float origin = knot && u_focus.w > 0.5 && length(a - u_focus.xy) < 1e-4
                  ? u_focus.z * smoothstep(0.1, 0.4, u_outage) : 0.0;
+    v_origin = origin;
     // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
     float tied_at = COUCHED_LOAD;
     float alive = in_state.x, health = in_state.z;
@@ -65,8 +65,7 @@ void main() {
     // Where one line runs on through a node, no knot is tied: the cloud reads as a few long
     // couched lines knotted where they meet, not beads on a diagram. A node in trouble
     // (failing, failed, freshly mended) is knotted all the same: its story is told there.
-    float trouble = max(max(1.0 - alive, smoothstep(0.97, 0.85, health)),
-                        max(smoothstep(1.02, 1.15, health), in_state.w));
+    float trouble = max(max(1.0 - alive, cord_weak(health)), max(cord_mended(health), in_state.w));
     tied *= 1.0 - in_yarns.z * (1.0 - trouble);
     v_tied = knot ? tied : 1.0;
     if ((!knot && in_state.y < tied_at) || (knot && tied < 0.002)) {
@@ -98,8 +97,11 @@ void main() {
         float bow = (v_seed - 0.5) * 0.36;
         vec2 prev_s = in_course.xy * sq;
         vec2 next_s = in_course.zw * sq;
-        vec2 t0 = length(prev_s - as) > 1e-6 ? normalize(bs - prev_s) : normalize(along_s + across_s * bow * 2.0);
-        vec2 t1 = length(next_s - bs) > 1e-6 ? normalize(next_s - as) : normalize(along_s - across_s * bow * 2.0);
+        // (Whether another cord runs on at each end: its course is then not the knot itself.)
+        bool from_prev = length(prev_s - as) > 1e-6;
+        bool to_next = length(next_s - bs) > 1e-6;
+        vec2 t0 = from_prev ? normalize(bs - prev_s) : normalize(along_s + across_s * bow * 2.0);
+        vec2 t1 = to_next ? normalize(next_s - as) : normalize(along_s - across_s * bow * 2.0);
         // (A cubic from knot to knot leaving along t0 and arriving along t1; slopes of less
         // than the chord keep a cord that turns both ways from reading as a worm.)
         vec2 m0 = t0 * len_s * 0.6;
@@ -124,7 +126,7 @@ void main() {
         // The ends run on a little past the knots, so a cord disappears under them; where it
         // runs on into another cord it meets that one's end flush (two overlapping ends
         // would darken and thicken the line where no knot covers them).
-        bool runs_on = in_corner.y < 0.0 ? length(prev_s - as) > 1e-6 : length(next_s - bs) > 1e-6;
+        bool runs_on = in_corner.y < 0.0 ? from_prev : to_next;
         float end = abs(in_corner.y) > 0.999 && !runs_on ? in_corner.y : 0.0;
         p = on + tangent * (end * half_w) + normal * (in_corner.x * half_w * 1.3);
         // (Along the cord in the cord's own half widths, in its shadow too, so a break or a
@@ -135,6 +137,5 @@ void main() {
     }
     p = canopy_to_picture(p / sq);
     p += u_shadow * vec2(0.003, 0.0045);
-    v_origin = origin;
     gl_Position = vec4(p.x * 2.0 - 1.0, 1.0 - p.y * 2.0, 0.0, 1.0);
 }

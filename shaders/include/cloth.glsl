@@ -45,3 +45,14 @@ vec3 drape(vec2 uv, float t) {
 // holds the two together): as the city bonds, these same lines turn to gold, a connected
 // lattice over the whole city.
 const float COUCHED_LOAD = 0.55;
+
+// How far a cord's node is failing (its capacity dipped: the cord wears, tarnishes, unwinds)
+// and how far it has been mended (reinforced past its design: the cord is whipped where it
+// was spliced), from its health; the knots and the cords read the same.
+float cord_weak(float health) {
+    return smoothstep(0.97, 0.85, health);
+}
+
+float cord_mended(float health) {
+    return smoothstep(1.02, 1.15, health);
+}

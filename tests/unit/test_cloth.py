@@ -137,7 +137,12 @@ def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation
     # The cords are laid as long lines: through a knot a cord sweeps on into the couched cord
     # that continues it most nearly straight (its course), and where exactly two couched
     # cords carry one line through a node no knot is tied there.
-    from installation.simulation.fields import COUCHED_LOAD, cord_courses, cord_table
+    from installation.simulation.fields import (
+        CLOTH_ASPECT,
+        COUCHED_LOAD,
+        cord_courses,
+        cord_table,
+    )
 
     state = create_world(WORLD, QUIET)
     table = cord_table(state)
@@ -170,7 +175,7 @@ def test_a_couched_line_runs_on_through_a_knot_into_its_straightest_continuation
     degree = np.bincount(e[couched].ravel(), minlength=len(pos))
     assert not through[degree >= 3].any()
     assert through.any() and not through.all()
-    aspect = np.array([(16 / 9) * 0.93 / 0.855, 1.0])
+    aspect = np.array([CLOTH_ASPECT, 1.0])
     junctions = 0
     for k in np.flatnonzero(couched):
         for end, col in ((0, 0), (1, 2)):
