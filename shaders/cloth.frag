@@ -307,7 +307,10 @@ void main() {
     float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered
                  * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
                  * mix(1.5, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
-    unease = min(unease, 1.0);   // (the poorest districts suffer the loom's errors first)
+    // (A city sewing itself back together weaves true again where it mends: the faults
+    // left are the nodes it is repairing. Wrong picks scattered over a mending city read
+    // to fresh eyes as the glitches, or as decay.)
+    unease = min(unease, 1.0) * (1.0 - 0.8 * u_mend);   // (the poorest districts suffer first)
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
@@ -397,21 +400,11 @@ void main() {
     // too, below: no two alike, so the cloth never reads as tiles).
     float pip_h = hash12(vec2(i * 0.73, j * 1.13));
     vec3 weft = yarn_a * (0.93 + 0.14 * hash12(vec2(j, seg + 0.3)));
-    // The neighbours' weft laid across a hole while it was mended (below) stays woven into
-    // the re-woven cloth: runs of their yarns through every mended scar, so the city keeps
-    // both the shape of its wounds and who helped.
-    // (Woven as deliberate stripes, one pick in nine, each stripe one neighbour's yarn
-    // plied with the district's own, across the whole re-woven part and its borders: a
-    // quiet design, not an error.)
-    // (How far the cloth here is re-woven scar: the stripes below and the re-weave's
-    // structure read it.)
+    // (How far the cloth here is re-woven scar: the re-weave's structure reads it. The
+    // neighbours' yarns show in the holes while they weave them shut, and no more: stripes
+    // of them through every mended scar read to fresh eyes as noise, the cloth falling
+    // apart rather than being mended.)
     float mended = mended_of(cl);
-    float redone = step(0.35 + 0.3 * hash12(vec2(j, 6.1)), mended);
-    if (redone > 0.5 && mod(j, 9.0) < 1.0) {
-        int helper = lender_of(own, j);
-        // (Quieter once the yarns mix everywhere: the whole cloth carries its neighbours then.)
-        weft = mix(weft, u_colours[helper] * (0.65 + 0.45 * hope), 0.55 * (1.0 - 0.7 * u_mix));
-    }
     if (wrong > 0.5) {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
     }
@@ -759,19 +752,25 @@ void main() {
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
-    // Darning: while damage is mended, patches of new yarn in the district's own dye are
-    // darned over it, a plain weave sewn down with a running stitch (gold as the city
+    // Darning: while damage is mended, the neighbours darn patches of their own yarn over
+    // it, a plain weave sewn down with a running stitch (gold as the city
     // bonds). (They come off as the cloth is woven whole again: what stays of the wound is
-    // its re-woven structure, its neighbours' stripes and its gold seam.)
+    // its re-woven structure, the picks its neighbours wove and its gold seam.)
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
     float darn_area = 0.0;
     vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
     float patch_h = hash12(patch_cell + 0.5);
+    int darner = own;
     if (cl.g + cl.b > 0.0005) {
         // (one point for the whole patch, whatever the warp does to its outline)
         vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
         vec4 cl_p = texture(u_cloth, pc);
+        // (Darned by the district next door: its yarn, the nearest neighbour's of the
+        // patch's middle, so a patch shows who came to help.)
+        vec4 map_p = texture(u_map, pc);
+        darner = int(map_p.g * 255.0 + 0.5);
+        darner = darner == int(map_p.r * 255.0 + 0.5) ? lender_of(darner, patch_cell.y * 6.0 + patch_cell.x) : darner;
         float powered_p = power_of(texture(u_grid, pc).r);
         // (once the repair has begun there: some of what came apart is woven again)
         darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * powered_p
@@ -787,10 +786,11 @@ void main() {
         bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
-        // (New yarn of the district's own dye, matched to the tone and motif it mends, a
-        // fresher lot than the worn cloth round it: a repair, not a sticker.)
-        // (While the work goes on the new yarn is brighter still, unfaded by the glitches.)
-        vec3 yarn = saturate_colour(yarn_a, 1.15) * (1.15 + 0.2 * hope) * (0.45 + 0.7 * sh);
+        // (The neighbour's yarn, plied with a little of the district's own, fresh and
+        // unfaded by the glitches: blind viewers looked for neighbours helping neighbours and
+        // did not find it in patches of the district's own dye.)
+        vec3 yarn = saturate_colour(mix(u_colours[darner] * (0.8 + 0.4 * hope), yarn_a, 0.25), 1.15)
+                  * (1.1 + 0.2 * hope) * (0.45 + 0.7 * sh);
         // (Hard-edged: a patch is sewn on or it is not.)
         float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h);
         vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
@@ -991,7 +991,7 @@ void main() {
     // held by a ring of buttonhole stitches in a neighbour's yarn, catching the room's light
     // (they reflect it; they do not glow). At most one in each patch of 9 warps by 16 picks.
     // (Whether a mirror is sewn is decided at its centre, so each is whole or absent.)
-    // (Only round the holes being mended and along the seams being sewn.)
+    // (Only round the holes being mended.)
     vec2 lcell = floor(vec2(p.x / 9.0, p.y / 16.0));
     vec2 lpos = (lcell + 0.3 + 0.4 * vec2(hash12(lcell + 4.1), hash12(lcell + 8.3))) * vec2(9.0, 16.0);
     vec2 lv = (p - lpos) * vec2(2.0, 1.0);              // round on the cloth (warps are 2 picks apart)
@@ -1002,12 +1002,11 @@ void main() {
         vec2 lc = vec2(lpos.x / warps_x, lpos.y / u_rows);
         vec4 cl_c = texture(u_cloth, lc + warp);
         float powered_c = power_of(texture(u_grid, lc + warp).r);
-        // (Gathered where the work is: round the edges of the holes being mended.)
+        // (Gathered where the work is: round the edges of the holes being mended, and
+        // nowhere else. Lining the borders too, they read to fresh eyes as scattered noise,
+        // not as placed by hands at work.)
         float hole_edge = smoothstep(0.03, 0.15, cl_c.g) * (1.0 - smoothstep(0.35, 0.7, cl_c.g));
-        // (While the districts are sewn together, the neighbours meet along the seams:
-        // mirrors line every border, until the yarns mix.)
-        float at_seam = (1.0 - smoothstep(5.0, 16.0, border_picks(texture(u_map, lc)))) * u_mend * (1.0 - u_mix);
-        mending = max(hole_edge, at_seam) * powered_c;
+        mending = hole_edge * powered_c;
     }
     if (mending > 0.01) {
         float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);

@@ -1,5 +1,5 @@
 #version 330
-// Metallic cords couched onto the cloth (two plied strands of silver-wound silk, couching
+// Metallic cords couched onto the cloth (a laid pair of silver-wound threads, couching
 // stitches, light pulses running at the pace of their load), raised knots at the nodes; a
 // glitching node's cords unwind at their ends, failed cords dull and broken with frayed
 // ends, repaired cords whipped in the yarns of the districts they join. Premultiplied alpha
@@ -76,9 +76,15 @@ void main() {
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
         cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-3.0, -0.5, gap);
     }
-    // Two strands plied together (an S-twist): across one strand w runs -1..1, and deep
-    // grooves part them, so the cord reads as twisted thread, never as a smooth tube.
-    float strand_w = fract(y * 0.8 + s * 1.1) * 2.0 - 1.0;
+    // A laid pair, as goldwork is couched: two fine metal threads side by side (pair_t runs
+    // -1..1 across each), each a strip of metal wound round a silk core, so its wraps catch
+    // the light one by one along it (strand_w runs -1..1 across a wrap). Fresh eyes read one
+    // round cord, however twisted, as a tube laid on; two threads held by stitches read as
+    // embroidery.
+    float pair_t = abs(s) * 2.0 - 1.0;
+    float strand_w = fract(y * 1.5 + pair_t * 0.45 + step(0.0, s) * 0.5) * 2.0 - 1.0;
+    // (A fine dark line parts the two threads where they touch.)
+    cov *= 1.0 - 0.6 * (1.0 - smoothstep(0.0, 0.16 + aa, abs(s)));
     // A glitching node's cords unwind at their ends (the strands part and gape) and wear
     // through where they will break: one strand parted, the other carrying the load alone.
     float weak = alive > 0.5 ? cord_weak(health) : 0.0;
@@ -106,21 +112,22 @@ void main() {
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));
-    float ph = sqrt(max(1.0 - strand_w * strand_w, 0.0));   // the strand's roundness
-    vec3 n = normalize(vec3(strand_w * 0.5, s * 0.9, h * (0.4 + 0.6 * ph) + 0.1));
+    float th = sqrt(max(1.0 - pair_t * pair_t, 0.0));      // each thread's roundness
+    float ph = sqrt(max(1.0 - strand_w * strand_w, 0.0));   // each wrap's roundness
+    vec3 n = normalize(vec3(strand_w * 0.55, pair_t * sign(s) * 0.9, th * (0.35 + 0.65 * ph) + 0.1));
     float diff = max(dot(n, LIGHT), 0.0);
-    // Silver-wound silk glints along each strand's crest (the wound metal), the silk round
-    // it matte; from across the room a cord reads as a twisted line of light and shadow.
-    float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 14.0) * ph * ph;
+    // Each wrap of metal glints at its crest, the next one dark beside it: from across the
+    // room a cord reads as two glittering lines, not as a smooth shaded tube.
+    float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 14.0) * ph * ph * th;
     // A weak node's cords tarnish to verdigris (dull, green-grey), they do not burn: fire
     // belongs to the outage.
     vec3 metal = mix(SILVER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
-    vec3 c = metal * (0.22 + 0.7 * diff) * (0.4 + 0.6 * ph) + mix(metal, vec3(1.0), 0.3) * spec * 1.4;
+    vec3 c = metal * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + mix(metal, vec3(1.0), 0.3) * spec * 1.6;
     if (alive < 0.5) {
         // Tarnished black where it burnt, a dull sheen left on the metal; the ember glows
         // at the broken ends.
-        c = vec3(0.1, 0.1, 0.11) * (0.4 + diff) * (0.7 + 0.3 * ph) + vec3(0.25) * spec;
+        c = vec3(0.1, 0.1, 0.11) * (0.4 + diff) * (0.7 + 0.3 * ph * th) + vec3(0.25) * spec;
         float ends = 1.0 - smoothstep(0.0, 5.0, gap);
         c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (0.15 + 1.2 * ends) * (1.0 - u_gild);
     } else {

@@ -20,26 +20,29 @@ from installation.simulation.models import shortest_path_load
 from installation.simulation.state import State, build_derived
 from installation.simulation.step import node_load
 
-# Identity colours of Verdantia's communities (linear-ish RGB in [0, 1]): moss, teal, amber,
-# violet, rose, ochre, and more for larger cities.
+# Identity colours of Verdantia's communities (linear RGB in [0, 1]), the dyes of a hand-woven
+# kilim rather than a screen's: weld green, indigo, saffron, logwood aubergine, madder red,
+# undyed wool; then woad blue, pistachio, henna, verdigris, straw, walnut, cochineal, deep
+# green, rose madder and grey wool for larger cities. (Blind critics read the screen
+# palette's cyan and pink as digital, never as dyed wool.)
 PALETTE = np.array(
     [
-        [0.30, 0.62, 0.28],
-        [0.12, 0.55, 0.60],
-        [0.92, 0.62, 0.16],
-        [0.50, 0.32, 0.72],
-        [0.86, 0.36, 0.46],
-        [0.74, 0.58, 0.26],
-        [0.20, 0.40, 0.80],
-        [0.62, 0.78, 0.30],
-        [0.80, 0.25, 0.20],
-        [0.35, 0.75, 0.65],
-        [0.95, 0.80, 0.40],
-        [0.55, 0.45, 0.35],
-        [0.40, 0.20, 0.50],
-        [0.15, 0.65, 0.40],
-        [0.90, 0.50, 0.70],
-        [0.60, 0.60, 0.65],
+        [0.34, 0.48, 0.14],
+        [0.13, 0.24, 0.50],
+        [0.88, 0.56, 0.10],
+        [0.42, 0.20, 0.48],
+        [0.66, 0.15, 0.13],
+        [0.70, 0.58, 0.38],
+        [0.30, 0.45, 0.62],
+        [0.55, 0.60, 0.22],
+        [0.62, 0.28, 0.10],
+        [0.12, 0.36, 0.32],
+        [0.90, 0.78, 0.45],
+        [0.32, 0.20, 0.11],
+        [0.50, 0.08, 0.22],
+        [0.08, 0.28, 0.14],
+        [0.80, 0.42, 0.40],
+        [0.45, 0.44, 0.42],
     ],
     dtype=np.float32,
 )

@@ -251,7 +251,8 @@ def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
     # dark wall. Measured as the share of near-black pixels within 2 canopy cells of a
     # border against that deeper than 12 cells inside a district, for one calm city and the
     # same city after a run of glitches (its recent glitch activity raised, nothing else):
-    # 0.5% and 46% at the borders, 14% inside, when written.
+    # 4% and 43% at the borders, 15% and 20% inside (the kilim dyes' dark yarns), when
+    # written: the glitches darken the borders 8 times as much as the inside.
     from installation.render.tapestry import Look, Tapestry
     from installation.simulation.fields import map_field
 
@@ -282,7 +283,11 @@ def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
     border, inside = on_cloth & (d < 2.0), on_cloth & (d >= 12.0)
     assert (calm < 25)[border].mean() < 0.05
     assert (uneasy < 25)[border].mean() > 0.25
-    assert (uneasy < 25)[border].mean() > 2.5 * (uneasy < 25)[inside].mean()
+    # (What the glitches darken, border against inside: the dark yarns' own grooves stay
+    # out of it.)
+    rise_border = (uneasy < 25)[border].mean() - (calm < 25)[border].mean()
+    rise_inside = (uneasy < 25)[inside].mean() - (calm < 25)[inside].mean()
+    assert rise_border > 4.0 * rise_inside
 
 
 def test_drawing_in_bands_gives_the_same_picture_and_calls_back_between(ctx):
