@@ -761,16 +761,10 @@ void main() {
     float darn_area = 0.0;
     vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
     float patch_h = hash12(patch_cell + 0.5);
-    int darner = own;
+    // (one point for the whole patch, whatever the warp does to its outline)
+    vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
     if (cl.g + cl.b > 0.0005) {
-        // (one point for the whole patch, whatever the warp does to its outline)
-        vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
         vec4 cl_p = texture(u_cloth, pc);
-        // (Darned by the district next door: its yarn, the nearest neighbour's of the
-        // patch's middle, so a patch shows who came to help.)
-        vec4 map_p = texture(u_map, pc);
-        darner = int(map_p.g * 255.0 + 0.5);
-        darner = darner == int(map_p.r * 255.0 + 0.5) ? lender_of(darner, patch_cell.y * 6.0 + patch_cell.x) : darner;
         float powered_p = power_of(texture(u_grid, pc).r);
         // (once the repair has begun there: some of what came apart is woven again)
         darn_area = smoothstep(0.05, 0.3, cl_p.g) * smoothstep(0.02, 0.12, cl_p.b - cl_p.g) * powered_p
@@ -786,6 +780,12 @@ void main() {
         bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
         float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
         float sh = thread_height(min(up ? dx_ : dy_, 1.0));
+        // Darned by the district next door: its yarn, the nearest neighbour's of the
+        // patch's middle, so a patch shows who came to help. (Looked up only for the
+        // patches sewn: most scarred cloth has none.)
+        vec4 map_p = texture(u_map, pc);
+        int darner = int(map_p.g * 255.0 + 0.5);
+        darner = darner == int(map_p.r * 255.0 + 0.5) ? lender_of(darner, patch_cell.y * 6.0 + patch_cell.x) : darner;
         // (The neighbour's yarn, plied with a little of the district's own, fresh and
         // unfaded by the glitches: blind viewers looked for neighbours helping neighbours and
         // did not find it in patches of the district's own dye.)

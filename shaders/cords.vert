@@ -57,9 +57,8 @@ void main() {
                  ? u_focus.z * smoothstep(0.1, 0.4, u_outage) : 0.0;
     v_origin = origin;
     // Only the knots of couched cords are tied (the hidden back lanes leave no specks).
-    float tied_at = COUCHED_LOAD;
     float alive = in_state.x, health = in_state.z;
-    float tied = max(smoothstep(tied_at - 0.05, tied_at + 0.05, in_state.y), step(0.01, origin));
+    float tied = max(smoothstep(COUCHED_LOAD - 0.05, COUCHED_LOAD + 0.05, in_state.y), step(0.01, origin));
     // (A dead knot is cut away with its cords as the city bonds: no stray beads.)
     tied *= alive > 0.5 ? 1.0 : 1.0 - u_gild;
     // Where one line runs on through a node, no knot is tied: the cloud reads as a few long
@@ -68,7 +67,7 @@ void main() {
     float trouble = max(max(1.0 - alive, cord_weak(health)), max(cord_mended(health), in_state.w));
     tied *= 1.0 - in_yarns.z * (1.0 - trouble);
     v_tied = knot ? tied : 1.0;
-    if ((!knot && in_state.y < tied_at) || (knot && tied < 0.002)) {
+    if ((!knot && in_state.y < COUCHED_LOAD) || (knot && tied < 0.002)) {
         v_local = vec2(0.0);
         v_length = 1.0;
         gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
