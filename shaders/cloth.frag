@@ -310,7 +310,7 @@ void main() {
     // (A city sewing itself back together weaves true again where it mends: the faults
     // left are the nodes it is repairing. Wrong picks scattered over a mending city read
     // to fresh eyes as the glitches, or as decay.)
-    unease = min(unease, 1.0) * (1.0 - 0.8 * u_mend);   // (the poorest districts suffer first)
+    unease = min(unease, 1.0) * (1.0 - u_mend);   // (the poorest districts suffer first)
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
@@ -686,7 +686,10 @@ void main() {
         float laying = max(u_gild, smoothstep(0.02, 0.2, cl.b - cl.g) * powered);
         float reach = laying * (0.35 + 0.25 * hash12(vec2(j, 4.9)));   // (each pick its own length)
         float laid = step(unravel - thr, reach);
-        int lender = lender_of(own, j);
+        // (In the yarn of the district next door, the one nearest this hole: each hole is
+        // closed by one neighbour's hands, in one colour, from the border it shares. Picks of
+        // many lenders' yarns in one hole read to fresh eyes as the glitches' wrong picks.)
+        int lender = other != own ? other : lender_of(own, j);
         float ny = (fy - 0.5) / 0.4;
         // (Woven, not laid on: the new pick passes under every other warp, tabby, so the
         // warps it passes under show over it.)

@@ -23,7 +23,9 @@ void main() {
     vec3 hang = drape(uv, u_time + u_audio_time);
     // The folds shift the cloth a little (its edges wave with the hang) and the raking
     // light reads their slope.
-    vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.01, 0.0);
+    // (Lower down, the folds swing the hem forward and back: seen from the room, the bottom
+    // edge and its fringe rise and fall with them, as a hanging's hem does.)
+    vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.01, hang.x * 0.025 * smoothstep(0.35, 0.95, uv.y));
     vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
     vec2 towards = normalize(LIGHT.xy);
     float fold = 1.0 + 0.16 * dot(towards, -b.yz) / 3.0 + 0.05 * b.x
