@@ -374,6 +374,15 @@ class Pulse:
             assert time.monotonic() < deadline
             time.sleep(0.1)
 
+    def pid(self) -> int:
+        """The server's process id (from the pid file beside its socket)."""
+        info = subprocess.run(
+            ["pactl", "info"], capture_output=True, text=True, check=True, env=self.env
+        ).stdout
+        server = next(x for x in info.splitlines() if x.startswith("Server String:"))
+        socket_path = Path(server.split(":", 1)[1].strip().removeprefix("unix:"))
+        return int((socket_path.parent / "pid").read_text().split()[0])
+
     def play(self, wav: Path) -> subprocess.Popen:
         """Play a sound file into the room (the microphone hears it)."""
         return subprocess.Popen(["paplay", "--device=room", str(wav)], env=self.env)

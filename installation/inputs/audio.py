@@ -12,14 +12,23 @@ A missing PortAudio library, no input device, or a device lost mid-show never st
 show: the capture process reports its state (one log line per change), retries with backoff
 (1 s doubling to 30 s), and the level comes back when the device does. When no samples
 arrive for a quarter of a second the room counts as silent.
+
+A capture that says it listens but sends nothing for ``WATCHDOG_S`` (3 s) is stuck: PortAudio's
+blocking read does not always fail when the audio server dies (under load it once stayed
+blocked for over 15 s), nor at all while the server hangs, and a read blocked for ever would
+leave the show "ok" and deaf for weeks. The show's side watches for that
+(``MicInput.ensure_running``): the state becomes "stalled", one log line says so, the capture
+process is killed and restarted like one that crashed, and its new stream counts as a reopen.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import time
 import wave
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -36,6 +45,12 @@ log = logging.getLogger(__name__)
 BLOCK = 1024  # frames per read: ~21 ms at 48 kHz, under one 30 Hz tick
 STALL_S = 0.25
 BACKOFF_MAX_S = 30.0
+# Listening, yet no block for this long (counted from the last block, or from the opening for
+# the first): the capture is stuck, and is killed and restarted. Blocks come every ~21 ms at
+# 48 kHz (128 ms at the lowest allowed 8 kHz), so this is 140 blocks missed (23 at 8 kHz): no
+# scheduling hiccup of the capture process; a hiccup of the show's own loop never counts, as
+# the blocks waiting in the pipe are read first. A false alarm costs about a second of silence.
+WATCHDOG_S = 3.0
 
 
 class RingBuffer:
@@ -181,20 +196,40 @@ class MicInput:
     Args:
         config: the venue's audio section.
         tick_hz: the simulation rate (how often ``poll`` is called).
+        watchdog_s: seconds without a block, while the capture says it listens, after which
+            ``ensure_running`` calls it "stalled" and restarts it (see ``WATCHDOG_S``).
+        clock: the monotonic clock the blocks and the watchdog are timed by.
     """
 
-    def __init__(self, config: AudioConfig, tick_hz: float) -> None:
+    def __init__(
+        self,
+        config: AudioConfig,
+        tick_hz: float,
+        watchdog_s: float = WATCHDOG_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """Set up the ring and the features; the capture process starts with ``start``."""
         self.config = config
+        self.watchdog_s = watchdog_s
+        self.clock = clock
         self.dt = 1.0 / tick_hz
         self.ring = RingBuffer(config.samplerate * 4, config.channels)
         self.features = FeatureTracker(config.samplerate, config.gain_db)
         self.state = "stopped"
         self.message = ""
         self.reopens = 0
-        self.child = ChildProcess("canopy-mic", "microphone capture", capture, (config,), 0.5)
+        self.child = ChildProcess(
+            "canopy-mic",
+            "microphone capture",
+            capture,
+            (config,),
+            0.5,
+            why={-signal.SIGKILL.value: "killed: it stalled, or by hand"},
+        )
         self._last: RoomSound | None = None
         self._last_audio = 0.0
+        self._heard_at = 0.0  # the last block, or the "ok" before the first (the watchdog's)
+        self._relaunched = False  # a restart is starting: its "ok" is a reopen
 
     def start(self) -> None:
         """Start the capture process (it keeps trying on its own); never raises."""
@@ -203,6 +238,7 @@ class MicInput:
             return
         self.child.launch()
         self.state = "starting"
+        self._relaunched = False
 
     def wait_ready(self, timeout: float = 10.0) -> str:
         """Drain until the capture process has said how it is (for tests and start-up)."""
@@ -228,30 +264,54 @@ class MicInput:
                 return
             if msg[0] == "audio":
                 self.ring.write(msg[1])
-                self._last_audio = time.monotonic()
+                self._last_audio = self._heard_at = self.clock()
             else:
                 _, state, message = msg
-                if state == "ok" and self.state not in ("ok", "starting"):
-                    self.reopens += 1
+                if state == "ok" and self.state != "ok":
+                    self._heard_at = self.clock()  # the first block has the watchdog's time
+                    if self.state != "starting" or self._relaunched:
+                        self.reopens += 1
+                self._relaunched = False
                 if state != self.state:  # one line per change, not one per retry
                     (log.info if state == "ok" else log.warning)("microphone: %s", message)
                 self.state, self.message = state, message
 
+    def _watchdog(self) -> None:
+        """Kill a capture that says it listens but has sent nothing for ``watchdog_s``."""
+        if self.state != "ok" or not self.child.alive():
+            return
+        self._drain()  # blocks waiting in the pipe (the show's loop was slow) are not a stall
+        silent = self.clock() - self._heard_at
+        if self.state != "ok" or silent < self.watchdog_s:
+            return
+        self.state = "stalled"
+        self.message = (
+            f"no audio from the input device for {silent:.1f} s although it is open (its read "
+            "is stuck); restarting the capture process"
+        )
+        log.warning("microphone: %s", self.message)
+        self.child.kill()
+
     def ensure_running(self) -> bool:
         """Restart a dead capture process (not one that ended for want of PortAudio).
 
+        Called every few ticks (the show's housekeeping). A capture that stalled (listening, no
+        block for ``watchdog_s``) is killed first, and restarted like one that died.
+
         True when a restart was launched.
         """
+        self._watchdog()
         if not self.child.alive() and not self.child.finished():
             if self.child.conn is not None:
                 self._drain()  # what it said before it died
                 self.child.close_conn()
-            if self.state not in ("down", "disabled"):
+            if self.state not in ("down", "stalled", "disabled"):  # (a stall said why itself)
                 self.state, self.message = "down", "the capture process died; restarting"
                 log.warning("microphone: %s", self.message)
         if not self.child.ensure_running():
             return False
         self.state = "starting"
+        self._relaunched = True
         return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:
@@ -266,7 +326,7 @@ class MicInput:
         if raw.size == 0:
             # Blocks arrive every ~20 ms, so a tick may get none: hold the last features,
             # unless the stream has stalled, which counts as silence.
-            if self._last is not None and time.monotonic() - self._last_audio < STALL_S:
+            if self._last is not None and self.clock() - self._last_audio < STALL_S:
                 return self._last, raw
             self._last = self.features.update(np.zeros(0, np.float32), self.dt)
             return self._last, raw

@@ -165,6 +165,7 @@ class ChildProcess:
         self._backoff = BACKOFF_MIN_S
         self._last_failure: str | None = None  # why the last failing start failed (logged once)
         self._restarting = False  # a restart was launched and is not ready yet
+        self._killed = False  # the show killed it (``kill``), and said why itself
 
     @property
     def pid(self) -> int | None:
@@ -179,6 +180,7 @@ class ChildProcess:
             ``ensure_running`` tries again with backoff, like a child that died at start.
         """
         self._started_at = time.monotonic()
+        self._killed = False
         self._ready = self._ctx.RawValue("b", 0)
         pipes: list[Connection] = []
         try:
@@ -274,7 +276,7 @@ class ChildProcess:
                 self._backoff = min(self._backoff * 2.0, BACKOFF_MAX_S)
         if now < self._retry_at:
             return False
-        (log.warning if self._last_failure is None else log.debug)(
+        (log.warning if self._last_failure is None and not self._killed else log.debug)(
             "%s process is down (exit code %s); restarting", self.label, self._proc.exitcode
         )
         self._retry_at = 0.0
@@ -328,6 +330,19 @@ class ChildProcess:
         """Stop the child at once and close the show's ends (before a restart)."""
         stop_process(self._proc, self._lifeline, self.conn, grace=0.0)
         self.conn = self._lifeline = None
+
+    def kill(self) -> None:
+        """Kill a stuck child at once and close the show's ends; ``ensure_running`` restarts it.
+
+        No request to stop first: a child that could still answer one might end with status 0
+        in between, which would read as finished on purpose, never to be restarted. The caller
+        logs why; the restart itself then adds no line of its own (unless it backs off).
+        """
+        self._killed = True
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(timeout=2)
+        self._end()
 
     def request_stop(self) -> None:
         """Ask the child to leave (it finishes what it was sending); see ``join``."""

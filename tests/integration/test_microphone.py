@@ -1,14 +1,16 @@
 """The microphone: room-sound features, the ring buffer, and the real thing.
 
 The features are the same code live and offline. The real thing: PulseAudio started by the test with
-a null sink whose monitor is the input, tones played into it with paplay, the server killed and
-started again.
+a null sink whose monitor is the input, tones played into it with paplay, the server hung (the
+capture's stall watchdog), killed and started again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 from canopy_helpers import Pulse, free_port, run_canopy, start_canopy
 
+from installation.app.live import HOUSEKEEPING_S
 from installation.config import AudioConfig
 from installation.inputs.audio import MicInput, RingBuffer
 from installation.inputs.audio_features import FeatureTracker, features_from_wav
@@ -74,13 +77,29 @@ def test_ring_buffer_keeps_order_and_counts_overruns():
 
 
 def levels(mic: MicInput, seconds: float) -> list[float]:
+    """The level each tick for ``seconds``, read the way the show reads it.
+
+    ``poll`` every tick, and ``ensure_running`` (restarts, the stall watchdog) as often as the
+    show's housekeeping calls it.
+    """
     out = []
     deadline = time.monotonic() + seconds
+    next_house = 0.0
     while time.monotonic() < deadline:
         time.sleep(mic.dt)
+        if time.monotonic() >= next_house:
+            mic.ensure_running()
+            next_house = time.monotonic() + HOUSEKEEPING_S
         sound, _ = mic.poll()
         out.append(sound.level_db if sound is not None else -120.0)
     return out
+
+
+def wait_listening(mic: MicInput) -> None:
+    deadline = time.monotonic() + 30
+    while mic.state != "ok" and time.monotonic() < deadline:
+        levels(mic, 0.2)
+    assert mic.state == "ok", (mic.state, mic.message)
 
 
 @pytest.mark.skipif(shutil.which("pulseaudio") is None, reason="installed by make test set-up")
@@ -158,19 +177,36 @@ def test_real_audio_server_tone_restart_and_missing_device(tone, tmp_path):
         assert max(quiet) < -60.0
         assert max(loud) > -12.0  # a 0.5-amplitude sine is about -9 dBFS
         assert np.median(after[-10:]) < -60.0
-        # The audio server dies mid-stream: the show goes on and the state says so...
+        # The audio server hangs (stopped, as a deadlocked server would be): PortAudio's read
+        # blocks and never fails; the watchdog finds no blocks for 3 s, and the capture is
+        # killed and restarted...
+        server = pulse.pid()
+        os.kill(server, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 15
+            while mic.restarts == 0 and time.monotonic() < deadline:
+                levels(mic, 0.2)
+            assert mic.restarts == 1 and mic.state != "ok", (mic.state, mic.message)
+            assert "no audio" in mic.message
+        finally:
+            os.kill(server, signal.SIGCONT)
+        # ...and the restarted capture listens once the server answers again.
+        wait_listening(mic)
+        assert mic.reopens >= 1
+        # The audio server dies mid-stream: the show goes on and the state says so, when
+        # PortAudio's read fails ("lost"), or, when the read just blocks (seen under load),
+        # when the watchdog finds no blocks ("stalled").
         pulse.stop()
-        pulse.play(tone)  # fails: no server; the stream notices
+        pulse.play(tone)  # fails: no server
         deadline = time.monotonic() + 15
         while mic.state == "ok" and time.monotonic() < deadline:
             levels(mic, 0.2)
         assert mic.state != "ok"
+        print(f"audio server gone: microphone {mic.state} ({mic.message})")
         # ...and when it comes back, so does the level.
         pulse.start()
-        deadline = time.monotonic() + 30
-        while mic.state != "ok" and time.monotonic() < deadline:
-            levels(mic, 0.2)
-        assert mic.state == "ok" and mic.reopens >= 1
+        wait_listening(mic)
+        assert mic.reopens >= 2
         levels(mic, 2.0)
         player = pulse.play(tone)
         loud_again = levels(mic, 1.2)

@@ -1,0 +1,184 @@
+"""The microphone's stall watchdog (``MicInput``), with real spawned capture processes.
+
+A capture that says it listens but sends nothing is called "stalled", killed, and restarted by
+``ensure_running``; the restart's stream is a reopen. Nothing else counts: a capture that is still
+opening, one that has no device, or blocks that wait in the pipe while the show was busy.
+
+No audio server is needed: the capture processes here stand in for ``audio.capture`` (see each),
+everything else (the process, its pipes, the kill, the restart and its backoff) is the real thing.
+The watchdog's clock is the test's, so no test depends on how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from installation.config import AudioConfig
+from installation.inputs.audio import BLOCK, MicInput
+from installation.inputs.processes import ChildProcess, stop_requested
+
+CONFIG = AudioConfig(device="stand-in", samplerate=48000, channels=1)
+
+
+def _block() -> np.ndarray:
+    return np.zeros((BLOCK, CONFIG.channels), np.float32)
+
+
+def stuck_capture(conn, lifeline, ready, config) -> None:
+    """A stream whose read never returns, as when the audio server died under load.
+
+    No device or server makes PortAudio's read block on demand, so this stands in for
+    ``audio.capture``: it opens ("ok"), sends three blocks, then blocks without looking at its
+    lifeline, as a process stuck in ``stream.read`` would.
+    """
+    ready.value = 1
+    conn.send(("state", "ok", "listening on 'stand-in'"))
+    for _ in range(3):
+        conn.send(("audio", _block()))
+    while True:
+        time.sleep(1.0)
+
+
+def opens_silently(conn, lifeline, ready, config) -> None:
+    """Opens ("ok") and then sends nothing yet: the start-up before a device's first block."""
+    ready.value = 1
+    conn.send(("state", "ok", "listening on 'stand-in'"))
+    while not stop_requested(lifeline, 0.05):
+        pass
+
+
+def no_device(conn, lifeline, ready, config) -> None:
+    """Finds no device and waits to retry (``audio.capture`` between tries): nothing to send."""
+    ready.value = 1
+    conn.send(("state", "no device", "no input device matching 'stand-in'; retrying in 1 s"))
+    while not stop_requested(lifeline, 0.05):
+        pass
+
+
+def steady(conn, lifeline, ready, config) -> None:
+    """A healthy stream: a block every ~21 ms."""
+    ready.value = 1
+    conn.send(("state", "ok", "listening on 'stand-in'"))
+    while not stop_requested(lifeline, BLOCK / config.samplerate):
+        conn.send(("audio", _block()))
+
+
+class Clock:
+    """The watchdog's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def mic_with(target, clock: Clock) -> MicInput:
+    mic = MicInput(CONFIG, tick_hz=30.0, watchdog_s=3.0, clock=clock)
+    # The one stand-in: the capture function the real process runs (see the module's docstring).
+    mic.child = ChildProcess("canopy-mic", "microphone capture", target, (CONFIG,), 0.5)
+    return mic
+
+
+def wait_for_blocks(mic: MicInput, frames: int) -> None:
+    deadline = time.monotonic() + 20
+    while mic.ring.written < frames:
+        assert time.monotonic() < deadline, f"only {mic.ring.written} frames arrived"
+        mic.poll()
+        time.sleep(0.02)
+
+
+def gone(pid: int | None) -> bool:
+    return pid is not None and not Path(f"/proc/{pid}").exists()
+
+
+def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
+    clock = Clock()
+    mic = mic_with(stuck_capture, clock)
+    mic.start()
+    try:
+        assert mic.wait_ready() == "ok", mic.message
+        wait_for_blocks(mic, 3 * BLOCK)
+        stuck = mic.child.pid
+        clock.now += 2.9
+        assert not mic.ensure_running() and mic.state == "ok" and mic.child.alive()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            clock.now += 0.2
+            # Killed, and restarted in the same call: it had been serving, so at once.
+            assert mic.ensure_running()
+            assert not mic.ensure_running()  # (a single restart, a single line)
+        assert gone(stuck) and mic.child.pid != stuck
+        assert mic.state == "starting" and "no audio" in mic.message
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and "for 3.1 s" in said[0] and "restarting" in said[0], said
+        assert mic.wait_ready() == "ok" and mic.reopens == 1 and mic.restarts == 1
+        wait_for_blocks(mic, 6 * BLOCK)
+        assert mic.poll()[0] is not None
+        # Stuck again soon after its restart: failing, so the next start waits (1 s), and
+        # meanwhile the state says what happened.
+        stuck = mic.child.pid
+        clock.now += 3.5
+        assert not mic.ensure_running()
+        assert mic.state == "stalled" and gone(stuck) and not mic.child.alive()
+        assert mic.poll()[0] is None  # not listening: no features, as for a lost device
+        time.sleep(1.1)
+        assert mic.ensure_running() and mic.wait_ready() == "ok"
+        assert mic.reopens == 2 and mic.restarts == 2
+    finally:
+        mic.stop()
+    assert gone(mic.child.pid) and mic.state == "stopped"
+
+
+def test_the_first_block_gets_the_same_grace_from_the_opening():
+    clock = Clock()
+    mic = mic_with(opens_silently, clock)
+    mic.start()
+    try:
+        clock.now += 60.0  # a slow start: the watchdog only counts from the opening
+        assert mic.wait_ready() == "ok", mic.message
+        clock.now += 2.9
+        assert not mic.ensure_running() and mic.state == "ok" and mic.child.alive()
+        clock.now += 0.2
+        assert mic.ensure_running() and mic.state == "starting" and "no audio" in mic.message
+    finally:
+        mic.stop()
+
+
+def test_no_device_is_not_a_stall():
+    clock = Clock()
+    mic = mic_with(no_device, clock)
+    mic.start()
+    try:
+        assert mic.wait_ready() == "no device"
+        pid = mic.child.pid
+        clock.now += 600.0
+        assert not mic.ensure_running() and mic.state == "no device" and mic.child.pid == pid
+        assert mic.child.alive() and mic.restarts == 0
+    finally:
+        mic.stop()
+
+
+def test_blocks_waiting_while_the_show_was_busy_are_not_a_stall():
+    clock = Clock()
+    mic = mic_with(steady, clock)
+    mic.start()
+    try:
+        assert mic.wait_ready() == "ok", mic.message
+        wait_for_blocks(mic, BLOCK)
+        pid = mic.child.pid
+        # The show's loop stops for a while (nothing drains the pipe), then its housekeeping
+        # comes first: the blocks the capture sent meanwhile are read before any verdict.
+        mic.poll()
+        deadline = time.monotonic() + 20
+        while not (mic.child.conn is not None and mic.child.conn.poll(0.05)):
+            assert time.monotonic() < deadline
+        clock.now += 10.0
+        assert not mic.ensure_running() and mic.state == "ok" and mic.child.pid == pid
+        assert mic.restarts == 0 and mic.reopens == 0
+    finally:
+        mic.stop()
