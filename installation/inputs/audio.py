@@ -51,6 +51,10 @@ BACKOFF_MAX_S = 30.0
 # scheduling hiccup of the capture process; a hiccup of the show's own loop never counts, as
 # the blocks waiting in the pipe are read first. A false alarm costs about a second of silence.
 WATCHDOG_S = 3.0
+# Starting, yet not open after this long: a hung audio server can hold PortAudio's open as
+# it holds a read, and a show left "starting" would be deaf with nothing flagged. (Opening
+# takes well under a second; a device that is missing says so at once, "no device".)
+OPEN_GRACE_S = 20.0
 
 
 class RingBuffer:
@@ -198,6 +202,8 @@ class MicInput:
         tick_hz: the simulation rate (how often ``poll`` is called).
         watchdog_s: seconds without a block, while the capture says it listens, after which
             ``ensure_running`` calls it "stalled" and restarts it (see ``WATCHDOG_S``).
+        open_grace_s: seconds a capture may stay "starting" (not yet open, nor told why)
+            before ``ensure_running`` calls it "stalled" and restarts it (``OPEN_GRACE_S``).
         clock: the monotonic clock the blocks and the watchdog are timed by.
     """
 
@@ -207,10 +213,12 @@ class MicInput:
         tick_hz: float,
         watchdog_s: float = WATCHDOG_S,
         clock: Callable[[], float] = time.monotonic,
+        open_grace_s: float = OPEN_GRACE_S,
     ) -> None:
         """Set up the ring and the features; the capture process starts with ``start``."""
         self.config = config
         self.watchdog_s = watchdog_s
+        self.open_grace_s = open_grace_s
         self.clock = clock
         self.dt = 1.0 / tick_hz
         self.ring = RingBuffer(config.samplerate * 4, config.channels)
@@ -230,6 +238,7 @@ class MicInput:
         self._last_audio = 0.0
         self._heard_at = 0.0  # the last block, or the "ok" before the first (the watchdog's)
         self._relaunched = False  # a restart is starting: its "ok" is a reopen
+        self._launched_at = 0.0  # when the capture process was last (re)started
 
     def start(self) -> None:
         """Start the capture process (it keeps trying on its own); never raises."""
@@ -239,6 +248,7 @@ class MicInput:
         self.child.launch()
         self.state = "starting"
         self._relaunched = False
+        self._launched_at = self.clock()
 
     def wait_ready(self, timeout: float = 10.0) -> str:
         """Drain until the capture process has said how it is (for tests and start-up)."""
@@ -277,18 +287,28 @@ class MicInput:
                 self.state, self.message = state, message
 
     def _watchdog(self) -> None:
-        """Kill a capture that says it listens but has sent nothing for ``watchdog_s``."""
-        if self.state != "ok" or not self.child.alive():
+        """Kill a stuck capture: silent while open, or not open after the grace.
+
+        Listening with no block for ``watchdog_s``, or "starting" for ``open_grace_s`` without
+        opening or saying why.
+        """
+        if self.state not in ("ok", "starting") or not self.child.alive():
             return
         self._drain()  # blocks waiting in the pipe (the show's loop was slow) are not a stall
-        silent = self.clock() - self._heard_at
-        if self.state != "ok" or silent < self.watchdog_s:
+        now = self.clock()
+        if self.state == "ok" and now - self._heard_at >= self.watchdog_s:
+            self.message = (
+                f"no audio from the input device for {now - self._heard_at:.1f} s although it "
+                "is open (its read is stuck); restarting the capture process"
+            )
+        elif self.state == "starting" and now - self._launched_at >= self.open_grace_s:
+            self.message = (
+                f"the input device has not opened in {now - self._launched_at:.0f} s (the audio "
+                "server may be hung); restarting the capture process"
+            )
+        else:
             return
         self.state = "stalled"
-        self.message = (
-            f"no audio from the input device for {silent:.1f} s although it is open (its read "
-            "is stuck); restarting the capture process"
-        )
         log.warning("microphone: %s", self.message)
         self.child.kill()
 
@@ -312,6 +332,7 @@ class MicInput:
             return False
         self.state = "starting"
         self._relaunched = True
+        self._launched_at = self.clock()
         return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:

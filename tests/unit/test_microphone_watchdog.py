@@ -1,8 +1,9 @@
 """The microphone's stall watchdog (``MicInput``), with real spawned capture processes.
 
-A capture that says it listens but sends nothing is called "stalled", killed, and restarted by
-``ensure_running``; the restart's stream is a reopen. Nothing else counts: a capture that is still
-opening, one that has no device, or blocks that wait in the pipe while the show was busy.
+A capture that says it listens but sends nothing, or that has not opened after the open grace,
+is called "stalled", killed, and restarted by ``ensure_running``; the restart's stream is a
+reopen. Nothing else counts: a capture that has no device, or blocks that wait in the pipe while
+the show was busy.
 
 No audio server is needed: the capture processes here stand in for ``audio.capture`` (see each),
 everything else (the process, its pipes, the kill, the restart and its backoff) is the real thing.
@@ -39,6 +40,13 @@ def stuck_capture(conn, lifeline, ready, config) -> None:
     conn.send(("state", "ok", "listening on 'stand-in'"))
     for _ in range(3):
         conn.send(("audio", _block()))
+    while True:
+        time.sleep(1.0)
+
+
+def never_opens(conn, lifeline, ready, config) -> None:
+    """Hangs before the stream opens, as PortAudio's open does while the audio server hangs."""
+    ready.value = 1
     while True:
         time.sleep(1.0)
 
@@ -132,6 +140,31 @@ def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
     finally:
         mic.stop()
     assert gone(mic.child.pid) and mic.state == "stopped"
+
+
+def test_a_capture_that_never_opens_is_restarted_after_the_open_grace(caplog):
+    clock = Clock()
+    mic = mic_with(never_opens, clock)
+    mic.start()
+    try:
+        hung = mic.child.pid
+        clock.now += 19.5
+        assert not mic.ensure_running() and mic.state == "starting" and mic.child.pid == hung
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            clock.now += 0.6
+            # Killed; it never served, so the next start waits out the backoff (1 s) and
+            # meanwhile the state says why: a hung open is no hot loop of restarts.
+            assert not mic.ensure_running()
+            assert not mic.ensure_running()
+        assert gone(hung) and mic.state == "stalled" and "has not opened in 20 s" in mic.message
+        said = [r.getMessage() for r in caplog.records if "microphone:" in r.getMessage()]
+        assert len(said) == 1 and "restarting" in said[0], said
+        time.sleep(1.1)
+        assert mic.ensure_running() and mic.child.alive() and mic.child.pid != hung
+        assert mic.state == "starting" and mic.restarts == 1 and mic.reopens == 0
+    finally:
+        mic.stop()
 
 
 def test_the_first_block_gets_the_same_grace_from_the_opening():
