@@ -353,9 +353,10 @@ void main() {
     }
     float pair = mod(floor(j * 0.5), 2.0);
     float side = own < other ? 1.0 : 0.0;
-    // (Teeth of uneven length, as a hand makes them, reaching along the picks: where the
-    // border runs across the picks the colour changes at a pick, crisply.)
-    float tooth = (pair == side ? 2.6 : 1.0) * (0.6 + 0.9 * hash12(vec2(j, float(own)))) + u_mix * 2.5;
+    // (Teeth reaching along the picks, of nearly even length as a weaver dovetails them:
+    // teeth of random length read to fresh eyes as noise along the border. Where the border
+    // runs across the picks the colour changes at a pick, crisply.)
+    float tooth = (pair == side ? 2.6 : 1.0) * (0.9 + 0.25 * hash12(vec2(j, float(own)))) + u_mix * 2.5;
     int comm = (abs(pair - side) < 0.5 && dist < tooth * 0.5 * upright_j) ? other : own;
     int s = comm % 6;
     float wealth = smoothstep(0.4, 1.0, u_wealth[comm]);
@@ -392,6 +393,12 @@ void main() {
     vec3 accent_dark = mix(base, shade_dark * 0.66, keep);
     base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
+    // The cartoon's outline: a contour of walnut-brown weft woven along both sides of every
+    // border, stitch by stitch, so each district is drawn as a kilim's shapes are, not left
+    // to blur into the next. (On one side only, fresh eyes read it as a cast shadow.)
+    float o_w = mix(0.6, 1.05, upright_j);
+    float outline = comm == own && dist < o_w ? 1.0 : 0.0;
+    base = mix(base, vec3(0.16, 0.1, 0.06), outline);
     // (Hope lightens the yarn in steps of a dye lot, the steps joined by the same hachures:
     // a smooth brightening read as airbrush to fresh eyes.)
     float hope_lot = floor(hope * 5.0 + 1.0 - hatch) / 5.0;
@@ -866,7 +873,7 @@ void main() {
         float gl = length(grad);
         float sd = bd.r / max(gl, 1e-5);   // picks from the border
         const float SEAM_W = 2.4;        // picks either side a stitch reaches
-        const float SEAM_L = 6.0;        // picks along the border a zig and a zag take
+        const float SEAM_L = 4.0;        // picks along the border between two stitches
         // (Only at a border: where the nearest other district changes, deep inside one, the
         // sign of the distance flips and its zero line is no border; the map says so.)
         // (Wide enough for the needle, which lies across the border.)
@@ -880,13 +887,16 @@ void main() {
             float settled = smoothstep(0.05, 0.2, abs(abs(n.x) - abs(n.y)));
             vec2 axis = upright ? vec2(0.0, 1.0) : vec2(1.0, 0.0);
             float a = dot(P, axis);
-            float tri = 1.0 - 4.0 * abs(fract(a / SEAM_L) - 0.5);
-            float slope = (fract(a / SEAM_L) < 0.5 ? 4.0 : -4.0) / SEAM_L;
+            // (Whipped: every stitch slants the same way across the border and goes back under
+            // the cloth, so the seam reads as sewing, ////, not as a zigzag's jagged teeth.)
+            float ph = fract(a / SEAM_L);
+            float tri = 2.0 * ph - 1.0;
+            float slope = 2.0 / SEAM_L;
             float seam_d = abs(sd - SEAM_W * tri) / length(n - SEAM_W * slope * axis);
             // The shadow: the same stitch, seen from a little down-light.
             vec2 o = vec2(0.45, 0.6);
             float a_s = a - dot(o, axis);
-            float tri_s = 1.0 - 4.0 * abs(fract(a_s / SEAM_L) - 0.5);
+            float tri_s = 2.0 * fract(a_s / SEAM_L) - 1.0;
             float shadow_d = abs(sd - dot(n, o) - SEAM_W * tri_s) / length(n - SEAM_W * slope * axis);
             // Sewn a stitch at a time along the seam, from the place the pair of neighbours
             // began (its own for each pair of districts), as far as the mending has come.
@@ -894,12 +904,14 @@ void main() {
             float begun = hash12(vec2(float(min(own, other)), float(max(own, other)) + 0.7));
             // (The holes are woven first and the seams sewn after: they lag the mending.)
             float sewn_to = u_mend * u_mend;
-            float stitch_a = (floor(2.0 * a / SEAM_L) + 0.5) * SEAM_L * 0.5;
+            float stitch_a = (floor(a / SEAM_L) + 0.5) * SEAM_L;
             float sewn = step(fract(stitch_a / run_len + begun), sewn_to) * fade
                        * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * step(dist, SEAM_W + 3.0) * settled;
             const float TW = 0.42;   // the sewing thread's half width, picks
             float saa = max(fw * 1.2, 0.06);
-            float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn;
+            // (Each stitch dives into the cloth at both ends.)
+            float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn
+                      * smoothstep(0.0, 0.07, ph) * (1.0 - smoothstep(0.93, 1.0, ph));
             float shade = (1.0 - smoothstep(TW, TW + 0.7, shadow_d)) * sewn * (1.0 - cov);
             colour *= 1.0 - 0.5 * shade;
             float h = thread_height(clamp(seam_d / TW, 0.0, 1.0));
@@ -907,7 +919,7 @@ void main() {
             // Each neighbour sews into the other: every stitch is worked in the yarn of the
             // district it comes from (the distance field's negative side is the lower id's),
             // plied with a strand of gold as the city bonds.
-            int from = fract(a / SEAM_L) < 0.5 ? min(own, other) : max(own, other);
+            int from = mod(floor(a / SEAM_L), 2.0) < 0.5 ? min(own, other) : max(own, other);
             vec3 sewing_yarn = mix(saturate_colour(u_colours[from], 1.2) * 1.2, GOLD * 1.2, 0.3 * u_gild);
             vec3 thread = sewing_yarn * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.92, 0.8) * pow(h, 8.0) * 0.25;
             colour = mix(colour, thread * (0.75 + 0.35 * hope), cov);

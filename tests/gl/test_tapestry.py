@@ -251,8 +251,8 @@ def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
     # dark wall. Measured as the share of near-black pixels within 2 canopy cells of a
     # border against that deeper than 12 cells inside a district, for one calm city and the
     # same city after a run of glitches (its recent glitch activity raised, nothing else):
-    # 4% and 43% at the borders, 15% and 20% inside (the kilim dyes' dark yarns), when
-    # written: the glitches darken the borders 8 times as much as the inside.
+    # 14% and 45% at the borders, 15% and 20% inside (the kilim dyes' dark yarns), when
+    # written: the glitches darken the borders 6 times as much as the inside.
     from installation.render.tapestry import Look, Tapestry
     from installation.simulation.fields import map_field
 
@@ -281,8 +281,10 @@ def test_an_uneasy_loom_opens_rifts_along_the_borders(ctx):
     ]
     on_cloth = ((cy > 0.03) & (cy < 0.97))[:, None] & ((cx > 0.03) & (cx < 0.97))[None, :]
     border, inside = on_cloth & (d < 2.0), on_cloth & (d >= 12.0)
-    assert (calm < 25)[border].mean() < 0.05
-    assert (uneasy < 25)[border].mean() > 0.25
+    # (A calm city's borders are drawn in a dark contour of walnut weft, a pick or two wide:
+    # 14% near-black when written; the rifts open far wider than that.)
+    assert (calm < 25)[border].mean() < 0.2
+    assert (uneasy < 25)[border].mean() > (calm < 25)[border].mean() + 0.2
     # (What the glitches darken, border against inside: the dark yarns' own grooves stay
     # out of it.)
     rise_border = (uneasy < 25)[border].mean() - (calm < 25)[border].mean()
