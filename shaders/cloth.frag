@@ -702,7 +702,10 @@ void main() {
         // warps it passes under show over it.)
         float under = mod(wi + j, 2.0) < 1.0 ? bare_cov : 0.0;
         float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid * (1.0 - under);
-        vec3 fresh = mix(u_colours[lender], u_colours[own], 0.2) * (0.55 + 0.6 * hope)
+        // (Fresh yarn, a little brighter than the faded cloth round it, so the neighbour's
+        // help shows in a dim city; much brighter, it read as garish, even as glitches, in a
+        // bright one.)
+        vec3 fresh = saturate_colour(mix(u_colours[lender], u_colours[own], 0.2), 1.15) * (0.65 + 0.65 * hope)
                    * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
         bare = mix(bare, fresh, ncov);
         // Past the last warp it is woven round, the pick's yarn runs on loose, drooping
