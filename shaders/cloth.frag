@@ -875,8 +875,8 @@ void main() {
         vec2 grad = bd.gb / ppc;            // cells a pick
         float gl = length(grad);
         float sd = bd.r / max(gl, 1e-5);   // picks from the border
-        const float SEAM_W = 2.4;        // picks either side a stitch reaches
-        const float SEAM_L = 4.0;        // picks along the border between two stitches
+        const float SEAM_W = 3.8;        // picks either side a stitch reaches (on average)
+        const float SEAM_L = 5.0;        // picks along the border between two stitches
         // (Only at a border: where the nearest other district changes, deep inside one, the
         // sign of the distance flips and its zero line is no border; the map says so.)
         // (Wide enough for the needle, which lies across the border.)
@@ -892,15 +892,21 @@ void main() {
             float a = dot(P, axis);
             // (Whipped: every stitch slants the same way across the border and goes back under
             // the cloth, so the seam reads as sewing, ////, not as a zigzag's jagged teeth.)
+            // Each stitch reaches well into both districts, so each neighbour's yarn is seen
+            // crossing into the other's cloth (blind viewers looked for it); each by hand, a
+            // little longer or shorter than the last and bowed a little, not a comb of rods.
             float ph = fract(a / SEAM_L);
             float tri = 2.0 * ph - 1.0;
+            float k_st = floor(a / SEAM_L);
+            float reach_w = SEAM_W * (0.75 + 0.5 * hash12(vec2(k_st, 6.1)));
             float slope = 2.0 / SEAM_L;
-            float seam_d = abs(sd - SEAM_W * tri) / length(n - SEAM_W * slope * axis);
+            float bowed = 0.5 * (hash12(vec2(k_st, 2.3)) - 0.5) * (1.0 - tri * tri);
+            float seam_d = abs(sd - reach_w * tri - bowed) / length(n - reach_w * slope * axis);
             // The shadow: the same stitch, seen from a little down-light.
             vec2 o = vec2(0.45, 0.6);
             float a_s = a - dot(o, axis);
             float tri_s = 2.0 * fract(a_s / SEAM_L) - 1.0;
-            float shadow_d = abs(sd - dot(n, o) - SEAM_W * tri_s) / length(n - SEAM_W * slope * axis);
+            float shadow_d = abs(sd - dot(n, o) - reach_w * tri_s - bowed) / length(n - reach_w * slope * axis);
             // Sewn a stitch at a time along the seam, from the place the pair of neighbours
             // began (its own for each pair of districts), as far as the mending has come.
             float run_len = upright ? u_rows : u_rows * cloth_aspect;   // picks along the axis
@@ -909,8 +915,8 @@ void main() {
             float sewn_to = u_mend * u_mend;
             float stitch_a = (floor(a / SEAM_L) + 0.5) * SEAM_L;
             float sewn = step(fract(stitch_a / run_len + begun), sewn_to) * fade
-                       * (1.0 - smoothstep(SEAM_W, SEAM_W + 0.4, abs(sd))) * step(dist, SEAM_W + 3.0) * settled;
-            const float TW = 0.42;   // the sewing thread's half width, picks
+                       * (1.0 - smoothstep(reach_w, reach_w + 0.4, abs(sd))) * step(dist, SEAM_W * 1.25 + 3.0) * settled;
+            const float TW = 0.46;   // the sewing thread's half width, picks
             float saa = max(fw * 1.2, 0.06);
             // (Each stitch dives into the cloth at both ends.)
             float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn
