@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -85,11 +87,17 @@ class Clock:
         return self.now
 
 
-def mic_with(target, clock: Clock) -> MicInput:
+@contextmanager
+def started(target, clock: Clock) -> Iterator[MicInput]:
+    """A started microphone whose capture process runs ``target``; stopped on the way out."""
     mic = MicInput(CONFIG, tick_hz=30.0, watchdog_s=3.0, clock=clock)
     # The one stand-in: the capture function the real process runs (see the module's docstring).
     mic.child = ChildProcess("canopy-mic", "microphone capture", target, (CONFIG,), 0.5)
-    return mic
+    mic.start()
+    try:
+        yield mic
+    finally:
+        mic.stop()
 
 
 def wait_for_blocks(mic: MicInput, frames: int) -> None:
@@ -106,9 +114,7 @@ def gone(pid: int | None) -> bool:
 
 def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
     clock = Clock()
-    mic = mic_with(stuck_capture, clock)
-    mic.start()
-    try:
+    with started(stuck_capture, clock) as mic:
         assert mic.wait_ready() == "ok", mic.message
         wait_for_blocks(mic, 3 * BLOCK)
         stuck = mic.child.pid
@@ -137,16 +143,12 @@ def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
         time.sleep(1.1)
         assert mic.ensure_running() and mic.wait_ready() == "ok"
         assert mic.reopens == 2 and mic.restarts == 2
-    finally:
-        mic.stop()
     assert gone(mic.child.pid) and mic.state == "stopped"
 
 
 def test_a_capture_that_never_opens_is_restarted_after_the_open_grace(caplog):
     clock = Clock()
-    mic = mic_with(never_opens, clock)
-    mic.start()
-    try:
+    with started(never_opens, clock) as mic:
         hung = mic.child.pid
         clock.now += 19.5
         assert not mic.ensure_running() and mic.state == "starting" and mic.child.pid == hung
@@ -163,44 +165,32 @@ def test_a_capture_that_never_opens_is_restarted_after_the_open_grace(caplog):
         time.sleep(1.1)
         assert mic.ensure_running() and mic.child.alive() and mic.child.pid != hung
         assert mic.state == "starting" and mic.restarts == 1 and mic.reopens == 0
-    finally:
-        mic.stop()
 
 
 def test_the_first_block_gets_the_same_grace_from_the_opening():
     clock = Clock()
-    mic = mic_with(opens_silently, clock)
-    mic.start()
-    try:
+    with started(opens_silently, clock) as mic:
         clock.now += 60.0  # a slow start: the watchdog only counts from the opening
         assert mic.wait_ready() == "ok", mic.message
         clock.now += 2.9
         assert not mic.ensure_running() and mic.state == "ok" and mic.child.alive()
         clock.now += 0.2
         assert mic.ensure_running() and mic.state == "starting" and "no audio" in mic.message
-    finally:
-        mic.stop()
 
 
 def test_no_device_is_not_a_stall():
     clock = Clock()
-    mic = mic_with(no_device, clock)
-    mic.start()
-    try:
+    with started(no_device, clock) as mic:
         assert mic.wait_ready() == "no device"
         pid = mic.child.pid
         clock.now += 600.0
         assert not mic.ensure_running() and mic.state == "no device" and mic.child.pid == pid
         assert mic.child.alive() and mic.restarts == 0
-    finally:
-        mic.stop()
 
 
 def test_blocks_waiting_while_the_show_was_busy_are_not_a_stall():
     clock = Clock()
-    mic = mic_with(steady, clock)
-    mic.start()
-    try:
+    with started(steady, clock) as mic:
         assert mic.wait_ready() == "ok", mic.message
         wait_for_blocks(mic, BLOCK)
         pid = mic.child.pid
@@ -213,5 +203,3 @@ def test_blocks_waiting_while_the_show_was_busy_are_not_a_stall():
         clock.now += 10.0
         assert not mic.ensure_running() and mic.state == "ok" and mic.child.pid == pid
         assert mic.restarts == 0 and mic.reopens == 0
-    finally:
-        mic.stop()
