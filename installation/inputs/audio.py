@@ -16,9 +16,11 @@ arrive for a quarter of a second the room counts as silent.
 A capture that says it listens but sends nothing for ``WATCHDOG_S`` (3 s) is stuck: PortAudio's
 blocking read does not always fail when the audio server dies (under load it once stayed
 blocked for over 15 s), nor at all while the server hangs, and a read blocked for ever would
-leave the show "ok" and deaf for weeks. The show's side watches for that
-(``MicInput.ensure_running``): the state becomes "stalled", one log line says so, the capture
-process is killed and restarted like one that crashed, and its new stream counts as a reopen.
+leave the show "ok" and deaf for weeks; a hung server holds the device query and the open
+too, so an attempt to open that has not ended after ``OPEN_GRACE_S`` (20 s) is stuck as well.
+The show's side watches for both (``MicInput.ensure_running``): the state becomes "stalled",
+the capture process is killed and restarted (after a growing wait while it keeps stalling,
+logged once for the run), and its new stream counts as a reopen.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 from installation.config import AudioConfig
 from installation.inputs.audio_features import FeatureTracker
 from installation.inputs.frame import RoomSound
-from installation.inputs.processes import ChildProcess, stop_requested
+from installation.inputs.processes import BACKOFF_MIN_S, STABLE_S, ChildProcess, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,11 @@ BACKOFF_MAX_S = 30.0
 # scheduling hiccup of the capture process; a hiccup of the show's own loop never counts, as
 # the blocks waiting in the pipe are read first. A false alarm costs about a second of silence.
 WATCHDOG_S = 3.0
-# Starting, yet not open after this long: a hung audio server can hold PortAudio's open as
-# it holds a read, and a show left "starting" would be deaf with nothing flagged. (Opening
-# takes well under a second; a device that is missing says so at once, "no device".)
+# An attempt to find and open the device (at start, or the capture's own retry after "no
+# device", "error" or "lost") not done after this long: a hung audio server can hold
+# PortAudio's device query and open as it holds a read, and the show would be deaf with a
+# state that says it is retrying. (An attempt takes well under a second; a missing device
+# says so at once, "no device".)
 OPEN_GRACE_S = 20.0
 
 
@@ -157,6 +161,9 @@ def capture(conn: Connection, lifeline: Connection, ready: Any, config: AudioCon
         return
     backoff = 1.0
     while not stop_requested(lifeline):
+        # (An attempt under way: the show times it, as PortAudio's device query and open hang
+        # with a hung audio server; it is not a state of its own.)
+        report("opening", "looking for the input device and opening it")
         name, why = _find_device(sd, config)
         if name is None:
             report("no device", f"{why}; retrying in {backoff:g} s")
@@ -202,9 +209,13 @@ class MicInput:
         tick_hz: the simulation rate (how often ``poll`` is called).
         watchdog_s: seconds without a block, while the capture says it listens, after which
             ``ensure_running`` calls it "stalled" and restarts it (see ``WATCHDOG_S``).
-        open_grace_s: seconds a capture may stay "starting" (not yet open, nor told why)
-            before ``ensure_running`` calls it "stalled" and restarts it (``OPEN_GRACE_S``).
-        clock: the monotonic clock the blocks and the watchdog are timed by.
+        open_grace_s: seconds an attempt to find and open the device may take before
+            ``ensure_running`` calls the capture "stalled" and restarts it (``OPEN_GRACE_S``).
+        clock: the monotonic clock the blocks, the watchdog and its backoff are timed by.
+
+    A capture that stalls again before it has served audio for ``STABLE_S`` is failing: its
+    restarts wait 1 s, doubling to ``BACKOFF_MAX_S``, and only the first stall of such a run
+    is logged as a warning (a server hung for a week would otherwise log every half minute).
     """
 
     def __init__(
@@ -212,8 +223,8 @@ class MicInput:
         config: AudioConfig,
         tick_hz: float,
         watchdog_s: float = WATCHDOG_S,
-        clock: Callable[[], float] = time.monotonic,
         open_grace_s: float = OPEN_GRACE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Set up the ring and the features; the capture process starts with ``start``."""
         self.config = config
@@ -238,7 +249,10 @@ class MicInput:
         self._last_audio = 0.0
         self._heard_at = 0.0  # the last block, or the "ok" before the first (the watchdog's)
         self._relaunched = False  # a restart is starting: its "ok" is a reopen
-        self._launched_at = 0.0  # when the capture process was last (re)started
+        self._opening_since: float | None = None  # an attempt to open is under way since
+        self._served_since: float | None = None  # blocks have flowed since (None: they do not)
+        self._stall_backoff = 0.0  # the wait before restarting a stalled capture (0: at once)
+        self._stall_retry_at = 0.0
 
     def start(self) -> None:
         """Start the capture process (it keeps trying on its own); never raises."""
@@ -248,7 +262,7 @@ class MicInput:
         self.child.launch()
         self.state = "starting"
         self._relaunched = False
-        self._launched_at = self.clock()
+        self._opening_since = self.clock()
 
     def wait_ready(self, timeout: float = 10.0) -> str:
         """Drain until the capture process has said how it is (for tests and start-up)."""
@@ -275,8 +289,16 @@ class MicInput:
             if msg[0] == "audio":
                 self.ring.write(msg[1])
                 self._last_audio = self._heard_at = self.clock()
+                if self._served_since is None:
+                    self._served_since = self._heard_at
             else:
                 _, state, message = msg
+                if state == "opening":  # (timed by the watchdog; the state keeps the last outcome)
+                    self._opening_since = self.clock()
+                    continue
+                self._opening_since = None
+                if state != "ok":
+                    self._served_since = None
                 if state == "ok" and self.state != "ok":
                     self._heard_at = self.clock()  # the first block has the watchdog's time
                     if self.state != "starting" or self._relaunched:
@@ -287,36 +309,50 @@ class MicInput:
                 self.state, self.message = state, message
 
     def _watchdog(self) -> None:
-        """Kill a stuck capture: silent while open, or not open after the grace.
+        """Kill a stuck capture: silent while open, or an attempt to open that never ends.
 
-        Listening with no block for ``watchdog_s``, or "starting" for ``open_grace_s`` without
-        opening or saying why.
+        Listening with no block for ``watchdog_s``, or finding and opening the device for
+        ``open_grace_s``. A stall before the capture has served audio for ``STABLE_S`` since
+        its last is failing, and sets a growing wait before the restart (see the class).
         """
-        if self.state not in ("ok", "starting") or not self.child.alive():
+        if self.state in ("stalled", "disabled", "stopped") or not self.child.alive():
             return
         self._drain()  # blocks waiting in the pipe (the show's loop was slow) are not a stall
         now = self.clock()
-        if self.state == "ok" and now - self._heard_at >= self.watchdog_s:
-            self.message = (
+        if self._served_since is not None and now - self._served_since >= STABLE_S:
+            self._stall_backoff = 0.0  # it served a good while: the next stall is news
+        if (
+            self.state == "ok"
+            and self._opening_since is None
+            and now - self._heard_at >= self.watchdog_s
+        ):
+            message = (
                 f"no audio from the input device for {now - self._heard_at:.1f} s although it "
-                "is open (its read is stuck); restarting the capture process"
+                "is open (its read is stuck)"
             )
-        elif self.state == "starting" and now - self._launched_at >= self.open_grace_s:
-            self.message = (
-                f"the input device has not opened in {now - self._launched_at:.0f} s (the audio "
-                "server may be hung); restarting the capture process"
+        elif self._opening_since is not None and now - self._opening_since >= self.open_grace_s:
+            message = (
+                f"the input device has not opened in {now - self._opening_since:.0f} s (the "
+                "audio server may be hung)"
             )
         else:
             return
-        self.state = "stalled"
-        log.warning("microphone: %s", self.message)
+        repeat = self._stall_backoff > 0.0
+        if self._served_since is None or now - self._served_since < STABLE_S:
+            self._stall_backoff = min(max(self._stall_backoff * 2.0, BACKOFF_MIN_S), BACKOFF_MAX_S)
+        self._stall_retry_at = now + self._stall_backoff
+        after = f"in {self._stall_backoff:g} s" if self._stall_backoff else "now"
+        self.state, self.message = "stalled", f"{message}; restarting the capture process {after}"
+        (log.debug if repeat else log.warning)("microphone: %s", self.message)
+        self._served_since = self._opening_since = None
         self.child.kill()
 
     def ensure_running(self) -> bool:
         """Restart a dead capture process (not one that ended for want of PortAudio).
 
-        Called every few ticks (the show's housekeeping). A capture that stalled (listening, no
-        block for ``watchdog_s``) is killed first, and restarted like one that died.
+        Called every few ticks (the show's housekeeping). A capture that stalled (listening
+        with no block for ``watchdog_s``, or opening for ``open_grace_s``) is killed first and
+        restarted, at once or, when it keeps stalling, after its wait.
 
         True when a restart was launched.
         """
@@ -328,11 +364,13 @@ class MicInput:
             if self.state not in ("down", "stalled", "disabled"):  # (a stall said why itself)
                 self.state, self.message = "down", "the capture process died; restarting"
                 log.warning("microphone: %s", self.message)
+        if self.state == "stalled" and self.clock() < self._stall_retry_at:
+            return False
         if not self.child.ensure_running():
             return False
         self.state = "starting"
         self._relaunched = True
-        self._launched_at = self.clock()
+        self._opening_since = self.clock()
         return True
 
     def poll(self) -> tuple[RoomSound | None, np.ndarray]:

@@ -165,7 +165,8 @@ class ChildProcess:
         self._backoff = BACKOFF_MIN_S
         self._last_failure: str | None = None  # why the last failing start failed (logged once)
         self._restarting = False  # a restart was launched and is not ready yet
-        self._killed = False  # the show killed it (``kill``), and said why itself
+        self._killed = False  # its last end was the show's ``kill`` (whose caller said why)
+        self._quiet_restart = False  # the restart after a kill: no "running again" line
 
     @property
     def pid(self) -> int | None:
@@ -180,7 +181,6 @@ class ChildProcess:
             ``ensure_running`` tries again with backoff, like a child that died at start.
         """
         self._started_at = time.monotonic()
-        self._killed = False
         self._ready = self._ctx.RawValue("b", 0)
         pipes: list[Connection] = []
         try:
@@ -249,7 +249,10 @@ class ChildProcess:
         if self._restarting:
             if self.ready():
                 self._restarting = False
-                log.warning("%s is running again", self.label)
+                (log.debug if self._quiet_restart else log.warning)(
+                    "%s is running again", self.label
+                )
+                self._quiet_restart = False
             elif self._proc.is_alive() and now > self._started_at + self.start_timeout:
                 self._end()  # hangs in its start: counts as a failed start below
         if self._proc.is_alive() or self.finished():
@@ -260,8 +263,11 @@ class ChildProcess:
         if self._retry_at == 0.0:  # just found dead
             lived = now - self._started_at
             # Failing: it never served, or a restart died again soon. A child that served
-            # and was killed (by a person, the OOM killer) restarts at once.
-            failing = not self._ready.value or (self.restarts > 0 and lived < STABLE_S)
+            # and was killed (by a person, the OOM killer) restarts at once; so does one the
+            # show killed itself (``kill``): its caller decides when to restart it.
+            failing = not self._killed and (
+                not self._ready.value or (self.restarts > 0 and lived < STABLE_S)
+            )
             self._retry_at = now + (self._backoff if failing else 0.0)
             if failing:
                 code = self._proc.exitcode
@@ -279,6 +285,7 @@ class ChildProcess:
         (log.warning if self._last_failure is None and not self._killed else log.debug)(
             "%s process is down (exit code %s); restarting", self.label, self._proc.exitcode
         )
+        self._quiet_restart, self._killed = self._killed, False
         self._retry_at = 0.0
         self.restarts += 1
         self._end()
@@ -336,13 +343,19 @@ class ChildProcess:
 
         No request to stop first: a child that could still answer one might end with status 0
         in between, which would read as finished on purpose, never to be restarted. The caller
-        logs why; the restart itself then adds no line of its own (unless it backs off).
+        logs why and decides when to restart it (the next ``ensure_running`` does so at once,
+        with no line of its own). Waits at most half a second: a child stuck in a driver call
+        dies when the call returns, and the next ``ensure_running`` finds it dead then.
         """
         self._killed = True
         if self._proc is not None and self._proc.is_alive():
             self._proc.kill()
-            self._proc.join(timeout=2)
-        self._end()
+            self._proc.join(timeout=0.5)
+        for end in (self._lifeline, self.conn):
+            if end is not None:
+                with contextlib.suppress(OSError):
+                    end.close()
+        self.conn = self._lifeline = None
 
     def request_stop(self) -> None:
         """Ask the child to leave (it finishes what it was sending); see ``join``."""

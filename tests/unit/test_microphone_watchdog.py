@@ -1,9 +1,10 @@
 """The microphone's stall watchdog (``MicInput``), with real spawned capture processes.
 
-A capture that says it listens but sends nothing, or that has not opened after the open grace,
-is called "stalled", killed, and restarted by ``ensure_running``; the restart's stream is a
-reopen. Nothing else counts: a capture that has no device, or blocks that wait in the pipe while
-the show was busy.
+A capture that says it listens but sends nothing, or whose attempt to open the device does not
+end within the open grace, is called "stalled", killed, and restarted by ``ensure_running``: at
+once if it had served a good while, else after a wait that grows while it keeps stalling (one
+warning for the run, not one a stall); the restart's stream is a reopen. Nothing else counts: a
+capture that has no device, or blocks that wait in the pipe while the show was busy.
 
 No audio server is needed: the capture processes here stand in for ``audio.capture`` (see each),
 everything else (the process, its pipes, the kill, the restart and its backoff) is the real thing.
@@ -13,6 +14,7 @@ The watchdog's clock is the test's, so no test depends on how fast this machine 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +51,28 @@ def stuck_capture(conn, lifeline, ready, config) -> None:
 def never_opens(conn, lifeline, ready, config) -> None:
     """Hangs before the stream opens, as PortAudio's open does while the audio server hangs."""
     ready.value = 1
+    conn.send(("state", "opening", "looking for the input device and opening it"))
+    while True:
+        time.sleep(1.0)
+
+
+def hangs_reopening(conn, lifeline, ready, config) -> None:
+    """Finds no device, then hangs in its own next attempt (the server hung meanwhile)."""
+    ready.value = 1
+    conn.send(("state", "no device", "no input device matching 'stand-in'; retrying in 1 s"))
+    conn.send(("state", "opening", "looking for the input device and opening it"))
+    while True:
+        time.sleep(1.0)
+
+
+def serves_until_told(conn, lifeline, ready, config) -> None:
+    """A healthy stream until the file named in CANOPY_TEST_STALL exists, then stuck for good."""
+    flag = Path(os.environ["CANOPY_TEST_STALL"])
+    ready.value = 1
+    conn.send(("state", "ok", "listening on 'stand-in'"))
+    while not flag.exists():
+        conn.send(("audio", _block()))
+        time.sleep(BLOCK / config.samplerate)
     while True:
         time.sleep(1.0)
 
@@ -112,7 +136,25 @@ def gone(pid: int | None) -> bool:
     return pid is not None and not Path(f"/proc/{pid}").exists()
 
 
-def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
+def settle(mic: MicInput) -> None:
+    """Wait until the capture runs and what it said on starting is read, the clock standing.
+
+    (The show reads it within a tick; a test that moved its clock before reading it would
+    time the capture's attempt from the reading.)
+    """
+    deadline = time.monotonic() + 20
+    while not mic.child.ready():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)
+    mic.poll()
+
+
+def warnings_said(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_capture_that_keeps_stalling_is_restarted_after_a_growing_wait(caplog):
     clock = Clock()
     with started(stuck_capture, clock) as mic:
         assert mic.wait_ready() == "ok", mic.message
@@ -121,50 +163,111 @@ def test_a_capture_that_stops_sending_is_killed_restarted_and_reopens(caplog):
         clock.now += 2.9
         assert not mic.ensure_running() and mic.state == "ok" and mic.child.alive()
         caplog.clear()
-        with caplog.at_level(logging.WARNING):
+        with caplog.at_level(logging.DEBUG):
             clock.now += 0.2
-            # Killed, and restarted in the same call: it had been serving, so at once.
-            assert mic.ensure_running()
-            assert not mic.ensure_running()  # (a single restart, a single line)
-        assert gone(stuck) and mic.child.pid != stuck
-        assert mic.state == "starting" and "no audio" in mic.message
-        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-        assert len(said) == 1 and "for 3.1 s" in said[0] and "restarting" in said[0], said
-        assert mic.wait_ready() == "ok" and mic.reopens == 1 and mic.restarts == 1
-        wait_for_blocks(mic, 6 * BLOCK)
-        assert mic.poll()[0] is not None
-        # Stuck again soon after its restart: failing, so the next start waits (1 s), and
-        # meanwhile the state says what happened.
-        stuck = mic.child.pid
-        clock.now += 3.5
-        assert not mic.ensure_running()
-        assert mic.state == "stalled" and gone(stuck) and not mic.child.alive()
-        assert mic.poll()[0] is None  # not listening: no features, as for a lost device
-        time.sleep(1.1)
-        assert mic.ensure_running() and mic.wait_ready() == "ok"
+            # Killed; it served for less than STABLE_S, so its restart waits (1 s), and
+            # meanwhile the state says why.
+            assert not mic.ensure_running()
+            assert not mic.ensure_running()  # (a single line)
+            assert gone(stuck) and mic.state == "stalled" and "no audio" in mic.message
+            mic.poll()  # (the blocks that came before it stuck)
+            assert mic.poll()[0] is None  # not listening: no features, as for a lost device
+            said = warnings_said(caplog)
+            assert len(said) == 1 and "for 3.1 s" in said[0] and "in 1 s" in said[0], said
+            clock.now += 1.0
+            assert mic.ensure_running() and mic.state == "starting"
+            assert mic.wait_ready() == "ok" and mic.reopens == 1 and mic.restarts == 1
+            wait_for_blocks(mic, 6 * BLOCK)
+            assert mic.poll()[0] is not None
+            # Stuck again soon: the wait doubles, and the run of stalls is not logged again
+            # as a warning (a server hung for a week would log every half minute).
+            stuck = mic.child.pid
+            clock.now += 3.5
+            assert not mic.ensure_running() and mic.state == "stalled" and gone(stuck)
+            assert "in 2 s" in mic.message and len(warnings_said(caplog)) == 1
+            clock.now += 1.5
+            assert not mic.ensure_running()
+            clock.now += 0.6
+            assert mic.ensure_running() and mic.wait_ready() == "ok"
         assert mic.reopens == 2 and mic.restarts == 2
     assert gone(mic.child.pid) and mic.state == "stopped"
+
+
+def test_a_capture_that_served_a_good_while_is_restarted_at_once(caplog, tmp_path, monkeypatch):
+    flag = tmp_path / "stall"
+    monkeypatch.setenv("CANOPY_TEST_STALL", str(flag))  # (the spawned capture inherits it)
+    clock = Clock()
+    with started(serves_until_told, clock) as mic:
+        assert mic.wait_ready() == "ok", mic.message
+        wait_for_blocks(mic, BLOCK)
+        for _ in range(6):  # eleven seconds of the show's clock, blocks flowing all along
+            clock.now += 2.0
+            frames = mic.ring.written
+            wait_for_blocks(mic, frames + BLOCK)
+            assert not mic.ensure_running() and mic.state == "ok"
+        flag.touch()
+        deadline = time.monotonic() + 20
+        frames = -1
+        while frames != mic.ring.written:  # (until the blocks stop)
+            assert time.monotonic() < deadline
+            frames = mic.ring.written
+            time.sleep(0.3)
+            mic.poll()
+        flag.unlink()
+        stuck = mic.child.pid
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            clock.now += 3.1
+            assert mic.ensure_running()  # killed and restarted in one call: a one-off
+        assert gone(stuck) and mic.child.pid != stuck and mic.state == "starting"
+        said = warnings_said(caplog)
+        assert len(said) == 1 and "restarting the capture process now" in said[0], said
+        assert mic.wait_ready() == "ok" and mic.reopens == 1
 
 
 def test_a_capture_that_never_opens_is_restarted_after_the_open_grace(caplog):
     clock = Clock()
     with started(never_opens, clock) as mic:
+        settle(mic)
         hung = mic.child.pid
         clock.now += 19.5
         assert not mic.ensure_running() and mic.state == "starting" and mic.child.pid == hung
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             clock.now += 0.6
-            # Killed; it never served, so the next start waits out the backoff (1 s) and
-            # meanwhile the state says why: a hung open is no hot loop of restarts.
+            # Killed; it never served, so the next start waits (1 s) and meanwhile the state
+            # says why: a hung open is no hot loop of restarts.
             assert not mic.ensure_running()
             assert not mic.ensure_running()
         assert gone(hung) and mic.state == "stalled" and "has not opened in 20 s" in mic.message
-        said = [r.getMessage() for r in caplog.records if "microphone:" in r.getMessage()]
-        assert len(said) == 1 and "restarting" in said[0], said
-        time.sleep(1.1)
+        said = warnings_said(caplog)
+        assert len(said) == 1 and "in 1 s" in said[0], said
+        clock.now += 1.0
         assert mic.ensure_running() and mic.child.alive() and mic.child.pid != hung
         assert mic.state == "starting" and mic.restarts == 1 and mic.reopens == 0
+        # Still hung: the next wait is 2 s.
+        settle(mic)
+        clock.now += 20.1
+        assert not mic.ensure_running() and mic.state == "stalled" and "in 2 s" in mic.message
+
+
+def test_an_attempt_to_reopen_that_hangs_is_a_stall():
+    # After "no device" (or "error", "lost") the capture retries by itself; a server that hangs
+    # meanwhile holds that attempt, while the state still says it is retrying.
+    clock = Clock()
+    with started(hangs_reopening, clock) as mic:
+        assert mic.wait_ready() == "no device"
+        deadline = time.monotonic() + 20
+        while mic._opening_since is None:  # (the attempt's message has arrived)
+            assert time.monotonic() < deadline
+            mic.poll()
+            time.sleep(0.02)
+        assert mic.state == "no device"
+        clock.now += 19.9
+        assert not mic.ensure_running() and mic.state == "no device"
+        clock.now += 0.2
+        assert not mic.ensure_running() and mic.state == "stalled"
+        assert "has not opened in 20 s" in mic.message
 
 
 def test_the_first_block_gets_the_same_grace_from_the_opening():
@@ -175,7 +278,7 @@ def test_the_first_block_gets_the_same_grace_from_the_opening():
         clock.now += 2.9
         assert not mic.ensure_running() and mic.state == "ok" and mic.child.alive()
         clock.now += 0.2
-        assert mic.ensure_running() and mic.state == "starting" and "no audio" in mic.message
+        assert not mic.ensure_running() and mic.state == "stalled" and "no audio" in mic.message
 
 
 def test_no_device_is_not_a_stall():
