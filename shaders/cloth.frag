@@ -857,12 +857,12 @@ void main() {
         colour = mix(colour, knot, cov * mix(0.55, 1.0, detail));
     }
 
-    // Mobilisation: the city sews its districts back together. Thread zigzags over the
-    // borders, as a weaver sews up the slits between colour areas, stitch by stitch as the
-    // torn cloth is woven again, each stitch in the yarn of the district it comes from; each
-    // is a round thread that casts its shadow.
-    // (The border and its normal come from the distance field, in picks; the zigzag runs
-    // along whichever axis of the cloth lies closer to the border.)
+    // Mobilisation: the city sews its districts back together. Each border is whipped shut,
+    // as a weaver sews up the slits between colour areas, stitch by stitch as the torn cloth
+    // is woven again, each stitch in the yarn of the district it comes from; each is a round
+    // thread that casts its shadow.
+    // (The border and its normal come from the distance field, in picks; the stitches are
+    // counted along whichever axis of the cloth lies closer to the border.)
     // Each seam is sewn from its own starting place onwards, as far as the mending has come
     // (u_mend), and where the work has got to, the needle lies on the cloth, threaded.
     // (Once the yarns mix, the joins are woven in gold brocade and the sewing is done.)
@@ -884,7 +884,7 @@ void main() {
             vec2 n = grad / gl;
             vec2 P = vec2(c.x * u_rows * cloth_aspect, c.y * u_rows);
             // (The border's course, smoothed over a few stitches, decides which way the
-            // zigzag runs, so it does not flip from pixel to pixel; where the border runs at
+            // stitches are counted, so they do not flip from pixel to pixel; where the border runs at
             // about 45 degrees between the two the stitches fade rather than break up.)
             bool upright = abs(n.x) > abs(n.y);   // (a border more up-and-down than across)
             float settled = smoothstep(0.05, 0.2, abs(abs(n.x) - abs(n.y)));
@@ -902,11 +902,16 @@ void main() {
             float slope = 2.0 / SEAM_L;
             float bowed = 0.5 * (hash12(vec2(k_st, 2.3)) - 0.5) * (1.0 - tri * tri);
             float seam_d = abs(sd - reach_w * tri - bowed) / length(n - reach_w * slope * axis);
-            // The shadow: the same stitch, seen from a little down-light.
+            // The shadow: the same stitches, seen from a little down-light (each its own length
+            // and bow, and diving in at its ends as the stitch does).
             vec2 o = vec2(0.45, 0.6);
             float a_s = a - dot(o, axis);
-            float tri_s = 2.0 * fract(a_s / SEAM_L) - 1.0;
-            float shadow_d = abs(sd - dot(n, o) - reach_w * tri_s - bowed) / length(n - reach_w * slope * axis);
+            float ph_s = fract(a_s / SEAM_L);
+            float tri_s = 2.0 * ph_s - 1.0;
+            float k_s = floor(a_s / SEAM_L);
+            float reach_s = SEAM_W * (0.75 + 0.5 * hash12(vec2(k_s, 6.1)));
+            float bowed_s = 0.5 * (hash12(vec2(k_s, 2.3)) - 0.5) * (1.0 - tri_s * tri_s);
+            float shadow_d = abs(sd - dot(n, o) - reach_s * tri_s - bowed_s) / length(n - reach_s * slope * axis);
             // Sewn a stitch at a time along the seam, from the place the pair of neighbours
             // began (its own for each pair of districts), as far as the mending has come.
             float run_len = upright ? u_rows : u_rows * cloth_aspect;   // picks along the axis
@@ -918,16 +923,18 @@ void main() {
                        * (1.0 - smoothstep(reach_w, reach_w + 0.4, abs(sd))) * step(dist, SEAM_W * 1.25 + 3.0) * settled;
             const float TW = 0.46;   // the sewing thread's half width, picks
             float saa = max(fw * 1.2, 0.06);
-            // (Each stitch dives into the cloth at both ends.)
+            // (Each stitch dives into the cloth at both ends, over at least a pixel and a half.)
+            float dive = max(0.07, 1.5 * fw / SEAM_L);
             float cov = (1.0 - smoothstep(TW - saa, TW + saa, seam_d)) * sewn
-                      * smoothstep(0.0, 0.07, ph) * (1.0 - smoothstep(0.93, 1.0, ph));
-            float shade = (1.0 - smoothstep(TW, TW + 0.7, shadow_d)) * sewn * (1.0 - cov);
+                      * smoothstep(0.0, dive, ph) * (1.0 - smoothstep(1.0 - dive, 1.0, ph));
+            float shade = (1.0 - smoothstep(TW, TW + 0.7, shadow_d)) * sewn * (1.0 - cov)
+                        * smoothstep(0.0, dive, ph_s) * (1.0 - smoothstep(1.0 - dive, 1.0, ph_s));
             colour *= 1.0 - 0.5 * shade;
             float h = thread_height(clamp(seam_d / TW, 0.0, 1.0));
             float twist = 0.78 + 0.22 * sin((a + sd) * 4.2);
-            // Each neighbour sews into the other: every stitch is worked in the yarn of the
-            // district it comes from (the distance field's negative side is the lower id's),
-            // plied with a strand of gold as the city bonds.
+            // Each neighbour sews into the other: the stitches are worked in turn in the yarns
+            // of the two districts (the lower id's first), each reaching into the other's
+            // cloth, plied with a strand of gold as the city bonds.
             int from = mod(floor(a / SEAM_L), 2.0) < 0.5 ? min(own, other) : max(own, other);
             vec3 sewing_yarn = mix(saturate_colour(u_colours[from], 1.2) * 1.2, GOLD * 1.2, 0.3 * u_gild);
             vec3 thread = sewing_yarn * (0.3 + 0.85 * h) * twist + vec3(1.0, 0.92, 0.8) * pow(h, 8.0) * 0.25;

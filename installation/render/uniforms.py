@@ -77,7 +77,7 @@ UNIFORMS: tuple[Uniform, ...] = (
         "float",
         "cloth",
         "How far the city has sewn its districts together after an outage (the re-woven "
-        "share of its scars, once the dark lifts): gold zigzag seams over the borders, [0, 1].",
+        "share of its scars, once the dark lifts): seams whipped shut over the borders, [0, 1].",
     ),
     Uniform("u_glitch", "float", "cloth", "The loom's unease: share of working nodes glitching."),
     Uniform("u_rally", "float", "cloth", "Strength of the rallying thread, [0, 1]."),
