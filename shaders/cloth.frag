@@ -304,7 +304,7 @@ void main() {
     float band_j = floor(j / 5.0);
     float seg = floor(p.x / 7.0 + hash12(vec2(band_j, 3.7)) * 3.0);
     // (In an outage's dark the surviving cloth huddles whole: what is left of the city holds.)
-    float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.45, 0.0, 1.0) * powered
+    float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.25, 0.0, 1.0) * powered
                  * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
                  * mix(1.5, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
     // (A city sewing itself back together weaves true again where it mends: the faults
@@ -453,7 +453,11 @@ void main() {
     // along the border's free curve, never in blocks of cells.)
     // (None below the unease that opens them: a width of zero would still open the
     // border's very line.)
-    float slit = u_glitch > 0.15 ? step(dist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run) * powered : 0.0;
+    // (Widest where the nodes are failing: the loom's unease opens every join a little, the
+    // faults "here and there" open them wide. Rifts along every border at full width read to
+    // fresh eyes as a disaster already under way, leaving the outage nothing to add.)
+    float local_fault = clamp((1.0 - min(health, 1.0)) * 8.0, 0.0, 1.0);
+    float slit = u_glitch > 0.15 ? step(dist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.3 + 0.7 * local_fault)) * powered : 0.0;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -759,7 +763,7 @@ void main() {
     // The loom's errors starve the poorest districts first: they grey and dim as the unease
     // grows, while the richest stay vivid.
     float starved = u_glitch * (1.0 - wealth);
-    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.45 * starved) * (1.0 - 0.12 * starved);
+    colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.3 * starved) * (1.0 - 0.08 * starved);
     // ... while the rich ones the cloud still serves keep their light: the gap is the story.
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // In a dark city the districts that still have power huddle in warm lamplight.
