@@ -351,10 +351,7 @@ class ChildProcess:
         if self._proc is not None and self._proc.is_alive():
             self._proc.kill()
             self._proc.join(timeout=0.5)
-        for end in (self._lifeline, self.conn):
-            if end is not None:
-                with contextlib.suppress(OSError):
-                    end.close()
+        stop_process(None, self._lifeline, self.conn, grace=0.0)  # (the ends only: it is killed)
         self.conn = self._lifeline = None
 
     def request_stop(self) -> None:
