@@ -83,6 +83,29 @@ int lender_of(int own, float j) {
     return (own + 1 + int(hash12(vec2(floor(j / 6.0), 3.0)) * 5.0) % others) % max(u_communities, 1);
 }
 
+// The district that comes to mend community own's cloth where its nearest other district is
+// other: that neighbour, or (a district with no neighbour) its lender for pick j.
+int helper_of(int own, int other, float j) {
+    return other != own ? other : lender_of(own, j);
+}
+
+// One whipped stitch of the mobilisation's seams, at a picks along the border and sd picks
+// from it (n: the border's normal, axis: the cloth's axis the stitches are counted along):
+// its distance from the thread's middle, in picks. Out: where along its stitch it is (0..1)
+// and how far the stitch reaches either side. Every stitch slants the same way across the
+// border, each by hand a little longer or shorter than the last and bowed a little.
+const float SEAM_W = 3.8;        // picks either side a stitch reaches (on average)
+const float SEAM_L = 5.0;        // picks along the border between two stitches
+
+float whip_stitch(float a, float sd, vec2 n, vec2 axis, out float ph, out float reach) {
+    ph = fract(a / SEAM_L);
+    float tri = 2.0 * ph - 1.0;
+    float k = floor(a / SEAM_L);
+    reach = SEAM_W * (0.75 + 0.5 * hash12(vec2(k, 6.1)));
+    float bowed = 0.5 * (hash12(vec2(k, 2.3)) - 0.5) * (1.0 - tri * tri);
+    return abs(sd - reach * tri - bowed) / length(n - reach * (2.0 / SEAM_L) * axis);
+}
+
 // The sewing needle's half width, in picks, a share t along it from the eye (0) to the
 // point (1): round along its shank, tapering over its last quarter to the point.
 float needle_radius(float t) {
@@ -700,7 +723,7 @@ void main() {
         // (In the yarn of the district next door, the one nearest this hole: each hole is
         // closed by one neighbour's hands, in one colour, from the border it shares. Picks of
         // many lenders' yarns in one hole read to fresh eyes as the glitches' wrong picks.)
-        int lender = other != own ? other : lender_of(own, j);
+        int lender = helper_of(own, other, j);
         float ny = (fy - 0.5) / 0.4;
         // (Woven, not laid on: the new pick passes under every other warp, tabby, so the
         // warps it passes under show over it.)
@@ -801,8 +824,7 @@ void main() {
         // patch's middle, so a patch shows who came to help. (Looked up only for the
         // patches sewn: most scarred cloth has none.)
         vec4 map_p = texture(u_map, pc);
-        int darner = int(map_p.g * 255.0 + 0.5);
-        darner = darner == int(map_p.r * 255.0 + 0.5) ? lender_of(darner, patch_cell.y * 6.0 + patch_cell.x) : darner;
+        int darner = helper_of(int(map_p.r * 255.0 + 0.5), int(map_p.g * 255.0 + 0.5), patch_cell.y * 6.0 + patch_cell.x);
         // (The neighbour's yarn, plied with a little of the district's own, fresh and
         // unfaded by the glitches: blind viewers looked for neighbours helping neighbours and
         // did not find it in patches of the district's own dye.)
@@ -879,8 +901,6 @@ void main() {
         vec2 grad = bd.gb / ppc;            // cells a pick
         float gl = length(grad);
         float sd = bd.r / max(gl, 1e-5);   // picks from the border
-        const float SEAM_W = 3.8;        // picks either side a stitch reaches (on average)
-        const float SEAM_L = 5.0;        // picks along the border between two stitches
         // (Only at a border: where the nearest other district changes, deep inside one, the
         // sign of the distance flips and its zero line is no border; the map says so.)
         // (Wide enough for the needle, which lies across the border.)
@@ -897,25 +917,14 @@ void main() {
             // (Whipped: every stitch slants the same way across the border and goes back under
             // the cloth, so the seam reads as sewing, ////, not as a zigzag's jagged teeth.)
             // Each stitch reaches well into both districts, so each neighbour's yarn is seen
-            // crossing into the other's cloth (blind viewers looked for it); each by hand, a
-            // little longer or shorter than the last and bowed a little, not a comb of rods.
-            float ph = fract(a / SEAM_L);
-            float tri = 2.0 * ph - 1.0;
-            float k_st = floor(a / SEAM_L);
-            float reach_w = SEAM_W * (0.75 + 0.5 * hash12(vec2(k_st, 6.1)));
-            float slope = 2.0 / SEAM_L;
-            float bowed = 0.5 * (hash12(vec2(k_st, 2.3)) - 0.5) * (1.0 - tri * tri);
-            float seam_d = abs(sd - reach_w * tri - bowed) / length(n - reach_w * slope * axis);
+            // crossing into the other's cloth (blind viewers looked for it).
+            float ph, reach_w;
+            float seam_d = whip_stitch(a, sd, n, axis, ph, reach_w);
             // The shadow: the same stitches, seen from a little down-light (each its own length
             // and bow, and diving in at its ends as the stitch does).
             vec2 o = vec2(0.45, 0.6);
-            float a_s = a - dot(o, axis);
-            float ph_s = fract(a_s / SEAM_L);
-            float tri_s = 2.0 * ph_s - 1.0;
-            float k_s = floor(a_s / SEAM_L);
-            float reach_s = SEAM_W * (0.75 + 0.5 * hash12(vec2(k_s, 6.1)));
-            float bowed_s = 0.5 * (hash12(vec2(k_s, 2.3)) - 0.5) * (1.0 - tri_s * tri_s);
-            float shadow_d = abs(sd - dot(n, o) - reach_s * tri_s - bowed_s) / length(n - reach_s * slope * axis);
+            float ph_s, reach_s;
+            float shadow_d = whip_stitch(a - dot(o, axis), sd - dot(n, o), n, axis, ph_s, reach_s);
             // Sewn a stitch at a time along the seam, from the place the pair of neighbours
             // began (its own for each pair of districts), as far as the mending has come.
             float run_len = upright ? u_rows : u_rows * cloth_aspect;   // picks along the axis
