@@ -334,12 +334,14 @@ void main() {
     // left are the nodes it is repairing. Wrong picks scattered over a mending city read
     // to fresh eyes as the glitches, or as decay.)
     unease = min(unease, 1.0) * (1.0 - u_mend);   // (the poorest districts suffer first)
+    float shear_x = 0.0;   // stitches a band of picks is sheared by
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-        // (4 to 17 stitches: a misregistration you can see across the room; at a border it
-        // drags a band of one district into the next, so the joins grind and tear.)
-        p.x += shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
+        // (4 to 17 stitches: a misregistration of the district's pattern you can see
+        // across the room.)
+        shear_x = shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
+        p.x += shear_x;
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
         // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
@@ -355,7 +357,10 @@ void main() {
     // The pip (stitch) this pixel belongs to, and the community whose yarn it carries:
     // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
     // as the city mixes.
-    vec2 pip_c = vec2((i + 0.5) / warps_x, (j + 0.5) / u_rows);
+    // (The districts are read where the stitch belongs, not where the shear moved it: a
+    // sheared band misregisters each district's own pattern, and dragged across a join it
+    // left stranded blocks of one district's colour in the next, a raster's, not a loom's.)
+    vec2 pip_c = vec2((floor(p.x - shear_x) + 0.5) / warps_x, (j + 0.5) / u_rows);
     // (The map's borders are drawn in free curves once per world: simulation/fields.py.)
     vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
     int own = int(map.r * 255.0 + 0.5);
@@ -366,8 +371,17 @@ void main() {
     // diagonal, never in blocks of cells. (Its gradient says how upright the border runs.)
     // (Only near a border: deeper in, the map's distance does, and the fetch is saved.)
     float upright_j = 1.0;
+    float contour_sd = 99.0;   // this pixel's own distance from the border, picks (99: none near)
+    vec2 contour_n = vec2(0.0, 1.0);
+    float map_dist = dist;
+    int map_a = own, map_b = other;   // the pair of districts the map puts this stitch between
     if (own != other && dist < 14.0) {
         vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
+        // (And the field at the pixel itself, for the outline's smooth course.)
+        vec4 bdp = textureLod(u_border, c, 0.0);
+        vec2 g_p = bdp.gb / vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
+        contour_sd = bdp.r / max(length(g_p), 1e-5);
+        contour_n = g_p / max(length(g_p), 1e-5);
         int near_side = bdj.r < 0.0 ? min(own, other) : max(own, other);
         other = near_side == own ? other : own;
         own = near_side;
@@ -416,12 +430,6 @@ void main() {
     vec3 accent_dark = mix(base, shade_dark * 0.66, keep);
     base = (motif > 0.5 ? accent_light : motif < -0.5 ? accent_dark
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
-    // The cartoon's outline: a contour of walnut-brown weft woven along both sides of every
-    // border, stitch by stitch, so each district is drawn as a kilim's shapes are, not left
-    // to blur into the next. (On one side only, fresh eyes read it as a cast shadow.)
-    float o_w = mix(0.6, 1.05, upright_j);
-    float outline = comm == own && dist < o_w ? 1.0 : 0.0;
-    base = mix(base, vec3(0.16, 0.1, 0.06), outline);
     // (Hope lightens the yarn in steps of a dye lot, the steps joined by the same hachures:
     // a smooth brightening read as airbrush to fresh eyes.)
     float hope_lot = floor(hope * 5.0 + 1.0 - hatch) / 5.0;
@@ -480,7 +488,9 @@ void main() {
     // faults "here and there" open them wide. Rifts along every border at full width read to
     // fresh eyes as a disaster already under way, leaving the outage nothing to add.)
     float local_fault = clamp((1.0 - min(health, 1.0)) * 8.0, 0.0, 1.0);
-    float slit = u_glitch > 0.15 ? step(dist, 4.5 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.3 + 0.7 * local_fault)) * powered : 0.0;
+    // (Half the rift's width, picks: the outline is woven along both its edges.)
+    float slit_w = u_glitch > 0.15 ? 6.0 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.4 + 0.6 * local_fault) * powered * (1.0 - u_mend) : 0.0;
+    float slit = slit_w > 0.0 ? step(dist, slit_w) : 0.0;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -492,16 +502,30 @@ void main() {
     // Kintsugi: a seam of gold picks along each wound's old edge (where the scar, less what
     // is still unravelled, crosses 0.28), a pick and a half wide whatever the field's slope,
     // so a bonded city keeps the outline of every hole it mended.
-    float vein = 0.0;
-    if (gold > 0.3 && cl.b > 0.15) {
+    float vein_sd = 99.0;   // picks from the old wound's edge, signed (99: no seam here)
+    if (u_gild > 0.3) {
+        // (Read where the pixel is, not a pick's shifted place, so the seam runs unbroken;
+        // and smoothed over a few picks either way, so it runs in a hand-laid line, not
+        // along every kink of the field's cells, which read to fresh eyes as doodles.)
         vec2 step3 = vec2(3.0 / (u_rows * cloth_aspect), 3.0 / u_rows);
         // (No mipmaps, but explicit LOD: implicit derivatives are undefined in this branch.)
-        vec4 cx = textureLod(u_cloth, c + warp + vec2(step3.x, 0.0), 0.0);
-        vec4 cy = textureLod(u_cloth, c + warp + vec2(0.0, step3.y), 0.0);
-        float f = cl.b - cl.g;
-        vec2 grad = vec2(cx.b - cx.g - f, cy.b - cy.g - f) / 3.0;  // per pick
-        float off = abs(f - 0.28) / max(length(grad), 2e-3);       // picks from the edge
-        vein = step(off, 0.75);
+        vec2 at = c + warp;
+        vec4 xm = textureLod(u_cloth, at - vec2(step3.x, 0.0), 0.0), xp = textureLod(u_cloth, at + vec2(step3.x, 0.0), 0.0);
+        vec4 ym = textureLod(u_cloth, at - vec2(0.0, step3.y), 0.0), yp = textureLod(u_cloth, at + vec2(0.0, step3.y), 0.0);
+        vec4 c0 = textureLod(u_cloth, at, 0.0);
+        vec4 fs = vec4(xm.b - xm.g, xp.b - xp.g, ym.b - ym.g, yp.b - yp.g);
+        float f = (c0.b - c0.g + fs.x + fs.y + fs.z + fs.w) / 5.0;
+        vec2 grad = vec2(fs.y - fs.x, fs.w - fs.z) / 6.0;   // per pick
+        // (Only where the level is crossed within a few picks, on a steep edge: where a
+        // node's scar sits near the level, or two nodes' scars differ a little, a seam
+        // smeared into gold blots.)
+        float lo = min(min(fs.x, fs.y), min(fs.z, fs.w)), hi = max(max(fs.x, fs.y), max(fs.z, fs.w));
+        // (And only round a wound woven shut: the gold goes in when the hole is closed.)
+        // (Between cloth that tore and cloth that never did: seams between nodes that were
+        // each a little scarred wound round every cell, in tangles fresh eyes took for
+        // scribbles.)
+        bool edge = lo < 0.12 && hi > 0.5 && length(grad) > 0.035 && max(max(xm.g, xp.g), max(ym.g, yp.g)) < 0.03;
+        vein_sd = edge ? (f - 0.28) / max(length(grad), 2e-3) : 99.0;
     }
 
     // Gold across the borders: as the city bonds, the teeth that join two districts are
@@ -529,24 +553,16 @@ void main() {
         rally = (1.0 - smoothstep(0.75, 0.75 + aa_r(fw), rally_d)) * step(rally_t, ray_len) * step(0.015, rr);
     }
 
-    // One shared identity: as the city bonds and trusts again, a band (shared_band) runs
-    // unbroken through the whole city, winding gently, and frames it all round.
+    // One shared identity: as the city bonds and trusts again, a band (shared_band) frames
+    // the whole city, and at its heart a medallion none of the districts wove before.
+    // (A second band winding through the middle of the city read to fresh eyes as a banner
+    // pasted across the districts, cutting them in two.)
     float shared = 0.0;
     vec3 braid = vec3(0.0);
     float in_braid = 0.0;
     if (u_mix > 0.05) {
         float grow = smoothstep(0.05, 0.6, u_mix);
-        // (It winds through the city like a river, never ruled straight.)
-        // (Through the middle of the cloth, as a medallion carpet is laid out: a woven
-        // centrepiece stays where it was woven, wherever the city's hope moves.)
         float xs = (floor(p.x) + 0.5) * 2.0;           // the stitch's centre, picks from the left selvedge
-        float row0 = (0.5 + 0.06 * sin(c.x * 4.2 + 0.8) + 0.02 * sin(c.x * 11.0)) * u_rows;
-        float dy = j + 0.5 - row0;
-        float half_band = 9.5 * grow;
-        if (abs(dy) < half_band) {
-            in_braid = 1.0;
-            braid = shared_band(xs, dy, half_band, 9.5, hope, shared);
-        }
         // And the same band frames the whole cloth, as a carpet's border frames its field:
         // every district inside one border. (Mitred at the corners; it follows the weft's
         // own waves along the top and bottom.)
@@ -559,10 +575,10 @@ void main() {
             in_braid = 1.0;
             braid = shared_band(ex < ey ? j + 0.5 : xs, e - 8.0, half_frame, 8.0, hope, shared);
         }
-        // At the cloth's centre the band passes through a medallion none of the districts
-        // wove before: an eight-pointed star in rings and points of every district's yarn
-        // round an ivory centre, outlined in gold, stepped a warp and a pick at a time.
-        vec2 mq = vec2(xs - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (on the band)
+        // At the cloth's heart, a medallion none of the districts wove before: an
+        // eight-pointed star, its points in every district's yarn, its rings in ivory and
+        // madder, outlined in gold, stepped a warp and a pick at a time.
+        vec2 mq = vec2(xs - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (where the city's heart is woven)
         vec2 ma = abs(mq);
         // (Worked from its centre outwards: its rings keep their size as more of them show.)
         float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / 32.0;
@@ -573,17 +589,19 @@ void main() {
             float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
             int n = max(u_communities, 1);
             int idx = int(mod(ring * 2.0 + point, float(n)));
-            braid = ring < 0.5 ? vec3(0.95, 0.88, 0.72) * (0.8 + 0.3 * hope)
-                               : u_colours[idx] * (1.05 + 0.35 * hope);
+            // (The districts' yarns in its points, its rings in ivory and madder: every ring
+            // in another colour, it read to fresh eyes as a loud patch pasted on the city.)
+            vec3 ring_yarn = mod(ring, 2.0) < 0.5 ? vec3(0.95, 0.88, 0.72) : vec3(0.62, 0.14, 0.08);
+            braid = (ring < 0.5 || point < 0.5 ? ring_yarn : u_colours[idx]) * (0.85 + 0.35 * hope);
             shared = max(shared, step(0.9, fract(star * 4.5)) * step(0.5, ring));   // (gold between the rings)
         }
     }
     brocade = max(brocade, shared);
     // Gold shines by its highlight, not by glowing; the gold of the joins is an old gold,
     // worked into the weave rather than laid on it.
-    vec3 metal = GOLD * (brocade > 0.5 && vein < 0.5 && in_braid < 0.5 ? 0.72 : 0.95);
+    vec3 metal = GOLD * (brocade > 0.5 && in_braid < 0.5 ? 0.72 : 0.95);
     vec3 ground_col = in_braid > 0.5 ? braid : weft;
-    float metallic = vein > 0.5 || brocade > 0.5 ? 1.0 : 0.0;
+    float metallic = brocade > 0.5 ? 1.0 : 0.0;
     vec3 colour_weft = metallic > 0.5 ? metal : ground_col;   // what shows on top
 
     float aa = aa_r(fw);   // soft edges: the yarn's fuzz
@@ -724,7 +742,7 @@ void main() {
         // closed by one neighbour's hands, in one colour, from the border it shares. Picks of
         // many lenders' yarns in one hole read to fresh eyes as the glitches' wrong picks.)
         int lender = helper_of(own, other, j);
-        float ny = (fy - 0.5) / 0.4;
+        float ny = (fy - 0.5) / 0.47;   // (packed full: thinner, they read as scan lines over the dark)
         // (Woven, not laid on: the new pick passes under every other warp, tabby, so the
         // warps it passes under show over it.)
         float under = mod(wi + j, 2.0) < 1.0 ? bare_cov : 0.0;
@@ -780,6 +798,75 @@ void main() {
     // Where the power has failed the cloth falls dark at once, before it comes apart.
     // Where the power has failed the yarn fades: greyer and darker, woven pick by pick.
     vec3 colour = mix(mean_cloth, cloth, thread_detail);
+    // The cartoon's outline: every border is drawn in one walnut-brown weft that follows
+    // its curve (eccentric weft, beaten in along the shape rather than across the loom), so
+    // each district is drawn as a tapestry's shapes are, in a smooth line, the hatching's
+    // teeth reaching past it. It passes over and under the warps it crosses, or wraps the
+    // picks where it runs up and down, so the line is a thread, not a drawn stroke.
+    // (Outlined stitch by stitch, the borders stepped like a screen's pixels to fresh eyes.)
+    // (Only where the map has a border: deep in a district, where its nearest other
+    // district changes, the field's sign flips too, and its zero line is no border.)
+    if (contour_sd < 98.0 && map_dist < 4.0) {
+        const float OW = 1.1;   // the thread's half width, picks
+        // (Where the join has opened into a rift, the outline runs along both its edges:
+        // two districts pulling apart, each still drawn whole.)
+        float cs = abs(abs(contour_sd) - (slit_w > 0.0 ? slit_w + OW * 0.6 : 0.0)) / OW;
+        float caa = max(fw * 1.2, 0.06) / OW;
+        // (And once the yarns cross the borders freely, there is no line left to draw.)
+        float ccov = (1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs)) * (1.0 - (slit_w > 0.0 ? 0.0 : gone)) * (1.0 - in_braid)
+                   * (1.0 - smoothstep(0.25, 0.7, u_mix));
+        float ch = thread_height(min(cs, 1.0));
+        float cross_rib = thread_height(abs(2.0 * fract(warp_x) - 1.0));
+        float cross_pick = thread_height(abs(2.0 * fy - 1.0));
+        float wraps = mix(1.0, 0.55 + 0.45 * mix(cross_pick, cross_rib, abs(contour_n.y)), thread_detail);
+        // Eccentric weft: beside the outline, two or three picks of each district's own yarn
+        // follow its curve too before the weft runs straight across again, as a weaver
+        // builds up a shape's edge; so the cloth bends round its shapes instead of lying
+        // under them like a grid. (Their number wanders along the edge, as built by hand.)
+        const float EW = 1.0;   // a pick's width, picks
+        float e_d = cs * OW - OW;   // picks beyond the outline thread
+        float e_band = EW * (2.2 + 0.8 * sin(warp_x * 0.23 + p.y * 0.07));
+        if (e_d > -0.5 && e_d < e_band + 0.5) {
+            float ek = floor(max(e_d, 0.0) / EW);
+            float es = fract(max(e_d, 0.0) / EW) * 2.0 - 1.0;
+            int side = contour_sd < 0.0 ? min(map_a, map_b) : max(map_a, map_b);
+            float wk = smoothstep(0.4, 1.0, u_wealth[side]);
+            vec3 ey = saturate_colour(u_colours[side], (0.82 + 0.3 * trust) * (0.7 + 0.3 * wk))
+                    * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wk) * abrash
+                    * (0.88 + 0.24 * hash12(vec2(ek + float(side) * 3.0, floor(warp_x * 0.25))));
+            float eh = thread_height(abs(es));
+            vec3 ecol = ey * (0.45 + 0.75 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
+            float ecov = (1.0 - smoothstep(e_band - caa * OW, e_band + caa * OW, e_d)) * ccov / max(1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs), 1e-3);
+            colour = mix(colour, ecol, clamp(ecov, 0.0, 1.0) * mix(0.0, 1.0, thread_detail));
+        }
+        // As the city bonds, the line that parted two districts is re-worked in gold: the
+        // borders become the seams that join them, a gold lattice over the whole city.
+        float gilt = smoothstep(0.3, 0.9, u_gild);
+        vec3 walnut = mix(vec3(0.16, 0.1, 0.06), GOLD * 0.62, gilt) * (0.9 + 0.2 * hash12(vec2(floor(warp_x), j)));
+        vec3 ccol = walnut * (0.4 + 0.95 * ch) * wraps + vec3(0.9, 0.8, 0.65) * pow(ch * wraps, 6.0) * (0.06 + 0.5 * gilt);
+        colour = mix(colour, ccol, ccov);
+    }
+    // The kintsugi seam: a gold thread couched along the old edge of every wound the city
+    // mended, one unbroken line whatever way it runs, so the bonded city carries the outline
+    // of each hole it closed. (Woven pick by pick, it broke into stray gold dashes.)
+    if (abs(vein_sd) < 2.5) {
+        const float VW = 1.0;   // its half width, picks: finer than the network's cords, still read across the room
+        // Two fine gold threads laid side by side and couched (as the network's cords are),
+        // each a strip of metal wound round silk, so its wraps glint one by one where it
+        // crosses the warps and picks; raised, with its shadow down-light.
+        float vs = abs(vein_sd) / VW;
+        float vaa = max(fw * 1.2, 0.06) / VW;
+        float laid = smoothstep(0.3, 0.6, u_gild) * (1.0 - gone) * (1.0 - in_braid);
+        float vcov = (1.0 - smoothstep(1.0 - vaa, 1.0 + vaa, vs)) * laid;
+        float pair_t = min(vs, 1.0) * 2.0 - 1.0;
+        float vth = thread_height(abs(pair_t));
+        float glint = mix(1.0, thread_height(abs(2.0 * fract(warp_x * 1.5 + p.y * 0.75) - 1.0)), thread_detail);
+        vec3 vcol = GOLD * 0.78 * (0.3 + 0.85 * vth) * (0.6 + 0.4 * glint)
+                  + vec3(1.0, 0.9, 0.7) * pow(vth * glint, 6.0) * 0.55;
+        vcol *= 1.0 - 0.5 * (1.0 - smoothstep(0.0, 0.12 + vaa, vs));   // (where the two threads touch)
+        colour *= 1.0 - 0.4 * (1.0 - smoothstep(1.0, 2.2, abs(vein_sd + 0.5) / VW)) * (1.0 - vcov) * laid;
+        colour = mix(colour, vcol, vcov);
+    }
     // (A city that has bonded shares its light: its dark districts are barely dimmed.)
     float unlit = (1.0 - powered) * (1.0 - 0.75 * u_gild) * (1.0 - 0.7 * gone);   // (bare warp still catches the light)
     colour = mix(vec3(luma(colour)), colour, 1.0 - 0.65 * unlit) * (1.0 - 0.42 * unlit);

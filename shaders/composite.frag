@@ -28,7 +28,7 @@ void main() {
     vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.01, hang.x * 0.025 * smoothstep(0.35, 0.95, uv.y));
     vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
     vec2 towards = normalize(LIGHT.xy);
-    float fold = 1.0 + 0.16 * dot(towards, -b.yz) / 3.0 + 0.05 * b.x
+    float fold = 1.0 + 0.07 * dot(towards, -b.yz) / 3.0 + 0.03 * b.x
                + 0.03 * dot(towards, -hang.yz) + 0.11 * hang.x;
     c *= fold;
     // Key: the light level, the warmth of the light, the saturation of the yarns.

@@ -72,9 +72,15 @@ void main() {
     float at_break = y - (hash12(vec2(v_seed, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
     // A failed cord has snapped: a gap where it broke, its ends frayed into loose strands.
     float gap = abs(at_break) - (2.0 + 3.0 * hash12(vec2(v_seed, 1.3)));
-    if (alive < 0.5) {
+    // (A glitching node's cords snap too, the worst first: the break widens as the node
+    // fails, and a live cord keeps its metal either side of it. Worn strands alone were too
+    // fine to read across the room: fresh eyes saw the network whole in the glitches.)
+    float snapped = alive < 0.5 ? 1.0 : smoothstep(0.55, 1.0, cord_weak(health)) * (1.0 - u_gild);
+    if (snapped > 0.0) {
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
-        cov *= step(0.0, gap) + (1.0 - step(0.0, gap)) * strand * smoothstep(-3.0, -0.5, gap);
+        // (A live cord's break, wider: seen across the room; narrower while the node holds.)
+        float g = alive < 0.5 ? gap : gap - 5.0 * hash12(vec2(v_seed, 8.3)) - 3.0 + (1.0 - snapped) * 12.0;
+        cov *= step(0.0, g) + (1.0 - step(0.0, g)) * strand * smoothstep(-3.0, -0.5, g);
     }
     // A laid pair, as goldwork is couched: two fine metal threads side by side (pair_t runs
     // -1..1 across each), each a strip of metal wound round a silk core, so its wraps catch
