@@ -282,11 +282,6 @@ void main() {
               + vec2(sin(c.y * 61.0 + c.x * 9.0), sin(c.x * 57.0 - c.y * 7.0)) * 0.005;
     vec4 sent = texture(u_sentiment, c);
     float hope = sent.r, anger = sent.g, empathy = sent.b, trust = sent.a;
-    vec4 grid = texture(u_grid, c + warp);
-    float powered = power_of(grid.r);
-    float health = grid.g * 1.5;
-    float stress = grid.b;
-    float spark = grid.a;
 
     // The beaten weft undulates, more where anger pulls the threads tight; each pick sits a
     // little off its neighbours (hand work).
@@ -311,7 +306,14 @@ void main() {
     vec4 cl = texture(u_cloth, vec2(at_warp, c.y) + warp + vec2(row_shift, 0.0));   // growth v, unravel, scar, gold
     // Power fails pick by pick: a dark district is woven dark, its edge hatched like any
     // join (filtered to the smooth field where single picks are too small to see).
-    float pick_power = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp).r;
+    // (The grid is read once a pick, at its middle: one fetch serves the pick's power and
+    // the node's health, stress and spark, which vary far more slowly than a pick.)
+    vec4 grid = texture(u_grid, vec2(c.x, (j + 0.5) / u_rows) + warp);
+    float powered = power_of(grid.r);
+    float health = grid.g * 1.5;
+    float stress = grid.b;
+    float spark = grid.a;
+    float pick_power = grid.r;
     // (In runs of 3 to 9 warps, each pick's runs in their own places: a pick fades where it
     // fades, never in a grid of blocks.)
     float run_w = 3.0 + floor(hash12(vec2(j, 8.8)) * 7.0);
@@ -322,6 +324,14 @@ void main() {
     float warp_x = p.x + 0.2 * sin(p.x * 0.41 + 1.7) + 0.08 * sin(p.x * 1.37);
     p.x += (hash12(vec2(j, 1.9)) - 0.5) * 0.3;
 
+    // The stitch this pixel belongs to, and the districts the map puts it between.
+    // (Read where the stitch belongs, never where a glitch's shear moves it: a sheared band
+    // misregisters each district's own pattern, and dragged across a join it left stranded
+    // blocks of one district's colour in the next, a raster's, not a loom's.)
+    vec2 pip_c = vec2((floor(p.x) + 0.5) / warps_x, (j + 0.5) / u_rows);
+    // (The map's borders are drawn in free curves once per world: simulation/fields.py.)
+    vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
+
     // Glitches are the loom's mistakes: where a node's health dips, bands of picks shear by
     // whole stitches, a wrong-colour pick runs, a thread snaps or floats loose.
     float band_j = floor(j / 5.0);
@@ -329,19 +339,17 @@ void main() {
     // (In an outage's dark the surviving cloth huddles whole: what is left of the city holds.)
     float unease = clamp((1.0 - min(health, 1.0)) * 6.0 + u_glitch * 0.25, 0.0, 1.0) * powered
                  * (1.0 - 0.8 * smoothstep(0.1, 0.4, u_outage))
-                 * mix(1.5, 0.15, smoothstep(0.4, 1.0, u_wealth[int(texture(u_map, c).r * 255.0 + 0.5)]));
+                 * mix(1.5, 0.15, smoothstep(0.4, 1.0, u_wealth[int(map.r * 255.0 + 0.5)]));
     // (A city sewing itself back together weaves true again where it mends: the faults
     // left are the nodes it is repairing. Wrong picks scattered over a mending city read
     // to fresh eyes as the glitches, or as decay.)
     unease = min(unease, 1.0) * (1.0 - u_mend);   // (the poorest districts suffer first)
-    float shear_x = 0.0;   // stitches a band of picks is sheared by
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
         // (4 to 17 stitches: a misregistration of the district's pattern you can see
         // across the room.)
-        shear_x = shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
-        p.x += shear_x;
+        p.x += shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
         // A float: the shuttle skipped warps, and the pick lies loose over 3 to 9 of them.
@@ -354,15 +362,8 @@ void main() {
     float i = floor(p.x);
     float fx = fract(p.x);
 
-    // The pip (stitch) this pixel belongs to, and the community whose yarn it carries:
-    // hatching joins, teeth of alternate pairs of picks reaching across the border, longer
-    // as the city mixes.
-    // (The districts are read where the stitch belongs, not where the shear moved it: a
-    // sheared band misregisters each district's own pattern, and dragged across a join it
-    // left stranded blocks of one district's colour in the next, a raster's, not a loom's.)
-    vec2 pip_c = vec2((floor(p.x - shear_x) + 0.5) / warps_x, (j + 0.5) / u_rows);
-    // (The map's borders are drawn in free curves once per world: simulation/fields.py.)
-    vec4 map = texture(u_map, clamp(pip_c, 0.0, 1.0));
+    // The community whose yarn the stitch carries: hatching joins, teeth of alternate
+    // pairs of picks reaching across the border, longer as the city mixes.
     int own = int(map.r * 255.0 + 0.5);
     int other = int(map.g * 255.0 + 0.5);
     float dist = border_picks(map);
@@ -377,10 +378,11 @@ void main() {
     int map_a = own, map_b = other;   // the pair of districts the map puts this stitch between
     if (own != other && dist < 14.0) {
         vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
-        // (And the field at the pixel itself, for the outline's smooth course.)
-        vec4 bdp = textureLod(u_border, c, 0.0);
-        vec2 g_p = bdp.gb / vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
-        contour_sd = bdp.r / max(length(g_p), 1e-5);
+        // (And the field at the pixel itself, for the outline's smooth course: carried on
+        // from the stitch's middle along its gradient, which saves a fetch a pixel.)
+        float sd_c = bdj.r + dot(bdj.gb, (c - pip_c) * u_canopy);
+        vec2 g_p = bdj.gb / vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
+        contour_sd = sd_c / max(length(g_p), 1e-5);
         contour_n = g_p / max(length(g_p), 1e-5);
         int near_side = bdj.r < 0.0 ? min(own, other) : max(own, other);
         other = near_side == own ? other : own;
@@ -826,7 +828,8 @@ void main() {
         const float EW = 1.0;   // a pick's width, picks
         float e_d = cs * OW - OW;   // picks beyond the outline thread
         float e_band = EW * (2.2 + 0.8 * sin(warp_x * 0.23 + p.y * 0.07));
-        if (e_d > -0.5 && e_d < e_band + 0.5) {
+        // (Full quality only: the draft tier keeps to the old look's cost.)
+        if (QUALITY >= 1 && e_d > -0.5 && e_d < e_band + 0.5) {
             float ek = floor(max(e_d, 0.0) / EW);
             float es = fract(max(e_d, 0.0) / EW) * 2.0 - 1.0;
             int side = contour_sd < 0.0 ? min(map_a, map_b) : max(map_a, map_b);
