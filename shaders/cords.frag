@@ -42,6 +42,11 @@ void main() {
         // A wound knot: turns of thread around the dome.
         float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
         vec3 metal = mix(SILVER, GOLD, u_cord_gild);
+        // A failing node's knot works loose: its turns part (the dark between them shows),
+        // and it tarnishes as its cords do.
+        float weak_k = alive > 0.5 ? cord_weak(health) : 0.0;
+        turns *= 1.0 - 0.8 * weak_k * (1.0 - smoothstep(0.35, 0.6, fract(atan(q.y, q.x + 1e-6) * 1.1 + r * 2.3)));
+        metal = mix(metal, vec3(0.3, 0.44, 0.38), weak_k);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
@@ -65,9 +70,12 @@ void main() {
     // Couching: small stitches of silk across the cord hold it down at intervals, each
     // going into the cloth a little beyond the cord on both sides (so the cord reads as
     // sewn on, not laid over).
-    float period = 9.0;
+    // (Bold enough to be read across the room: finer and further apart, fresh eyes saw
+    // the cords as tubing or chain laid on the cloth, not sewn to it.)
+    const float SW = 0.3;   // a stitch's half width, in the cord's half widths
+    float period = 6.0;
     float cy = abs(fract(y / period + 0.5 * hash12(vec2(v_seed, 2.1))) - 0.5) * period;
-    float stitch = (1.0 - smoothstep(0.13, 0.13 + aa * 2.0, cy)) * (1.0 - smoothstep(1.2, 1.25, abs(s)));
+    float stitch = (1.0 - smoothstep(SW, SW + aa * 2.0, cy)) * (1.0 - smoothstep(1.22, 1.28, abs(s)));
     // Where along the cord it gives way (each cord its own place, off its middle).
     float at_break = y - (hash12(vec2(v_seed, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
     // A failed cord has snapped: a gap where it broke, its ends frayed into loose strands.
@@ -81,6 +89,7 @@ void main() {
         // (A live cord's break, wider: seen across the room; narrower while the node holds.)
         float g = alive < 0.5 ? gap : gap - 5.0 * hash12(vec2(v_seed, 8.3)) - 3.0 + (1.0 - snapped) * 12.0;
         cov *= step(0.0, g) + (1.0 - step(0.0, g)) * strand * smoothstep(-3.0, -0.5, g);
+        stitch *= step(0.0, g);   // (the stitches went with the cord where it broke)
     }
     // A laid pair, as goldwork is couched: two fine metal threads side by side (pair_t runs
     // -1..1 across each), each a strip of metal wound round a silk core, so its wraps catch
@@ -114,7 +123,7 @@ void main() {
     float band = whipped * (1.0 - smoothstep(band_w, band_w + aa * 2.0, band_at)) * (1.0 - smoothstep(1.08, 1.12, abs(s)));
     if (u_shadow > 0.5) {
         // (Dark where the cord presses into the cloth, softening outwards.)
-        f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.75 * (1.0 - abs(s) * abs(s)));
+        f_colour = vec4(0.0, 0.0, 0.0, max(cov, band) * 0.55 * (1.0 - abs(s) * abs(s)));
         return;
     }
     float h = sqrt(max(1.0 - s * s, 0.0));
@@ -129,7 +138,7 @@ void main() {
     // belongs to the outage.
     vec3 metal = mix(SILVER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
-    vec3 c = metal * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + mix(metal, vec3(1.0), 0.3) * spec * 1.6;
+    vec3 c = metal * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + mix(metal, vec3(1.0), 0.3) * spec * 1.2;
     if (alive < 0.5) {
         // Tarnished black where it burnt, a dull sheen left on the metal; the ember glows
         // at the broken ends.
@@ -148,7 +157,9 @@ void main() {
     // (The couching silk: a dark ochre that lets the metal lead, raised where it crosses the
     // cord, sunk into the cloth beside it.)
     float raised = 1.0 - smoothstep(0.9, 1.1, abs(s));
-    vec3 couch = vec3(0.36, 0.22, 0.09) * (0.35 + 0.9 * max(dot(vec3(0.0, 0.0, 1.0), LIGHT), 0.0)) * mix(0.55, 0.6 + 0.4 * h, raised);
+    // (Each stitch a round silk thread, lit across its width.)
+    float sh = sqrt(max(1.0 - (cy / SW) * (cy / SW), 0.0));
+    vec3 couch = vec3(0.42, 0.2, 0.08) * (0.3 + 0.9 * sh) * mix(0.55, 0.6 + 0.4 * h, raised);
     c = mix(c, couch, stitch * mix(1.0, 0.8, raised));
     if (band > 0.0) {
         // (Each wrap a round thread, slanting a little, lit across its width.)

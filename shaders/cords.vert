@@ -75,7 +75,9 @@ void main() {
     }
     // (A united city's trunks, turned gold, are couched as heavier cords.)
     float w = u_thickness * mix(0.3, 1.0, in_state.y * in_state.y) * (1.0 + 0.35 * u_cord_gild);
-    float half_w = knot ? u_thickness * mix(mix(0.6, 1.5, in_state.y * in_state.y), 4.0, origin) : w;
+    // (A failing node's knot swells as its turns work loose: its trouble shows across the room.)
+    float half_w = knot ? u_thickness * mix(mix(0.6, 1.5, in_state.y * in_state.y), 4.0, origin)
+                          * (1.0 + 0.8 * cord_weak(health) * alive) : w;
     half_w *= 1.0 + 0.6 * u_shadow;
     float aspect = u_resolution.x * u_cloth_rect.z / (u_resolution.y * u_cloth_rect.w);
     // Canopy units are stretched to the picture: keep cords round by working in a square
