@@ -491,7 +491,7 @@ void main() {
     // fresh eyes as a disaster already under way, leaving the outage nothing to add.)
     float local_fault = clamp((1.0 - min(health, 1.0)) * 8.0, 0.0, 1.0);
     // (Half the rift's width, picks: the outline is woven along both its edges.)
-    float slit_w = u_glitch > 0.15 ? 6.0 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.4 + 0.6 * local_fault) * powered * (1.0 - u_mend) : 0.0;
+    float slit_w = u_glitch > 0.15 ? 6.0 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.3 + 0.7 * local_fault) * powered * (1.0 - u_mend) : 0.0;
     float slit = slit_w > 0.0 ? step(dist, slit_w) : 0.0;
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
@@ -814,9 +814,10 @@ void main() {
         // two districts pulling apart, each still drawn whole.)
         float cs = abs(abs(contour_sd) - (slit_w > 0.0 ? slit_w + OW * 0.6 : 0.0)) / OW;
         float caa = max(fw * 1.2, 0.06) / OW;
-        // (And once the yarns cross the borders freely, there is no line left to draw.)
-        float ccov = (1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs)) * (1.0 - (slit_w > 0.0 ? 0.0 : gone)) * (1.0 - in_braid)
-                   * (1.0 - smoothstep(0.25, 0.7, u_mix));
+        // (Not over the shared band, and once the yarns cross the borders freely, there is no
+        // line left to draw; the outline stays at a rift's edges, the rest not over a hole.)
+        float drawn = (1.0 - in_braid) * (1.0 - smoothstep(0.25, 0.7, u_mix));
+        float ccov = (1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs)) * drawn * (slit_w > 0.0 ? 1.0 : 1.0 - gone);
         float ch = thread_height(min(cs, 1.0));
         float cross_rib = thread_height(abs(2.0 * fract(warp_x) - 1.0));
         float cross_pick = thread_height(abs(2.0 * fy - 1.0));
@@ -839,8 +840,8 @@ void main() {
                     * (0.88 + 0.24 * hash12(vec2(ek + float(side) * 3.0, floor(warp_x * 0.25))));
             float eh = thread_height(abs(es));
             vec3 ecol = ey * (0.45 + 0.75 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
-            float ecov = (1.0 - smoothstep(e_band - caa * OW, e_band + caa * OW, e_d)) * ccov / max(1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs), 1e-3);
-            colour = mix(colour, ecol, clamp(ecov, 0.0, 1.0) * mix(0.0, 1.0, thread_detail));
+            float ecov = (1.0 - smoothstep(e_band - caa * OW, e_band + caa * OW, e_d)) * drawn * (1.0 - gone);
+            colour = mix(colour, ecol, ecov * thread_detail);
         }
         // As the city bonds, the line that parted two districts is re-worked in gold: the
         // borders become the seams that join them, a gold lattice over the whole city.
