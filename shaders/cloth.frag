@@ -839,9 +839,12 @@ void main() {
                     * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wk) * abrash
                     * (0.88 + 0.24 * hash12(vec2(ek + float(side) * 3.0, floor(warp_x * 0.25))));
             float eh = thread_height(abs(es));
-            vec3 ecol = ey * (0.45 + 0.75 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
+            vec3 ecol = ey * (0.3 + 0.6 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
+            // (Where single picks are too small to see, the yarn's mean, as the ground's own
+            // mean is reckoned: the picture keeps its brightness at any size.)
+            vec3 emean = ey * mix(0.45, 0.78, mix(0.68, 0.98, wk));
             float ecov = (1.0 - smoothstep(e_band - caa * OW, e_band + caa * OW, e_d)) * drawn * (1.0 - gone);
-            colour = mix(colour, ecol, ecov * thread_detail);
+            colour = mix(colour, mix(emean, ecol, thread_detail), ecov);
         }
         // As the city bonds, the line that parted two districts is re-worked in gold: the
         // borders become the seams that join them, a gold lattice over the whole city.
