@@ -372,16 +372,18 @@ void main() {
     // diagonal, never in blocks of cells. (Its gradient says how upright the border runs.)
     // (Only near a border: deeper in, the map's distance does, and the fetch is saved.)
     float upright_j = 1.0;
+    // (Picks a canopy cell, across and down: the cloth is wider than the canopy's cells.)
+    vec2 ppc = vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
     float contour_sd = 99.0;   // this pixel's own distance from the border, picks (99: none near)
     vec2 contour_n = vec2(0.0, 1.0);
     float map_dist = dist;
     int map_a = own, map_b = other;   // the pair of districts the map puts this stitch between
     if (own != other && dist < 14.0) {
         vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
-        // (And the field at the pixel itself, for the outline's smooth course: carried on
-        // from the stitch's middle along its gradient, which saves a fetch a pixel.)
+        // (And the field at the pixel itself, for the outline's and the seams' smooth course:
+        // carried on from the stitch's middle along its gradient, which saves a fetch a pixel.)
         float sd_c = bdj.r + dot(bdj.gb, (c - pip_c) * u_canopy);
-        vec2 g_p = bdj.gb / vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
+        vec2 g_p = bdj.gb / ppc;   // cells a pick
         contour_sd = sd_c / max(length(g_p), 1e-5);
         contour_n = g_p / max(length(g_p), 1e-5);
         int near_side = bdj.r < 0.0 ? min(own, other) : max(own, other);
@@ -501,9 +503,9 @@ void main() {
     // bonds, gold is woven into it (kintsugi in cloth), so the cloth keeps the wound's shape
     // in gold.
     float gold = cl.a;
-    // Kintsugi: a seam of gold picks along each wound's old edge (where the scar, less what
-    // is still unravelled, crosses 0.28), a pick and a half wide whatever the field's slope,
-    // so a bonded city keeps the outline of every hole it mended.
+    // Kintsugi: how far this pixel lies from a mended wound's old edge (where the scar, less
+    // what is still unravelled, crosses 0.28), in picks whatever the field's slope; the gold
+    // seam is couched along it below, so a bonded city keeps the outline of the holes it mended.
     float vein_sd = 99.0;   // picks from the old wound's edge, signed (99: no seam here)
     if (u_gild > 0.3) {
         // (Read where the pixel is, not a pick's shifted place, so the seam runs unbroken;
@@ -989,17 +991,13 @@ void main() {
     float fade = 1.0 - smoothstep(0.2, 0.7, u_mix);
     float sewing = u_mend * fade;
     if (sewing > 0.01) {
-        vec4 bd = textureLod(u_border, c, 0.0);   // (explicit LOD: inside a branch)
-        // (Picks a canopy cell, across and down: the cloth is wider than the canopy's cells.)
-        vec2 ppc = vec2(u_rows * cloth_aspect / u_canopy.x, u_rows / u_canopy.y);
-        vec2 grad = bd.gb / ppc;            // cells a pick
-        float gl = length(grad);
-        float sd = bd.r / max(gl, 1e-5);   // picks from the border
+        // (The border's distance and normal at this pixel, as the outline reads them.)
+        float sd = contour_sd;   // picks from the border
         // (Only at a border: where the nearest other district changes, deep inside one, the
         // sign of the distance flips and its zero line is no border; the map says so.)
         // (Wide enough for the needle, which lies across the border.)
-        if (gl > 1e-4 && abs(sd) < 9.0 && dist < 10.0) {
-            vec2 n = grad / gl;
+        if (abs(sd) < 9.0 && dist < 10.0) {
+            vec2 n = contour_n;
             vec2 P = vec2(c.x * u_rows * cloth_aspect, c.y * u_rows);
             // (The border's course, smoothed over a few stitches, decides which way the
             // stitches are counted, so they do not flip from pixel to pixel; where the border runs at

@@ -27,6 +27,7 @@ void main() {
     float load = v_state.y;
     float health = v_state.z;
     float spark = v_state.w;
+    float weak = alive > 0.5 ? cord_weak(health) : 0.0;   // (how far a live node is failing)
     float aa = max(fwidth(v_local.x), 0.02);
     if (v_knot > 0.5) {
         float r = length(v_local / vec2(1.3, 1.0));
@@ -44,9 +45,8 @@ void main() {
         vec3 metal = mix(SILVER, GOLD, u_cord_gild);
         // A failing node's knot works loose: its turns part (the dark between them shows),
         // and it tarnishes as its cords do.
-        float weak_k = alive > 0.5 ? cord_weak(health) : 0.0;
-        turns *= 1.0 - 0.8 * weak_k * (1.0 - smoothstep(0.35, 0.6, fract(atan(q.y, q.x + 1e-6) * 1.1 + r * 2.3)));
-        metal = mix(metal, vec3(0.3, 0.44, 0.38), weak_k);
+        turns *= 1.0 - 0.8 * weak * (1.0 - smoothstep(0.35, 0.6, fract(atan(q.y, q.x + 1e-6) * 1.1 + r * 2.3)));
+        metal = mix(metal, vec3(0.3, 0.44, 0.38), weak);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.07, 0.05, 0.04) * (0.4 + diff) * turns;
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
@@ -83,7 +83,7 @@ void main() {
     // (A glitching node's cords snap too, the worst first: the break widens as the node
     // fails, and a live cord keeps its metal either side of it. Worn strands alone were too
     // fine to read across the room: fresh eyes saw the network whole in the glitches.)
-    float snapped = alive < 0.5 ? 1.0 : smoothstep(0.55, 1.0, cord_weak(health)) * (1.0 - u_gild);
+    float snapped = alive < 0.5 ? 1.0 : smoothstep(0.55, 1.0, weak) * (1.0 - u_gild);
     if (snapped > 0.0) {
         float strand = step(0.45, fract(s * 2.2 + 0.3 * sin(y * 1.7)));
         // (A live cord's break, wider: seen across the room; narrower while the node holds.)
@@ -102,7 +102,6 @@ void main() {
     cov *= 1.0 - 0.6 * (1.0 - smoothstep(0.0, 0.16 + aa, abs(s)));
     // A glitching node's cords unwind at their ends (the strands part and gape) and wear
     // through where they will break: one strand parted, the other carrying the load alone.
-    float weak = alive > 0.5 ? cord_weak(health) : 0.0;
     float unwound = weak * (1.0 - smoothstep(1.5, 6.0, v_length - abs(y)));
     cov *= 1.0 - unwound * step(0.55, abs(strand_w));
     float worn = weak * (1.0 - smoothstep(-0.5, 0.5, gap - 4.0 * smoothstep(0.95, 0.7, health)));
@@ -154,8 +153,8 @@ void main() {
         float pulse = smoothstep(0.82, 0.97, phase) * (1.0 - smoothstep(0.97, 1.0, phase));
         c += mix(vec3(0.8, 0.95, 1.0), GOLD * 1.2, u_cord_gild) * pulse * (0.3 + 0.6 * load) * h;
     }
-    // (The couching silk: a dark ochre that lets the metal lead, raised where it crosses the
-    // cord, sunk into the cloth beside it.)
+    // (The couching silk: a madder brown that lets the metal lead, raised where it crosses
+    // the cord, sunk into the cloth beside it.)
     float raised = 1.0 - smoothstep(0.9, 1.1, abs(s));
     // (Each stitch a round silk thread, lit across its width.)
     float sh = sqrt(max(1.0 - (cy / SW) * (cy / SW), 0.0));
