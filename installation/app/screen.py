@@ -122,8 +122,13 @@ class Screen:
         return max(16, round(w * factor)), max(16, round(h * factor))
 
     def describe_scale(self) -> dict[str, Any]:
-        """The render scale for ``/health`` and the HUD: the adaptive factor and the size."""
-        return {**self.scaler.describe(), "size": list(self.tapestry.size)}
+        """The render scale for ``/health`` and the HUD: the adaptive factor and the size.
+
+        The size is the one the factor gives, which every frame from the next on is drawn at:
+        the factor changes after a frame and the targets are re-made before the next, so the
+        tapestry's own size, read in between, was still the old one beside the new factor.
+        """
+        return {**self.scaler.describe(), "size": list(self.render_size())}
 
     def frame(self, fade: float, pacer: Pacer) -> None:
         """Draw the runner's state at ``fade`` (0: nothing drawn) and hand it to the windows."""
