@@ -263,8 +263,17 @@ void main() {
     float draw_in = 0.008 * sin(clamp(c.y, 0.0, 1.0) * 3.1416) + 0.004 * sin(c.y * 7.3 + 1.0) * sin(c.y * 3.1416);
     // Hung from its tabs, the cloth's top edge sags a little between them.
     float sag = 0.007 * pow(sin(3.1416 * fract(c.x * 14.0 - 0.61)), 2.0);
+    // The cloth's memory follows the nodes' districts; a gentle domain warp lets its edges
+    // wander like torn and mended cloth instead of following the grid.
+    vec2 cw = clamp(c, 0.0, 1.0);
+    vec2 warp = vec2(sin(cw.y * 23.0 + cw.x * 7.0), sin(cw.x * 19.0 - cw.y * 5.0)) * 0.014
+              + vec2(sin(cw.y * 61.0 + cw.x * 9.0), sin(cw.x * 57.0 - cw.y * 7.0)) * 0.005;
+    // The mending's patches: cells of the cloth, their outlines wandering with the warp.
+    vec2 patch_q = cw * vec2(11.0, 7.0) + warp * 12.0;
     // (Derivatives are taken before any branch that differs between pixels.)
     float fw_x = max(fwidth(c.x * u_rows * cloth_aspect * 0.5), 1e-4);
+    // (Cells a pick, across and down, for the patches' edges: the warp stretches them.)
+    vec2 patch_dq = max(fwidth(patch_q) / fw, vec2(1e-4));
     if (c.y < sag || c.y > 1.0 || c.x < selv + draw_in || c.x > 1.0 + selv - draw_in) {
         vec4 o = outside(q, c, fw_x);
         // The cloth's soft shadow on the wall, down-light of it.
@@ -276,10 +285,6 @@ void main() {
     }
     c = clamp(c, 0.0, 1.0);
 
-    // The cloth's memory follows the nodes' districts; a gentle domain warp lets its edges
-    // wander like torn and mended cloth instead of following the grid.
-    vec2 warp = vec2(sin(c.y * 23.0 + c.x * 7.0), sin(c.x * 19.0 - c.y * 5.0)) * 0.014
-              + vec2(sin(c.y * 61.0 + c.x * 9.0), sin(c.x * 57.0 - c.y * 7.0)) * 0.005;
     vec4 sent = texture(u_sentiment, c);
     float hope = sent.r, anger = sent.g, empathy = sent.b, trust = sent.a;
 
@@ -347,8 +352,8 @@ void main() {
     float shear = 0.0, wrong = 0.0, snapped = 0.0, e_hash = 0.0, float_err = 0.0, float_t = 0.5;
     if (unease > 0.0) {           // (most of the cloth, most of the time, weaves true)
         shear = step(1.0 - 0.5 * unease, hash12(vec2(band_j * 1.37, seg)));
-        // (4 to 17 stitches: a misregistration of the district's pattern you can see
-        // across the room.)
+        // (4 to 17 stitches: the band's loops, floats and wrong picks fall out of step
+        // with the bands round it; its pattern is misregistered below, by the motif.)
         p.x += shear * (4.0 + floor(hash12(vec2(seg, band_j)) * 14.0));
         e_hash = hash12(vec2(seg * 1.7, j + 0.5));
         wrong = step(1.0 - 0.15 * unease, e_hash);
@@ -417,7 +422,9 @@ void main() {
     float abrash = 1.0 + 0.07 * sin(j * 0.37 + float(comm) * 5.0 + sin(p.x * 0.011 + j * 0.13) * 2.0);
     vec3 base = u_colours[comm];
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
-    vec3 shade_light = mix(base, vec3(1.0, 0.93, 0.78), 0.22) * 1.18;
+    // (The light tone a shade of the dye, not a pale one: in a blue, hachures of a near-white
+    // read to fresh eyes as streaks of screen glare.)
+    vec3 shade_light = saturate_colour(mix(base, vec3(1.0, 0.93, 0.78), 0.12), 1.1) * 1.15;
     // The community's motif, woven in a darker outline and a pale fill, stitch by stitch;
     // kept clear of the joins. A community that trusts keeps its pattern whole; as trust
     // erodes, whole motifs go unwoven and the rest fade (a glitch's shear misregisters it).
@@ -425,7 +432,16 @@ void main() {
     // picks weave the same motifs larger rather than lose their steps.)
     vec2 pip_p = vec2(pip_c.x * cloth_aspect, pip_c.y) * u_rows;
     vec2 m_cell;
-    float motif = district_motif(pip_p + vec2(shear * 3.0, 0.0), comm, s, m_cell);
+    // Dovetailed: where a motif's colour meets the ground's, the two wefts turn back round
+    // a shared warp, one pass (two picks) this side of it, the next that side, so every
+    // upright edge of a motif is serrated a warp either way, pass by pass, as woven; never
+    // the flat square steps of enlarged pixels, as fresh eyes read them.
+    float dove_h = hash12(vec2(floor(j * 0.5), float(comm) * 3.1 + 0.7));
+    float dove = dove_h < 0.2 ? -2.0 : dove_h > 0.8 ? 2.0 : 0.0;   // picks: a warp either way
+    // (A glitch's shear misregisters the pattern by whole stitches, 3 to 10 warps, in its
+    // band of picks: moved by a warp or two, it was lost among the motifs' own steps, and
+    // fresh eyes saw the glitching cloth as merely dimmer.)
+    float motif = district_motif(pip_p + vec2(shear * (6.0 + 14.0 * hash12(vec2(seg, band_j + 0.5))) + dove, 0.0), comm, s, m_cell);
     float keep = 0.15 + 0.85 * smoothstep(0.12, 0.45, trust);
     // (Whole motifs go, never single rows of one: a pattern a weaver leaves out, not a
     // dropout; those left are woven in closer tones as trust wears thin.)
@@ -447,6 +463,12 @@ void main() {
     // of them through every mended scar read to fresh eyes as noise, the cloth falling
     // apart rather than being mended.)
     float mended = mended_of(cl);
+    // A mended scar is re-woven in the district's own structure, in a fresh dye lot: a
+    // shade lighter and clearer than the cloth that lived through the glitches, so the
+    // wound's shape stays in the cloth as a conservator's reweave does. (Re-woven in
+    // another structure, doubled picks in half-drop, it read to fresh eyes as a coarse
+    // crosshatch screen laid over the cloth.)
+    weft = mix(weft, saturate_colour(weft, 1.12) * 1.1, step(0.5, mended));
     if (wrong > 0.5) {
         weft = u_colours[(comm + 1 + int(e_hash * 7.0)) % max(u_communities, 1)] * (0.75 + 0.5 * hope);
     }
@@ -581,8 +603,9 @@ void main() {
         }
         // At the cloth's heart, a medallion none of the districts wove before: an
         // eight-pointed star, its points in every district's yarn, its rings in ivory and
-        // madder, outlined in gold, stepped a warp and a pick at a time.
-        vec2 mq = vec2(xs - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (where the city's heart is woven)
+        // madder, outlined in gold, stepped a warp and a pick at a time (and dovetailed, as
+        // the districts' motifs are).
+        vec2 mq = vec2(xs + dove - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (where the city's heart is woven)
         vec2 ma = abs(mq);
         // (Worked from its centre outwards: its rings keep their size as more of them show.)
         float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / 32.0;
@@ -625,10 +648,7 @@ void main() {
         // herringbone, basket pairs, satin's long glossy floats over two warps. Rich
         // districts pack plump loops with hardly a groove between the ribs; poor ones are
         // threadbare, the linen warp showing between thin loops.
-        // (A mended scar is re-woven by other hands in doubled picks, each loop two picks
-        // tall over the same ribs, in half-drop: a visibly different structure.)
-        float redo = mended > 0.5 ? 1.0 : 0.0;
-        int st = redo > 0.5 ? 0 : s;
+        int st = s;
         float satin = st == 2 ? 1.0 : 0.0;
         float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
         // The ribs stay straight (satin's floats end at staggered places instead).
@@ -644,7 +664,7 @@ void main() {
         // Lazy lines: the weaver builds an area in sections, one beside the next, so the
         // picks of neighbouring sections meet along slanting lines a little out of step.
         float section = floor((warp_x * 0.55 + p.y * 0.5) / 21.0 + 0.5 * sin(warp_x * 0.06 + p.y * 0.02));
-        float doubled = st == 3 || redo > 0.5 ? 0.5 : 1.0;   // (basket and the re-weave: two picks a loop)
+        float doubled = st == 3 ? 0.5 : 1.0;   // (basket: two picks a loop)
         float lv = p.y * doubled + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
         // Each loop's own hand: mostly the yarn's slow change along its pick (one continuous
         // weft, not a tile), a little the loop's own.
@@ -654,7 +674,7 @@ void main() {
         // The yarn wraps the warp at a slant (its twist), each loop a little different.
         float v = 2.0 * fract(lv) - 1.0 + (0.32 + 0.12 * lh) * u;
         float rib_w = mix(0.72, 0.9, wealth) * (0.95 + 0.05 * lh) * (1.0 + 0.1 * satin);
-        float plump = mix(0.8, 1.02, wealth) * (0.9 + 0.1 * lh) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
+        float plump = mix(0.86, 1.02, wealth) * (0.9 + 0.1 * lh) * (1.0 - 0.3 * shear) * (1.0 - 0.5 * loose);
         // Under stress, before a node gives way, the weft is pulled taut: thinner loops.
         plump *= 1.0 - 0.3 * smoothstep(0.8, 1.0, stress) * powered;
         // Hand-spun: the yarn thickens and thins along its length (slub), and no two picks
@@ -691,7 +711,9 @@ void main() {
         // Between the loops on a rib, the warp shows where the weft is thin; between the
         // ribs, a groove where the weft dives behind the warp.
         vec3 warp_lit = warp_yarn * (0.35 + 0.65 * max(dot(normalize(vec3(u * 0.9, 0.0, hu + 0.2)), LIGHT), 0.0));
-        vec3 between = mix(ground_col * 0.56, warp_lit * 0.85, 1.0 - wealth);
+        // (Half the warp's pale at most: a pale line under every pick of a poor district
+        // read to fresh eyes as a screen's scanlines over the cloth.)
+        vec3 between = mix(ground_col * 0.56, warp_lit * 0.85, 0.5 * (1.0 - wealth));
         vec3 groove = ground_col * 0.55;
         between = mix(between, groove * 0.5, loose);   // (a coming-apart edge opens into shadow)
         cloth = mix(groove, mix(between, lit, cov_v), cov_u);
@@ -737,6 +759,8 @@ void main() {
     // As the city bonds, neighbours weave new weft into the holes: whole picks of their own
     // yarn plied with the district's, reaching in from the hole's edge, every pick a little
     // further than the last as the work goes on, so the hole closes from its edges inwards.
+    float refill = 0.0;        // how far this hole is woven shut again (its new picks' cover)
+    vec3 refill_col = vec3(0.0);
     if (gone > 0.5 && (u_gild > 0.05 || cl.b > 0.05)) {
         // (as far as the repair has come: the scar's growth, or the city's bond)
         float laying = max(u_gild, smoothstep(0.02, 0.2, cl.b - cl.g) * powered);
@@ -746,17 +770,19 @@ void main() {
         // closed by one neighbour's hands, in one colour, from the border it shares. Picks of
         // many lenders' yarns in one hole read to fresh eyes as the glitches' wrong picks.)
         int lender = helper_of(own, other, j);
-        float ny = (fy - 0.5) / 0.47;   // (packed full: thinner, they read as scan lines over the dark)
-        // (Woven, not laid on: the new pick passes under every other warp, tabby, so the
-        // warps it passes under show over it.)
-        float under = mod(wi + j, 2.0) < 1.0 ? bare_cov : 0.0;
-        float ncov = (1.0 - smoothstep(1.0 - aa, 1.0 + aa, abs(ny))) * laid * (1.0 - under);
+        // (Woven in as the cloth round it was, weft-faced over the same ribs, so the new
+        // picks close the hole as cloth and show only in their yarn: laid over the bare
+        // warps as single threads, in tabby, they read to fresh eyes as a coarse crosshatch
+        // screen, a maze pattern, never as weaving.)
         // (Fresh yarn, a little brighter than the faded cloth round it, so the neighbour's
         // help shows in a dim city; much brighter, it read as garish, even as glitches, in a
         // bright one.)
-        vec3 fresh = saturate_colour(mix(u_colours[lender], u_colours[own], 0.2), 1.15) * (0.65 + 0.65 * hope)
-                   * (0.45 + 0.75 * thread_height(min(abs(ny), 1.0)));
-        bare = mix(bare, fresh, ncov);
+        vec3 fresh = saturate_colour(mix(u_colours[lender], u_colours[own], 0.2), 1.15) * (0.65 + 0.65 * hope);
+        // (The loops' light and shade, as the ground's: its lit colour over its yarn's.)
+        float relief = clamp(luma(cloth) / max(luma(ground_col), 0.03), 0.0, 2.2);
+        refill = laid;
+        refill_col = fresh;
+        bare = mix(bare, fresh * relief, laid);
         // Past the last warp it is woven round, the pick's yarn runs on loose, drooping
         // across the bare warps towards the weaver's hand: a pick still being passed.
         float beyond = (unravel - thr) - reach;
@@ -764,20 +790,34 @@ void main() {
             float droop = beyond / 0.14;
             float ty = (fy - 0.5 - 0.35 * droop) / 0.17;
             float tcov = (1.0 - smoothstep(1.0 - aa * 2.0, 1.0 + aa * 2.0, abs(ty))) * (1.0 - 0.5 * droop);
-            bare = mix(bare, fresh * (0.7 + 0.3 * thread_height(min(abs(ty), 1.0))), tcov);
+            bare = mix(bare, fresh * (0.45 + 0.75 * thread_height(min(abs(ty), 1.0))), tcov);
         }
+    }
+    // Across a rift the last picks that still interlock are pulled taut: a few threads of
+    // either district's yarn span the gap, drawn thin towards its middle, where the two
+    // districts pull hardest; fewer where the nodes are failing, whose have snapped. (The
+    // rift alone, a dark gap, read to fresh eyes as a drawn outline: the strain of districts
+    // pulling apart was not there to see.)
+    if (slit > 0.5 && hash12(vec2(j, float(own * 16 + other) + 0.5)) < 0.3 * (1.0 - 0.6 * local_fault)) {
+        float taut_w = 0.2 + 0.2 * clamp(dist / max(slit_w, 1e-3), 0.0, 1.0);
+        float ty = (fy - 0.5) / taut_w;
+        float tcov = 1.0 - smoothstep(taut_w - 0.5 * aa, taut_w + 0.5 * aa, abs(fy - 0.5));
+        vec3 taut = weft * (0.7 + 0.9 * thread_height(min(abs(ty), 1.0))) + vec3(0.35) * pow(thread_height(min(abs(ty), 1.0)), 8.0);
+        bare = mix(bare, taut, tcov);
     }
     cloth = mix(cloth, bare, gone);
     // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
     // memory is smooth at this scale, so this pixel's unravelling stands for the rows above;
     // their own thresholds decide which of them still hold).
-    if (gone > 0.5 && QUALITY >= 1) {
+    // (Not where the hole is woven shut again: hanging over the new picks, the ends read
+    // to fresh eyes as orange glitch bars.)
+    if (gone > 0.5 && refill < 0.5 && QUALITY >= 1) {
         float j1 = j - 1.0 - step(0.5, hash12(vec2(floor(p.x * 2.0), j)));
         float thr1 = 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j1 * 1.31));
         float strand_x = (hash12(vec2(floor(p.x * 2.0), j1)) - 0.5) * 0.6;
         float wave = 0.12 * sin((p.y - j1) * 3.0 + hash12(vec2(i, j1)) * 6.0);
         float sx = abs(fract(p.x * 2.0) - 0.5 - strand_x - wave) / 0.09;
-        float hang = step(unravel, thr1) * step(hash12(vec2(floor(p.x * 2.0) + 0.5, j1)), 0.45);
+        float hang = step(unravel, thr1) * step(hash12(vec2(floor(p.x * 2.0) + 0.5, j1)), 0.3);
         float cov = (1.0 - smoothstep(1.0 - aa * 3.0, 1.0 + aa * 3.0, sx)) * hang;
         cloth = mix(cloth, weft * (0.3 + 0.5 * thread_height(min(sx, 1.0))), cov);
     }
@@ -789,10 +829,10 @@ void main() {
 
     // The yarns' mean, for footprints too large to show single threads.
     // (Calibrated against the area average of the detailed cloth at 4x the size.)
-    float mean_cov = mix(0.68, 0.98, wealth);   // a pick covers 2 half_w of its row
+    float mean_cov = mix(0.74, 0.98, wealth);   // a pick covers 2 half_w of its row
     vec3 mean_cloth = mix(colour_weft * 0.45, colour_weft * 0.78, mean_cov);
     mean_cloth = mix(mean_cloth, vec3(0.45, 0.06, 0.04), 0.12 * angry);   // (the red floats' share)
-    mean_cloth = mix(mean_cloth, mix(WALL, LINEN * 0.42, 0.3), gone);
+    mean_cloth = mix(mean_cloth, mix(mix(WALL, LINEN * 0.42, 0.3), refill_col * mix(0.45, 0.78, mean_cov), refill), gone);
     mean_cloth = mix(mean_cloth, burnt, scorch * 0.6);
     if (QUALITY >= 1) {
         // Slub: the hand-spun yarn thickens and thins along its length.
@@ -888,14 +928,14 @@ void main() {
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
-    // Darning: while damage is mended, the neighbours darn patches of their own yarn over
-    // it, a plain weave sewn down with a running stitch (gold as the city
-    // bonds). (They come off as the cloth is woven whole again: what stays of the wound is
-    // its re-woven structure, the picks its neighbours wove and its gold seam.)
+    // Darning: while damage is mended, the neighbours weave patches of their own yarn over
+    // it and sew them down with a running stitch (gold as the city bonds). (They come off as
+    // the cloth is woven whole again: what stays of the wound is its re-woven cloth, in a
+    // fresh dye lot, and its gold seam.)
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
     float darn_area = 0.0;
-    vec2 patch_cell = floor(c * vec2(11.0, 7.0) + warp * 40.0);
+    vec2 patch_cell = floor(patch_q);
     float patch_h = hash12(patch_cell + 0.5);
     // (one point for the whole patch, whatever the warp does to its outline)
     vec2 pc = (patch_cell + 0.5) / vec2(11.0, 7.0);
@@ -908,43 +948,47 @@ void main() {
                   * (1.0 - smoothstep(0.25, 0.45, u_outage));   // (no mending in the dark)
     }
     if (darn_area > 0.01) {
-        // A darn: threads laid up and down across the damage, and others woven over and
-        // under them, each a pick thick (as fine as the cloth it mends), raised a little
-        // above the cloth round it.
-        float dx_ = abs(fract(p.x * 2.0) - 0.5) / 0.42;
-        float dy_ = abs(fract(p.y) - 0.5) / 0.42;
-        bool up = mod(floor(p.x * 2.0) + floor(p.y), 2.0) < 1.0;
-        float cov = 1.0 - smoothstep(1.0 - 0.5 * aa, 1.0 + 0.5 * aa, up ? dx_ : dy_);
-        float sh = thread_height(min(up ? dx_ : dy_, 1.0));
+        // A darn: the damage re-woven on top, a patch of weft-faced cloth laid over the hole
+        // and sewn down, its loops on the same ribs as the cloth round it. (Laid up and down
+        // as single threads, a tabby grid of them, it read to fresh eyes as a coarse
+        // crosshatch, a maze pattern over the cloth, never as mending.)
+        float cov = 1.0;
+        float sh = hy;
         // Darned by the district next door: its yarn, the nearest neighbour's of the
         // patch's middle, so a patch shows who came to help. (Looked up only for the
         // patches sewn: most scarred cloth has none.)
         vec4 map_p = texture(u_map, pc);
         int darner = helper_of(int(map_p.r * 255.0 + 0.5), int(map_p.g * 255.0 + 0.5), patch_cell.y * 6.0 + patch_cell.x);
-        // (The neighbour's yarn, plied with a little of the district's own, fresh and
-        // unfaded by the glitches: blind viewers looked for neighbours helping neighbours and
-        // did not find it in patches of the district's own dye.)
-        vec3 yarn = saturate_colour(mix(u_colours[darner] * (0.8 + 0.4 * hope), yarn_a, 0.25), 1.15)
+        // (The neighbour's yarn, fresh and unfaded by the glitches: blind viewers looked for
+        // neighbours helping neighbours and did not find it in patches of the district's own
+        // dye. Plied with a quarter of the district's own, its tones showed through in bands,
+        // and the patch read as a transparent film; its own dye lots, a shade apart, instead.)
+        vec3 yarn = saturate_colour(u_colours[darner] * (0.8 + 0.4 * hope) * (0.94 + 0.12 * hash12(vec2(floor(j / 3.0), 2.3))), 1.15)
                   * (1.1 + 0.2 * hope) * (0.45 + 0.7 * sh);
-        // (Hard-edged: a patch is sewn on or it is not.)
-        float sewn_patch = smoothstep(0.45, 0.55, darn_area) * step(0.35, patch_h);
-        vec2 pf = fract(c * vec2(11.0, 7.0) + warp * 40.0);
-        vec2 pe = min(pf, 1.0 - pf) / vec2(11.0, 7.0) * vec2(u_rows * cloth_aspect, u_rows);   // picks
+        vec2 pf = fract(patch_q);
+        vec2 pe = min(pf, 1.0 - pf) / patch_dq;   // picks from its edges
+        // (Hard-edged: a patch is woven pick by pick from its lower edge up, as far as the
+        // mending has come, never faded in: half faded, it read as a transparent film.)
+        float woven_to = smoothstep(0.3, 0.7, darn_area);
+        float sewn_patch = step(0.35, patch_h) * (1.0 - smoothstep(-patch_dq.y, patch_dq.y, (1.0 - pf.y) - woven_to));
         // (Its relief: lit along the edges towards the light, shadowed along the others.)
         vec2 toward = step(pf, vec2(0.5));   // (the upper left edges face the light)
-        float rim = 1.0 - smoothstep(0.0, 1.5, min(pe.x, pe.y));
+        float rim = 1.0 - smoothstep(0.0, 2.0, min(pe.x, pe.y));
         float lit_rim = rim * (pe.x < pe.y ? (toward.x > 0.5 ? 1.0 : -1.0) : (toward.y > 0.5 ? 1.0 : -1.0));
-        yarn *= 1.0 + 0.15 * lit_rim;
-        // Each darning thread is laid by hand and ends at its own place short of the patch's
-        // edge, so the repair's outline is ragged, the old cloth showing between the ends.
-        float thread_id = up ? floor(p.x * 2.0) : floor(p.y);
-        float reach = 1.0 + 3.5 * hash12(vec2(thread_id, up ? 4.7 : 5.9));
-        cov *= mix(1.0, step(reach, up ? pe.y : pe.x * 0.5), detail);
+        yarn *= 1.0 + 0.3 * lit_rim;
+        // Each of its picks is passed by hand and ends at its own place short of the patch's
+        // sides, so the repair's outline is ragged, the old cloth showing between the ends.
+        float reach = 0.5 + 2.5 * hash12(vec2(j, 4.7));
+        cov *= mix(1.0, step(reach, pe.x * 0.5), detail);
         colour = mix(colour, mix(colour, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
         // Its edges are sewn down with a running stitch in pale thread.
+        // (A stitch's width in from the edge, each a round thread: a hairline at the very
+        // edge was lost in the patch's ragged ends.)
         float along = pe.x < pe.y ? p.y : p.x * 2.0;
-        float run = step(fract(along / 4.0), 0.45) * (1.0 - smoothstep(0.9, 1.3, min(pe.x, pe.y)));
-        colour = mix(colour, mix(vec3(0.85, 0.8, 0.68), GOLD, u_gild) * (0.7 + 0.4 * hope), run * sewn_patch * detail);
+        float across = abs(min(pe.x, pe.y) - 1.6) / 0.5;
+        float run = step(fract(along / 5.0), 0.6) * (1.0 - smoothstep(0.8, 1.1, across));
+        vec3 run_col = mix(vec3(0.9, 0.85, 0.72), GOLD, u_gild) * (0.7 + 0.4 * hope) * (0.5 + 0.6 * thread_height(min(across, 1.0)));
+        colour = mix(colour, run_col, run * sewn_patch * detail);
     }
 
     // Embroidery: growth worked in raised French knots, denser where the canopy thrives,
