@@ -953,7 +953,9 @@ void main() {
         // as single threads, a tabby grid of them, it read to fresh eyes as a coarse
         // crosshatch, a maze pattern over the cloth, never as mending.)
         float cov = 1.0;
-        float sh = hy;
+        // (Its ribs half as deep as the ground's: laid on the cloth, not woven into its grooves;
+        // as deep, the ground's grooves striped it and it read as a film over the cloth.)
+        float sh = mix(1.0, hy, 0.5);
         // Darned by the district next door: its yarn, the nearest neighbour's of the
         // patch's middle, so a patch shows who came to help. (Looked up only for the
         // patches sewn: most scarred cloth has none.)
@@ -980,14 +982,16 @@ void main() {
         // sides, so the repair's outline is ragged, the old cloth showing between the ends.
         float reach = 0.5 + 2.5 * hash12(vec2(j, 4.7));
         cov *= mix(1.0, step(reach, pe.x * 0.5), detail);
-        colour = mix(colour, mix(colour, yarn, cov), sewn_patch * mix(0.7, 1.0, detail));
+        colour = mix(colour, mix(colour, yarn, cov), sewn_patch);   // (opaque at any footprint: cloth, not a film)
         // Its edges are sewn down with a running stitch in pale thread.
         // (A stitch's width in from the edge, each a round thread: a hairline at the very
         // edge was lost in the patch's ragged ends.)
         float along = pe.x < pe.y ? p.y : p.x * 2.0;
         float across = abs(min(pe.x, pe.y) - 1.6) / 0.5;
         float run = step(fract(along / 5.0), 0.6) * (1.0 - smoothstep(0.8, 1.1, across));
-        vec3 run_col = mix(vec3(0.9, 0.85, 0.72), GOLD, u_gild) * (0.7 + 0.4 * hope) * (0.5 + 0.6 * thread_height(min(across, 1.0)));
+        // (Pale thread on a dark patch, madder on a pale one: a pale stitch on ivory was lost.)
+        vec3 thread = luma(u_colours[darner]) > 0.45 ? vec3(0.5, 0.17, 0.08) : vec3(0.9, 0.85, 0.72);
+        vec3 run_col = mix(thread, GOLD, u_gild) * (0.7 + 0.4 * hope) * (0.5 + 0.6 * thread_height(min(across, 1.0)));
         colour = mix(colour, run_col, run * sewn_patch * detail);
     }
 
