@@ -809,8 +809,7 @@ void main() {
     // Loose weft ends hang into the hole from a pick still in place just above (the cloth's
     // memory is smooth at this scale, so this pixel's unravelling stands for the rows above;
     // their own thresholds decide which of them still hold).
-    // (Not where the hole is woven shut again: hanging over the new picks, the ends read
-    // to fresh eyes as orange glitch bars.)
+    // (Not where the hole is woven shut again: the new picks are woven where they hung.)
     if (gone > 0.5 && refill < 0.5 && QUALITY >= 1) {
         float j1 = j - 1.0 - step(0.5, hash12(vec2(floor(p.x * 2.0), j)));
         float thr1 = 0.12 + 0.75 * noise2(vec2(p.x * 0.22, j1 * 1.31));
