@@ -20,6 +20,7 @@ uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
 uniform float u_gild;           // the city's bond: as it grows, the embers of failed cords cool
 const vec3 SILVER = vec3(0.84, 0.82, 0.78);   // silk wound with silver: metal, not bark
+const vec3 VERDIGRIS = vec3(0.3, 0.44, 0.38);  // the tarnish of a weak node's metal
 out vec4 f_colour;
 
 void main() {
@@ -30,31 +31,32 @@ void main() {
     float weak = alive > 0.5 ? cord_weak(health) : 0.0;   // (how far a live node is failing)
     float aa = max(fwidth(v_local.x), 0.02);
     if (v_knot > 0.5) {
-        float r = length(v_local / vec2(1.3, 1.0));
-        float ang = atan(v_local.y, v_local.x / 1.3 + 1e-6);
+        vec2 q = v_local / vec2(1.3, 1.0);   // (the knot's dome, round)
+        float r = length(q);
+        float ang = atan(q.y, q.x + 1e-6);
         // A dead node's knot has come undone: a flattened tangle, its edge ragged where
         // turns have slipped off, a few loose ends splayed out over the cloth. (A whole dark
         // dome with its turns in place read to fresh eyes as a plastic button.)
         float undone = alive > 0.5 ? smoothstep(0.2, 0.8, weak) : 1.0;   // (a failing one, as far as it fails)
         float ragged = 1.0 - undone * (0.12 + 0.16 * sin(ang * 5.0 + v_seed * 7.0) * sin(ang * 3.0 - v_seed * 3.0));
-        float splay = undone * (1.0 - smoothstep(0.04, 0.09, abs(fract(ang * 0.955 + hash12(vec2(v_seed, 8.1))) - 0.5) * (1.0 - 0.6 * r)))
-                    * step(0.55, hash12(vec2(floor(ang * 0.955 + hash12(vec2(v_seed, 8.1)) + 0.5), v_seed)));
+        float end_a = ang * 0.955 + hash12(vec2(v_seed, 8.1));   // (six loose ends round it, turned its own way)
+        float splay = undone * (1.0 - smoothstep(0.04, 0.09, abs(fract(end_a) - 0.5) * (1.0 - 0.6 * r)))
+                    * step(0.55, hash12(vec2(floor(end_a + 0.5), v_seed)));
         float cov = max(1.0 - smoothstep(ragged - aa * 1.5, ragged, r), splay * (1.0 - smoothstep(0.9, 1.0, r))) * v_tied;
         if (u_shadow > 0.5) {
             f_colour = vec4(0.0, 0.0, 0.0, cov * 0.5 * (1.0 - smoothstep(0.2, 1.0, r)));
             return;
         }
-        vec2 q = v_local / vec2(1.3, 1.0);
         vec3 n = normalize(vec3(q, (sqrt(max(1.0 - dot(q, q), 0.0)) + 0.1) * (1.0 + 1.5 * undone)));
         float diff = max(dot(n, LIGHT), 0.0);
         float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 12.0) * 0.35;
         // A wound knot: turns of thread around the dome.
-        float turns = 0.6 + 0.4 * sin(atan(q.y, q.x + 1e-6) * 7.0 + r * 9.0);
+        float turns = 0.6 + 0.4 * sin(ang * 7.0 + r * 9.0);
         // (An undone knot's thread lies in loose, wandering loops, not in turns.)
         turns = mix(turns, 0.55 + 0.45 * sin(r * 17.0 + 2.2 * sin(ang * 4.0 + v_seed * 5.0)), undone);
         vec3 metal = mix(SILVER, GOLD, u_cord_gild);
         // A failing node's knot works loose (above) and tarnishes as its cords do.
-        metal = mix(metal, vec3(0.3, 0.44, 0.38), weak);
+        metal = mix(metal, VERDIGRIS, weak);
         vec3 c = alive > 0.5 ? metal * (0.2 + 0.75 * diff) * turns + vec3(1.0, 0.95, 0.85) * spec * 0.5
                              : vec3(0.16, 0.15, 0.13) * (0.35 + 0.8 * diff) * turns;   // (dull: tarnished, charred, no sheen)
         c += vec3(1.8, 0.5, 0.1) * spark * (1.0 - alive) * (1.0 - r * 0.6) * (1.0 - 0.85 * u_gild);   // ember
@@ -143,7 +145,7 @@ void main() {
     float spec = pow(max(dot(n, normalize(LIGHT + vec3(0, 0, 1))), 0.0), 14.0) * ph * ph * th;
     // A weak node's cords tarnish to verdigris (dull, green-grey), they do not burn: fire
     // belongs to the outage.
-    vec3 metal = mix(SILVER, vec3(0.3, 0.44, 0.38), smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
+    vec3 metal = mix(SILVER, VERDIGRIS, smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
     metal = mix(metal, GOLD * 1.1, u_cord_gild);
     vec3 c = metal * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + mix(metal, vec3(1.0), 0.3) * spec * 1.2;
     if (alive < 0.5) {
