@@ -934,6 +934,7 @@ void main() {
     // (Whether a patch is sewn is decided at its centre, so each patch is whole: sewn over
     // the hole and round its edge, never an outline tracing the damage.)
     float darn_area = 0.0;
+    float patched = 0.0;   // (how far a sewn patch covers this pixel)
     vec2 patch_cell = floor(patch_q);
     float patch_h = hash12(patch_cell + 0.5);
     // (one point for the whole patch, whatever the warp does to its outline)
@@ -982,6 +983,7 @@ void main() {
         float reach = 0.5 + 2.5 * hash12(vec2(j, 4.7));
         cov *= mix(1.0, step(reach, pe.x * 0.5), detail);
         colour = mix(colour, mix(colour, yarn, cov), sewn_patch);   // (opaque at any footprint: cloth, not a film)
+        patched = sewn_patch * cov;
         // Its edges are sewn down with a running stitch in pale thread.
         // (A stitch's width in from the edge, each a round thread: a hairline at the very
         // edge was lost in the patch's ragged ends.)
@@ -1145,8 +1147,13 @@ void main() {
     // warps and the torn edges round it catch its red light, fading with distance, so the
     // eye finds where the cascade started and which way it ran.
     // (The wall behind the torn cloth there glows too, so the origin reads across the room.)
+    // (Only on what is still torn: the warps a neighbour's new picks cover, or a sewn patch,
+    // are mended there. Lit under the new picks, the bare warps showed through them as
+    // bright orange bars, which fresh eyes read as a screen's glitch in the mobilisation.)
     float origin = u_focus.w > 0.5 ? u_focus.z * exp(-rr * rr / 0.07) * smoothstep(0.1, 0.4, u_outage) : 0.0;
-    colour += vec3(4.4, 1.2, 0.2) * origin * (1.3 * gone * bare_cov + 0.12 * gone + 1.8 * loose + 0.35 * (1.0 - gone) * hy)
+    // (And cooling as the districts sew the city together: the scar stays, the fire goes.)
+    origin *= (1.0 - patched) * (1.0 - 0.6 * u_mend);
+    colour += vec3(4.4, 1.2, 0.2) * origin * (1.3 * gone * bare_cov * (1.0 - refill) + 0.12 * gone + 1.8 * loose + 0.35 * (1.0 - gone) * hy)
             * (0.8 + 0.2 * sin(u_audio_time * 0.9 + rr * 30.0));
 
     // Light running along the rallying thread, outward from the focal point, and the glow
