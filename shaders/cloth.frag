@@ -383,7 +383,8 @@ void main() {
     vec2 contour_n = vec2(0.0, 1.0);
     float map_dist = dist;
     int map_a = own, map_b = other;   // the pair of districts the map puts this stitch between
-    if (own != other && dist < 14.0) {
+    // (Further out while the loom is uneasy: the strain's puckers reach past the hatching.)
+    if (own != other && dist < (u_glitch > 0.15 ? 28.0 : 14.0)) {
         vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
         // (And the field at the pixel itself, for the outline's and the seams' smooth course:
         // carried on from the stitch's middle along its gradient, which saves a fetch a pixel.)
@@ -517,6 +518,28 @@ void main() {
     // (Half the rift's width, picks: the outline is woven along both its edges.)
     float slit_w = u_glitch > 0.15 ? 6.0 * smoothstep(0.15, 0.75, u_glitch) * slit_run * (0.3 + 0.7 * local_fault) * powered * (1.0 - u_mend) : 0.0;
     float slit = slit_w > 0.0 ? step(dist, slit_w) : 0.0;
+    // Strain: where the joins open, the districts pull apart and the cloth either side of a
+    // rift puckers into ridges running across it, towards the gap, as cloth does when it is
+    // pulled: its picks bow towards the rift, and the raking light picks out each ridge,
+    // deepest at the rift and dying away over a score of picks. (A rift alone, a dark line
+    // with the cloth lying calm beside it, read to fresh eyes as a drawn outline, the
+    // glitching city merely dimmer than the rallying one: no strain between districts.)
+    float strain = u_glitch > 0.15 && contour_sd < 98.0
+                 ? smoothstep(0.15, 0.75, u_glitch) * (0.35 + 0.65 * max(slit_run, local_fault)) * (1.0 - u_mend)
+                   * (1.0 - smoothstep(slit_w, slit_w + 20.0, dist)) : 0.0;
+    vec2 pucker = vec2(0.0);   // the ridge's height (-1..1) and its lit slope
+    vec2 pull = vec2(0.0);     // how far the threads are drawn towards the rift: warps, picks
+    if (strain > 0.01) {
+        vec2 along_t = vec2(-contour_n.y, contour_n.x);
+        float along = dot(vec2(p.x * 2.0, p.y), along_t);   // picks along the border
+        // (Each ridge its own spacing, 10 to 18 picks apart, as pulled cloth gathers.)
+        float ph = along * 0.45 + 1.8 * sin(along * 0.07 + float(own + other)) + float(own * 7 + other);
+        pucker = vec2(sin(ph), cos(ph) * dot(along_t, -normalize(LIGHT.xy)));
+        // (Towards the rift: against the field's gradient on the side it rises, with it on
+        // the other; most on the ridges, where the cloth is gathered.)
+        vec2 towards = -contour_n * sign(contour_sd);
+        pull = towards * strain * (2.0 + 1.2 * pucker.x) * vec2(0.5, 1.0);
+    }
     gone = max(gone, slit);
     float edge = 1.0 - smoothstep(0.0, 0.08, abs(unravel - thr));
     float loose = edge * step(0.05, unravel);
@@ -652,7 +675,9 @@ void main() {
         float satin = st == 2 ? 1.0 : 0.0;
         float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
         // The ribs stay straight (satin's floats end at staggered places instead).
-        float rib_x = (warp_x + satin * mod(floor(p.y) * 2.0, 5.0) * 0.4) / span;
+        // (Drawn towards a rift where the districts pull apart: the ribs and picks bow.)
+        float pwx = warp_x + pull.x, ppy = p.y + pull.y;
+        float rib_x = (pwx + satin * mod(floor(ppy) * 2.0, 5.0) * 0.4) / span;
         float k = floor(rib_x);
         float stagger = st == 1 ? mod(k, 4.0) * 0.25
                       : st == 2 ? mod(k * 2.0, 5.0) * 0.2
@@ -663,9 +688,9 @@ void main() {
         // (Each loop is one pick; basket's and the re-weave's doubled picks, two.)
         // Lazy lines: the weaver builds an area in sections, one beside the next, so the
         // picks of neighbouring sections meet along slanting lines a little out of step.
-        float section = floor((warp_x * 0.55 + p.y * 0.5) / 21.0 + 0.5 * sin(warp_x * 0.06 + p.y * 0.02));
+        float section = floor((pwx * 0.55 + ppy * 0.5) / 21.0 + 0.5 * sin(pwx * 0.06 + ppy * 0.02));
         float doubled = st == 3 ? 0.5 : 1.0;   // (basket: two picks a loop)
-        float lv = p.y * doubled + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
+        float lv = ppy * doubled + stagger + 0.5 * shear + 0.45 * hash12(vec2(section, 3.3));
         // Each loop's own hand: mostly the yarn's slow change along its pick (one continuous
         // weft, not a tile), a little the loop's own.
         float run_h = hash12(vec2(floor(lv), 7.7));
@@ -924,6 +949,10 @@ void main() {
     colour = mix(colour, vec3(luma(colour)) * vec3(0.85, 0.9, 1.0), 0.3 * starved) * (1.0 - 0.08 * starved);
     // ... while the rich ones the cloud still serves keep their light: the gap is the story.
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
+    // (The strain's puckers, lit: see above.)
+    if (strain > 0.01) {
+        colour *= 1.0 + strain * (0.55 * pucker.y + 0.2 * pucker.x - 0.12);
+    }
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
 
