@@ -42,6 +42,8 @@ out vec4 f_colour;
 
 const vec3 WALL = vec3(0.04, 0.036, 0.032);   // a dim gallery wall, so the cloth's shadow reads
 const vec3 LINEN = vec3(0.46, 0.41, 0.33);
+const float HEAD_FOOT = 8.0;   // picks of the kilim's end woven below the picture
+const float HEAD_TOP = 5.0;    // ... and above it, under the heading's tabs
 
 // A cylindrical thread across s in [-1, 1]: its normal's tilt and height.
 float thread_height(float s) {
@@ -199,47 +201,61 @@ vec4 outside(vec2 q, vec2 c, float fw_x) {
         float fold = thread_height(clamp((tab - 0.61) / 0.31, -1.0, 1.0));
         return vec4(LINEN * (0.25 + 0.45 * fold) * loop, loop);
     }
-    // Fringe: five warps to a tassel, drawn together into an overhand knot just below the
-    // last pick, then hanging loose, each its own length, swaying a little.
+    // Fringe: four to seven warps to a tassel, drawn together into an overhand knot just
+    // below the kilim's end, then hanging loose, each its own length, swaying a little.
+    // (Tied by hand, no two alike: each knot its own size, height and place, each tassel
+    // its own fullness and lean, some splayed, some hanging close. Five warps to every
+    // tassel, knotted alike, read to fresh eyes as a row of identical beads.)
     if (c.y > 1.0 && c.x > 0.0 && c.x < 1.0) {
         float hang = (c.y - 1.0) * u_cloth_rect.w;            // picture units below the cloth
         float groups = 46.0;
         float g = floor(c.x * groups);
         float u = fract(c.x * groups);
-        float knot_y = 0.011;
+        float n_strands = 4.0 + floor(hash12(vec2(g, 1.4)) * 4.0);
+        float knot_s = 0.8 + 0.5 * hash12(vec2(g, 6.6));          // the knot's size
+        float knot_y = (0.009 + 0.005 * hash12(vec2(g, 8.8))) * knot_s;
         float len = 0.026 + 0.05 * hash12(vec2(g, 2.0)) * hash12(vec2(g, 3.1));
-        // (Tied by hand: each knot a little off its place, each tassel hanging its own way.)
         float off = (hash12(vec2(g, 4.2)) - 0.5) * 0.16;
+        float lean = (hash12(vec2(g, 9.4)) - 0.5) * 0.5;           // (hung its own way)
+        float splay = 0.5 + 1.1 * hash12(vec2(g, 10.2));           // (close or spread)
         float sway = (sin(g * 1.7 + u_time * 0.4) + 0.8 * (hash12(vec2(g, 5.3)) - 0.5)) * max(hang - knot_y, 0.0) * 2.0;
         float px = u_resolution.x * u_cloth_rect.z / groups;  // pixels across a tassel
-        // Each tassel's warps carry a little of the district woven above them, and no two
-        // tassels were spun alike.
+        // The undyed warp, carrying a little of the district woven above it.
         int above = int(texture(u_map, vec2((g + 0.5) / groups, 0.995)).r * 255.0 + 0.5);
-        vec3 yarn = mix(LINEN, u_colours[above] * 0.8, 0.3) * (0.8 + 0.4 * hash12(vec2(g, 7.0)));
+        vec3 yarn = mix(vec3(0.74, 0.67, 0.53), u_colours[above] * 0.8, 0.15) * (0.8 + 0.3 * hash12(vec2(g, 7.0)));
         float cov = 0.0;
         float shade = 0.0;
-        for (int k = 0; k < 5; k++) {
+        float tone = 1.0;
+        for (int k = 0; k < 7; k++) {
             float fk = float(k);
-            float own_len = len * (0.85 + 0.3 * hash12(vec2(g, fk)));
+            if (fk >= n_strands) break;
+            float own_len = len * (0.8 + 0.4 * hash12(vec2(g, fk)));
             if (hang > own_len) continue;
-            float spread = (fk - 2.0) * 0.16;
+            float spread = (fk - 0.5 * (n_strands - 1.0)) * 0.16 * 5.0 / n_strands;
+            float below = max(hang - knot_y, 0.0) / own_len;         // 0 at the knot, 1 at its end
             float x = hang < knot_y
-                ? mix(0.1 + fk * 0.2, 0.5 + off + spread * 0.25, smoothstep(0.0, knot_y, hang))
-                : 0.5 + off + spread * (0.25 + 0.9 * (hang - knot_y) / own_len) + sway
+                ? mix(0.5 + spread * 1.25, 0.5 + off + spread * 0.25, smoothstep(0.0, knot_y, hang))
+                : 0.5 + off + spread * (0.25 + 0.9 * splay * below) + sway + lean * below
                   + 0.02 * sin(hang * 240.0 + fk * 2.0);
-            float d = abs(u - x) * px / 1.6;                  // in strand half widths
+            // (Each strand a little thinner towards its end, where its plies open.)
+            float d = abs(u - x) * px / (1.6 * (1.0 - 0.35 * below));   // in strand half widths
             float cv = 1.0 - smoothstep(1.0 - fw_x, 1.0 + fw_x, d);
-            if (cv > cov) { cov = cv; shade = thread_height(min(d, 1.0)) * (1.0 - 0.4 * hang / own_len); }
+            if (cv > cov) {
+                cov = cv;
+                shade = thread_height(min(d, 1.0)) * (1.0 - 0.4 * hang / own_len);
+                tone = 0.85 + 0.3 * hash12(vec2(g * 7.0 + fk, 11.0));
+            }
         }
-        // The knot: a rounded bundle where the strands cross.
-        vec2 kd = vec2((u - 0.5 - off) * px, (hang - knot_y) * u_resolution.y) / vec2(0.28 * px, 0.006 * u_resolution.y);
-        float kr = length(kd);
+        // The knot: a lumpy bundle where the strands cross (two turns, one over the other).
+        vec2 kd = vec2((u - 0.5 - off) * px, (hang - knot_y) * u_resolution.y) / vec2(0.28 * knot_s * px, 0.006 * knot_s * u_resolution.y);
+        float ka = atan(kd.y, kd.x);
+        float kr = length(kd) / (1.0 + 0.12 * sin(ka * 2.0 + g));
         if (kr < 1.0) {
-            vec3 nk = vec3(kd, sqrt(1.0 - kr * kr));
-            float turns = 0.75 + 0.25 * sin(atan(kd.y, kd.x) * 3.0 + kr * 6.0);
-            return vec4(yarn * (0.3 + 0.8 * max(dot(nk, LIGHT), 0.0)) * turns, 1.0);
+            vec3 nk = vec3(kd, sqrt(max(1.0 - kr * kr, 0.0)));
+            float turns = 0.7 + 0.3 * sin(ka * 2.0 + kd.x * 3.0 + kd.y * 5.0 + g);
+            return vec4(yarn * (0.3 + 0.8 * max(dot(normalize(nk), LIGHT), 0.0)) * turns, 1.0);
         }
-        return vec4(yarn * (0.3 + 0.6 * shade), cov);
+        return vec4(yarn * tone * (0.3 + 0.6 * shade), cov);
     }
     return vec4(0.0);
 }
@@ -616,7 +632,7 @@ void main() {
         // every district inside one border. (Mitred at the corners; it follows the weft's
         // own waves along the top and bottom.)
         float ex = min(xs, u_rows * cloth_aspect - xs);
-        float ey = min(j + 0.5, u_rows - j - 0.5);
+        float ey = min(j + 0.5 - HEAD_TOP, u_rows - j - 0.5 - HEAD_FOOT);   // (inside the kilim's ends)
         // (Its middle line 8 picks in from the edge, growing out from it both ways.)
         float half_frame = 8.0 * grow;
         float e = min(ex, ey);
@@ -646,6 +662,28 @@ void main() {
             shared = max(shared, step(0.9, fract(star * 4.5)) * step(0.5, ring));   // (gold between the rings)
         }
     }
+    // The kilim's ends: the weaver starts and finishes the cloth with a few picks of
+    // undyed wool before the picture, striped in walnut and madder, and a band of
+    // pick-and-pick (the two yarns alternating pick by pick, so they stand in little
+    // upright bars); the warps run on below into the fringe. (Every hand-woven piece has
+    // them; a picture running to the very fringe read as printed.)
+    float from_foot = u_rows - j - 0.5, from_head = j + 0.5;
+    float kilim_end = step(from_foot, HEAD_FOOT) + step(from_head, HEAD_TOP);
+    if (kilim_end > 0.5) {
+        float r = from_foot < HEAD_FOOT ? from_foot : from_head;
+        const vec3 UNDYED = vec3(0.84, 0.77, 0.62);
+        const vec3 WALNUT = vec3(0.2, 0.12, 0.065);
+        const vec3 MADDER = vec3(0.6, 0.15, 0.08);
+        float row = floor(max(r, 0.0));
+        vec3 end_yarn = row < 1.0 ? WALNUT
+                      : (row > 1.5 && row < 4.5) ? (mod(i, 2.0) < 1.0 ? WALNUT : UNDYED)   // pick-and-pick
+                      : abs(row - 6.0) < 0.5 ? MADDER : UNDYED;
+        // (Its own dye lots: a shade apart from pick to pick, like the picture's.)
+        braid = end_yarn * (0.92 + 0.16 * hash12(vec2(j, 31.7)));
+        in_braid = 1.0;
+        shared = 0.0;
+        brocade = 0.0;
+    }
     brocade = max(brocade, shared);
     // Gold shines by its highlight, not by glowing; the gold of the joins is an old gold,
     // worked into the weave rather than laid on it.
@@ -671,7 +709,7 @@ void main() {
         // herringbone, basket pairs, satin's long glossy floats over two warps. Rich
         // districts pack plump loops with hardly a groove between the ribs; poor ones are
         // threadbare, the linen warp showing between thin loops.
-        int st = s;
+        int st = kilim_end > 0.5 ? 0 : s;   // (the ends in plain weave)
         float satin = st == 2 ? 1.0 : 0.0;
         float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
         // The ribs stay straight (satin's floats end at staggered places instead).
