@@ -16,36 +16,6 @@ uniform vec4 u_focus;          // focal point x, y (canopy), strength, kind
 in vec2 v_uv;
 out vec4 f_colour;
 
-// The woven frame, scaled up to the picture by Catmull-Rom (the cloth pass is drawn smaller
-// than the picture to keep its cost): bilinear scaling blurred each thread's edge and each
-// motif's step over two output pixels, and fresh eyes read the soft steps as an enlarged
-// low-resolution image. Nine bilinear fetches make the sixteen taps; the result is kept
-// within the nearest texels' range, so no edge rings.
-vec3 sharp_frame(vec2 uv) {
-    vec2 size = vec2(textureSize(u_frame, 0));
-    vec2 pos = uv * size - 0.5;
-    vec2 base = floor(pos);
-    vec2 f = pos - base;
-    vec2 w0 = f * (-0.5 + f * (1.0 - 0.5 * f));
-    vec2 w1 = 1.0 + f * f * (-2.5 + 1.5 * f);
-    vec2 w2 = f * (0.5 + f * (2.0 - 1.5 * f));
-    vec2 w3 = f * f * (-0.5 + 0.5 * f);
-    vec2 w12 = w1 + w2;
-    vec2 t0 = (base - 0.5) / size;
-    vec2 t3 = (base + 2.5) / size;
-    vec2 t12 = (base + 0.5 + w2 / w12) / size;
-    vec3 c = (texture(u_frame, vec2(t0.x, t0.y)).rgb * w0.x + texture(u_frame, vec2(t12.x, t0.y)).rgb * w12.x
-            + texture(u_frame, vec2(t3.x, t0.y)).rgb * w3.x) * w0.y
-           + (texture(u_frame, vec2(t0.x, t12.y)).rgb * w0.x + texture(u_frame, vec2(t12.x, t12.y)).rgb * w12.x
-            + texture(u_frame, vec2(t3.x, t12.y)).rgb * w3.x) * w12.y
-           + (texture(u_frame, vec2(t0.x, t3.y)).rgb * w0.x + texture(u_frame, vec2(t12.x, t3.y)).rgb * w12.x
-            + texture(u_frame, vec2(t3.x, t3.y)).rgb * w3.x) * w3.y;
-    vec2 n0 = (base + 0.5) / size, n1 = (base + 1.5) / size;
-    vec3 a = texture(u_frame, n0).rgb, b = texture(u_frame, vec2(n1.x, n0.y)).rgb;
-    vec3 d = texture(u_frame, vec2(n0.x, n1.y)).rgb, e = texture(u_frame, n1).rgb;
-    return clamp(c, min(min(a, b), min(d, e)), max(max(a, b), max(d, e)));
-}
-
 void main() {
     vec2 uv = vec2(v_uv.x, 1.0 - v_uv.y);   // picture position, y down
     float aspect = u_resolution.x / u_resolution.y;
@@ -56,7 +26,7 @@ void main() {
     // (Lower down, the folds swing the hem forward and back: seen from the room, the bottom
     // edge and its fringe rise and fall with them, as a hanging's hem does.)
     vec2 shift = b.yz * vec2(0.0009, 0.0012) + vec2(hang.x * 0.01, hang.x * 0.025 * smoothstep(0.35, 0.95, uv.y));
-    vec3 c = sharp_frame(vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y));
+    vec3 c = texture(u_frame, vec2(v_uv.x, v_uv.y) + vec2(shift.x, -shift.y)).rgb;
     vec2 towards = normalize(LIGHT.xy);
     float fold = 1.0 + 0.07 * dot(towards, -b.yz) / 3.0 + 0.03 * b.x
                + 0.03 * dot(towards, -hang.yz) + 0.11 * hang.x;
