@@ -42,8 +42,6 @@ out vec4 f_colour;
 
 const vec3 WALL = vec3(0.04, 0.036, 0.032);   // a dim gallery wall, so the cloth's shadow reads
 const vec3 LINEN = vec3(0.46, 0.41, 0.33);
-const float HEAD_FOOT = 8.0;   // picks of the kilim's end woven below the picture
-const float HEAD_TOP = 5.0;    // ... and above it, under the heading's tabs
 
 // A cylindrical thread across s in [-1, 1]: its normal's tilt and height.
 float thread_height(float s) {
@@ -626,31 +624,31 @@ void main() {
     vec3 braid = vec3(0.0);
     float in_braid = 0.0;
     if (u_mix > 0.05) {
-        float grow = smoothstep(0.05, 0.6, u_mix);
+        float grow = identity_grown(u_mix);
         float xs = (floor(p.x) + 0.5) * 2.0;           // the stitch's centre, picks from the left selvedge
         // And the same band frames the whole cloth, as a carpet's border frames its field:
         // every district inside one border. (Mitred at the corners; it follows the weft's
         // own waves along the top and bottom.)
         float ex = min(xs, u_rows * cloth_aspect - xs);
         float ey = min(j + 0.5 - HEAD_TOP, u_rows - j - 0.5 - HEAD_FOOT);   // (inside the kilim's ends)
-        // (Its middle line 8 picks in from the edge, growing out from it both ways.)
-        float half_frame = 8.0 * grow;
+        // (Its middle line FRAME_IN picks in from the edge, growing out from it both ways.)
+        float half_frame = FRAME_IN * grow;
         float e = min(ex, ey);
-        if (abs(e - 8.0) < half_frame) {
+        if (abs(e - FRAME_IN) < half_frame) {
             in_braid = 1.0;
-            braid = shared_band(ex < ey ? j + 0.5 : xs, e - 8.0, half_frame, 8.0, hope, shared);
+            braid = shared_band(ex < ey ? j + 0.5 : xs, e - FRAME_IN, half_frame, FRAME_IN, hope, shared);
         }
         // At the cloth's heart, a medallion none of the districts wove before: an
         // eight-pointed star, its points in every district's yarn, its rings in ivory and
         // madder, outlined in gold, stepped a warp and a pick at a time (and dovetailed, as
         // the districts' motifs are).
-        vec2 mq = vec2(xs + dove - 0.5 * u_rows * cloth_aspect, j + 0.5 - (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * u_rows);   // (where the city's heart is woven)
+        vec2 mq = vec2(xs + dove, j + 0.5) - medallion_centre(u_rows, cloth_aspect);   // (where the city's heart is woven)
         vec2 ma = abs(mq);
         // (Worked from its centre outwards: its rings keep their size as more of them show.)
-        float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / 32.0;
+        float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / MEDALLION_R;
         if (star < grow) {
             in_braid = 1.0;
-            shared = step(min(0.9, grow - 1.0 / 32.0), star);   // the gold outline, and the edge of the work (a pick wide)
+            shared = step(min(0.9, grow - 1.0 / MEDALLION_R), star);   // the gold outline, and the edge of the work (a pick wide)
             float ring = floor(star * 4.5);
             float point = step(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071);   // (in a point, not the square)
             int n = max(u_communities, 1);

@@ -15,6 +15,9 @@ flat in float v_knot;
 flat in vec2 v_yarns;           // the communities the cord's two ends mainly serve
 flat in float v_origin;         // the knot where the outage began (the crisis' focal point)
 flat in float v_tied;           // how far a knot is tied at all (0: no knot there)
+in vec2 v_picks;                // where on the cloth, in picks from its top left
+uniform float u_rows;           // picks over the cloth's height
+uniform float u_mix;            // how far the city's yarns cross its borders: its identity grown
 uniform vec3 u_colours[16];     // community identity colours
 uniform float u_shadow;
 uniform float u_cord_gild;      // a united city that trusts its cloud turns the cords gold
@@ -24,6 +27,13 @@ const vec3 VERDIGRIS = vec3(0.3, 0.44, 0.38);  // the tarnish of a weak node's m
 out vec4 f_colour;
 
 void main() {
+    // The cords are couched over the city's field only: they pass under the kilim's ends
+    // and under the border and medallion a united city weaves. (Laid over the medallion,
+    // gilded cords read to fresh eyes as gold scribbled over the climax of the work.)
+    float cloth_aspect = u_resolution.x * u_cloth_rect.z / (u_resolution.y * u_cloth_rect.w);
+    if (in_identity(v_picks, u_rows, cloth_aspect, identity_grown(u_mix)) > 0.5) {
+        discard;
+    }
     float alive = v_state.x;
     float load = v_state.y;
     float health = v_state.z;

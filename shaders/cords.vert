@@ -26,6 +26,8 @@ flat out float v_knot;
 flat out vec2 v_yarns;
 flat out float v_tied;      // how far a knot is tied at all (0: no knot there, not drawn)
 flat out float v_origin;    // 0..1: this is the knot where the outage began (its strength)
+out vec2 v_picks;           // where on the cloth, in picks from its top left (see in_identity)
+uniform float u_rows;       // picks over the cloth's height
 
 // A cubic Hermite curve from a (leaving with slope m0) to b (arriving with slope m1), at u.
 vec2 hermite(vec2 a, vec2 m0, vec2 b, vec2 m1, float u) {
@@ -70,6 +72,7 @@ void main() {
     if ((!knot && in_state.y < COUCHED_LOAD) || (knot && tied < 0.002)) {
         v_local = vec2(0.0);
         v_length = 1.0;
+        v_picks = vec2(0.0);
         gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
         return;
     }
@@ -136,6 +139,7 @@ void main() {
         v_local = vec2(in_corner.x * 1.3, (so_far - 0.5 * arc + end * half_w) / unit);
         v_length = (arc * 0.5 + half_w) / unit;
     }
+    v_picks = p * u_rows;   // (the square space is the cloth's in picks, over its height)
     p = canopy_to_picture(p / sq);
     p += u_shadow * vec2(0.003, 0.0045);
     gl_Position = vec4(p.x * 2.0 - 1.0, 1.0 - p.y * 2.0, 0.0, 1.0);

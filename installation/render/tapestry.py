@@ -452,7 +452,7 @@ class Tapestry:
             )
             self._cords_program = prog
         apply(prog, self._uniforms)
-        apply(prog, {**self._static, "u_thickness": self.look.cord})
+        apply(prog, {**self._static, "u_thickness": self.look.cord, "u_rows": self.look.rows})
         target.use()
         self.ctx.enable(moderngl.BLEND)
         for shadow in (1.0, 0.0) if self.look.quality == "full" else (0.0,):

@@ -64,14 +64,25 @@ UNIFORMS: tuple[Uniform, ...] = (
         "Where the woven cloth hangs in the picture: x, y of its top left, width, height "
         "(0..1, y down); around it are its rod, its fringe and the wall.",
     ),
-    Uniform("u_rows", "float", "cloth", "Weft rows (picks) over the picture's height."),
+    Uniform(
+        "u_rows",
+        "float",
+        "cloth, cords",
+        "Weft rows (picks) over the cloth's height; the cords pass under what is woven where.",
+    ),
     Uniform(
         "u_gild",
         "float",
         "cloth, cords",
         "Gold brocade across the borders (unity with empathy), [0, 1]; it cools the embers.",
     ),
-    Uniform("u_mix", "float", "cloth", "How far community yarns cross the borders, [0, 1]."),
+    Uniform(
+        "u_mix",
+        "float",
+        "cloth, cords",
+        "How far community yarns cross the borders, [0, 1]: the shared border and medallion grow"
+        " with it, and the cords pass under them.",
+    ),
     Uniform(
         "u_mend",
         "float",

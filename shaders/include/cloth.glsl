@@ -15,6 +15,37 @@ vec2 picture_to_canopy(vec2 q) {
     return (q - u_cloth_rect.xy) / u_cloth_rect.zw;
 }
 
+// The united city's shared identity, woven as it bonds (u_mix): a border framing the whole
+// field, its middle line FRAME_IN picks inside the kilim's ends and selvedges, and at the
+// city's heart a medallion of MEDALLION_R picks, centred at medallion_centre(). The cloth
+// weaves them; the cords pass under them (couched over the field only).
+const float HEAD_FOOT = 8.0;      // picks of the kilim's end woven below the picture
+const float HEAD_TOP = 5.0;       // ... and above it, under the heading's tabs
+const float FRAME_IN = 8.0;       // the border's middle line, picks in from the field's edge
+const float MEDALLION_R = 32.0;   // the medallion's size, picks (centre to its points' tips)
+
+// Where the medallion's centre is woven, in picks from the cloth's left and top edges.
+vec2 medallion_centre(float rows, float cloth_aspect) {
+    return vec2(0.5 * rows * cloth_aspect, (0.5 + 0.06 * sin(2.9) + 0.02 * sin(5.5)) * rows);
+}
+
+// How far the medallion has grown (0..1 of its size) and the border's half width, picks.
+float identity_grown(float mix_) {
+    return smoothstep(0.05, 0.6, mix_);
+}
+
+// Whether picks position pp (x, y from the cloth's top left, in picks) lies in the woven
+// border or medallion (1) or the city's field (0), with the identity grown by `grow`.
+float in_identity(vec2 pp, float rows, float cloth_aspect, float grow) {
+    float ex = min(pp.x, rows * cloth_aspect - pp.x);
+    float ey = min(pp.y - HEAD_TOP, rows - pp.y - HEAD_FOOT);
+    float e = min(ex, ey);
+    float frame = step(abs(e - FRAME_IN), FRAME_IN * grow) + step(e, 0.0);
+    vec2 ma = abs(pp - medallion_centre(rows, cloth_aspect));
+    float star = min(max(ma.x, ma.y), (ma.x + ma.y) * 0.7071) / MEDALLION_R;
+    return min(frame + step(star, grow), 1.0);
+}
+
 // Height of the billowing cloth (about +-1) and its gradient, at picture position q, time t:
 // two slow travelling folds at an angle to each other.
 vec3 billow(vec2 uv, float t) {
