@@ -712,7 +712,13 @@ void main() {
         float span = st == 2 || st == 3 ? 2.0 : 1.0;          // warps one loop passes over
         // The ribs stay straight (satin's floats end at staggered places instead).
         // (Drawn towards a rift where the districts pull apart: the ribs and picks bow.)
-        float pwx = warp_x + pull.x, ppy = p.y + pull.y;
+        // Each district woven in its own weight of yarn: a fine one packs more picks to the
+        // warp's height, a heavy one fewer and fatter, so the cloth's grain changes from
+        // district to district and its picks do not line up across a join. (One even grain
+        // of loops over the whole cloth read to fresh eyes as a bead mosaic, a texture laid
+        // over a picture.) The kilim's ends and the shared identity are woven in one weight.
+        float pitch = in_braid > 0.5 ? 1.0 : 0.82 + 0.36 * hash12(vec2(float(comm), 21.3));
+        float pwx = warp_x + pull.x, ppy = (p.y + pull.y) * pitch;
         float rib_x = (pwx + satin * mod(floor(ppy) * 2.0, 5.0) * 0.4) / span;
         float k = floor(rib_x);
         float stagger = st == 1 ? mod(k, 4.0) * 0.25
@@ -740,17 +746,18 @@ void main() {
         plump *= 1.0 - 0.3 * smoothstep(0.8, 1.0, stress) * powered;
         // Hand-spun: the yarn thickens and thins along its length (slub), and no two picks
         // were spun alike: some run fat, some lean.
-        plump *= (0.93 + 0.07 * sin(warp_x * 1.7 + j * 3.1)) * (0.8 + 0.34 * hash12(vec2(j, 12.1)));
+        float jp = floor(ppy);   // (this district's pick)
+        plump *= (0.93 + 0.07 * sin(warp_x * 1.7 + jp * 3.1)) * (0.8 + 0.34 * hash12(vec2(jp, 12.1)));
         float sag = loose > 0.0 ? loose * (1.0 - gone) * 1.2 * hash12(vec2(k, floor(lv))) : 0.0;
         v -= sag;
         // (Edges filtered by their footprint: u moves fw / span a pixel, v moves fw.)
         float dv = doubled;
-        float au = max(fw * 0.9 / span, 0.06), av = max(fw * 1.2 * dv, 0.08);
+        float au = max(fw * 0.9 / span, 0.06), av = max(fw * 1.2 * dv * pitch, 0.08);   // (a finer yarn's loops are smaller on screen)
         float cov_u = 1.0 - smoothstep(rib_w - au, rib_w + au, abs(u));
         float cov_v = 1.0 - smoothstep(plump - av, plump + av, abs(v));
         cov_v *= 1.0 - snapped;
         // Picks too small to see merge along the rib, which still reads as one.
-        float pick_detail = detail;
+        float pick_detail = 1.0 - smoothstep(0.22, 0.5, fw * pitch);
         cov_v = mix(plump * 0.95, cov_v, pick_detail);
         float su = min(abs(u) / rib_w, 1.0), sv = min(abs(v) / plump, 1.0);
         float hu = thread_height(su), hv = mix(0.8, thread_height(sv), pick_detail);
@@ -911,7 +918,16 @@ void main() {
     // (Only where the map has a border: deep in a district, where its nearest other
     // district changes, the field's sign flips too, and its zero line is no border.)
     if (contour_sd < 98.0 && map_dist < 4.0) {
-        const float OW = 1.1;   // the thread's half width, picks
+        // Hand-spun and beaten in by hand, the outline swells and thins along its course,
+        // changes bobbin (a dye lot a shade apart) now and then, and here and there dives
+        // behind the cloth for a few stitches, leaving the join to its hatching alone. (One
+        // even width all round, it read to fresh eyes as a vector stroke over the weave.)
+        float along_o = dot(vec2(warp_x * 2.0, p.y), vec2(-contour_n.y, contour_n.x));   // picks along the border
+        float pair_k = float(map_a * 16 + map_b);
+        float OW = 1.1 * (0.8 + 0.4 * sin(along_o * 0.19 + pair_k) * sin(along_o * 0.071 + 1.3 * pair_k)
+                        + 0.12 * sin(along_o * 0.53 + pair_k));   // the thread's half width, picks
+        float dives = slit_w > 0.0 ? 0.0 : smoothstep(0.68, 0.74, noise2(vec2(along_o * 0.05, pair_k * 1.7)));
+        float o_lot = 0.82 + 0.3 * step(0.5, fract(along_o / 37.0 + pair_k * 0.31));
         // (Where the join has opened into a rift, the outline runs along both its edges:
         // two districts pulling apart, each still drawn whole.)
         float cs = abs(abs(contour_sd) - (slit_w > 0.0 ? slit_w + OW * 0.6 : 0.0)) / OW;
@@ -919,7 +935,7 @@ void main() {
         // (Not over the shared band, and once the yarns cross the borders freely, there is no
         // line left to draw; the outline stays at a rift's edges, the rest not over a hole.)
         float drawn = (1.0 - in_braid) * (1.0 - smoothstep(0.25, 0.7, u_mix));
-        float ccov = (1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs)) * drawn * (slit_w > 0.0 ? 1.0 : 1.0 - gone);
+        float ccov = (1.0 - smoothstep(1.0 - caa, 1.0 + caa, cs)) * drawn * (1.0 - dives) * (slit_w > 0.0 ? 1.0 : 1.0 - gone);
         float ch = thread_height(min(cs, 1.0));
         float cross_rib = thread_height(abs(2.0 * fract(warp_x) - 1.0));
         float cross_pick = thread_height(abs(2.0 * fy - 1.0));
@@ -951,7 +967,7 @@ void main() {
         // As the city bonds, the line that parted two districts is re-worked in gold: the
         // borders become the seams that join them, a gold lattice over the whole city.
         float gilt = smoothstep(0.3, 0.9, u_gild);
-        vec3 walnut = mix(vec3(0.16, 0.1, 0.06), GOLD * 0.62, gilt) * (0.9 + 0.2 * hash12(vec2(floor(warp_x), j)));
+        vec3 walnut = mix(vec3(0.16, 0.1, 0.06) * o_lot, GOLD * 0.62, gilt) * (0.9 + 0.2 * hash12(vec2(floor(warp_x), j)));
         vec3 ccol = walnut * (0.4 + 0.95 * ch) * wraps + vec3(0.9, 0.8, 0.65) * pow(ch * wraps, 6.0) * (0.06 + 0.5 * gilt);
         colour = mix(colour, ccol, ccov);
     }
