@@ -681,6 +681,10 @@ void main() {
         in_braid = 1.0;
         shared = 0.0;
         brocade = 0.0;
+        // (They hold when the picture comes apart: knotted off at the fringe, the ends are
+        // the strongest of the cloth, and they frame the ruin of the city between them.)
+        gone = 0.0;
+        loose = 0.0;
     }
     brocade = max(brocade, shared);
     // Gold shines by its highlight, not by glowing; the gold of the joins is an old gold,
