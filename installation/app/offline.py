@@ -9,6 +9,7 @@ overlaps with simulating and rendering the next frame (measured in ``canopy benc
 from __future__ import annotations
 
 import hashlib
+import math
 import queue
 import sys
 import threading
@@ -329,13 +330,42 @@ def render_video(
     )
 
 
+def story_spans(spans: list[tuple[int, float, float]]) -> dict[int, tuple[float, float]]:
+    """The stretch of each act that tells the story, from a city's act spans in time order.
+
+    A city may fall back (an outage flares again while it mends, lights come back and it
+    never bonds) and live an act more than once. The stretches chosen are the ones that lead
+    to its ending: its longest emergence, then the last mobilisation before it, the last
+    outage before that, and so on back to the rally. An act with no stretch on that path
+    falls back to its longest stretch.
+
+    Args:
+        spans: (act, start, end) for each stretch the city spends in one act, in order.
+
+    Returns:
+        act number -> (start, end) for each act the city lives at all.
+    """
+    chosen: dict[int, tuple[float, float]] = {}
+    bound = math.inf
+    for act in sorted({n for n, _, _ in spans}, reverse=True):
+        mine = [(a, b) for n, a, b in spans if n == act]
+        on_path = [(a, b) for a, b in mine if a < bound]
+        if on_path and act != max(n for n, _, _ in spans):
+            a, b = max(on_path)  # the last one before the next act's stretch
+        else:
+            a, b = max(mine, key=lambda ab: ab[1] - ab[0])
+        chosen[act] = (a, b)
+        bound = min(bound, a)
+    return chosen
+
+
 def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str, bool]]:
     """The sketch's act marks, each moved into the act it names as this seed's city lives it.
 
     A mark whose label is one of the story's acts (``ACT_NAMES``) stays where it is when the
-    city is in that act then; otherwise it moves to the middle of the longest stretch the
-    city spends in that act (the acts are recognised from the state, so another seed reaches
-    them at other times). Marks with other labels (the studies') stay as they are.
+    city is then in the stretch of that act that tells its story (``story_spans``); otherwise
+    it moves to the middle of that stretch (the acts are recognised from the state, so another
+    seed reaches them at other times). Marks with other labels (the studies') stay as they are.
 
     Returns:
         (time, label, found) per mark; ``found`` is False for a story act this city never
@@ -353,21 +383,18 @@ def act_marks(sketch: Sketch, seed: int | None = None) -> list[tuple[float, str,
             spans.append((act, since, state.time))
             act, since = state.indices.act, state.time
     spans.append((act, since, state.time + dt))
+    chosen = story_spans(spans)
     numbers = {name: n for n, name in ACT_NAMES.items()}
     out = []
     for t, label in sketch.acts:
         want = numbers.get(label)
         if want is None:
             out.append((t, label, True))
-            continue
-        mine = [(b - a, a, b) for n, a, b in spans if n == want]
-        if any(a <= t < b for _, a, b in mine):
-            out.append((t, label, True))
-        elif mine:
-            _, a, b = max(mine)
-            out.append((round((a + b) / 2.0, 2), label, True))
-        else:
+        elif want not in chosen:
             out.append((t, label, False))
+        else:
+            a, b = chosen[want]
+            out.append((t if a <= t < b else round((a + b) / 2.0, 2), label, True))
     return out
 
 
@@ -429,5 +456,6 @@ __all__ = [
     "play",
     "render_stills",
     "render_video",
+    "story_spans",
     "timeline",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from installation.app.cli import main
-from installation.app.offline import act_marks, render_stills
+from installation.app.offline import act_marks, render_stills, story_spans
 from installation.app.sketch import load_sketch
 from installation.outputs.png import decode_png
 from installation.outputs.sheet import contact_sheet
@@ -38,6 +38,23 @@ def test_act_marks_follow_the_seeds_own_acts():
             if state.tick == w:
                 seen[label] = ACT_NAMES[state.indices.act]
     assert seen == {label: label for _, label in wanted}
+
+
+def test_story_spans_follow_the_path_to_the_ending():
+    # A city that falls back: its outage flares again while it mends (seed 1717 of the story
+    # does this). Its first mobilisation is the longer, but it is the second that leads to
+    # the emergence, and the outage's flare before it is the stretch that tells the story.
+    spans = [(1, 0, 9), (2, 9, 14), (3, 14, 30), (4, 30, 39), (3, 39, 47), (4, 47, 55), (5, 55, 75)]
+    assert story_spans(spans) == {1: (0, 9), 2: (9, 14), 3: (39, 47), 4: (47, 55), 5: (55, 75)}
+    # One that bonds, then drifts back to a rally after its emergence: the first rally.
+    assert story_spans([(1, 0, 5), (3, 5, 20), (4, 20, 30), (5, 30, 50), (1, 50, 60)]) == {
+        1: (0, 5),
+        3: (5, 20),
+        4: (20, 30),
+        5: (30, 50),
+    }
+    # One that never gets past its glitches: its longest stretch of them.
+    assert story_spans([(1, 0, 5), (2, 5, 20), (1, 20, 30), (2, 30, 32)]) == {1: (0, 5), 2: (5, 20)}
 
 
 def test_a_contact_sheet_lays_out_labelled_stills():
