@@ -430,10 +430,16 @@ void main() {
     // sampled per stitch so that tone changes fall between stitches. Dye lots differ from
     // bobbin to bobbin: bands of picks a shade apart (abrash), the mark of hand dyeing.
     // (Smooth waves, not value noise: hashing costs llvmpipe dearly at every pixel.)
-    float swell = 0.5 * sin(pip_c.x * 19.0 + float(comm) * 3.1 + sin(pip_c.y * 13.0)) * cos(pip_c.y * 11.0 - pip_c.x * 5.0);
-    float tone = clamp(1.0 + 2.2 * (hope - u_hope) + 0.9 * swell, 0.0, 1.999);
+    // (Broad: a few tonal areas a district, each joined to the next by its hachures. A swell
+    // of many small waves broke each district into islands of tone, a digital camouflage
+    // to fresh eyes.)
+    float swell = 0.5 * sin(pip_c.x * 7.0 + float(comm) * 3.1 + sin(pip_c.y * 5.0)) * cos(pip_c.y * 4.0 - pip_c.x * 2.0);
+    float tone = clamp(1.0 + 2.2 * (hope - u_hope) + 0.7 * swell, 0.0, 1.999);
     float hatch = 0.5 + 0.4 * (abs(mod(j, 8.0) - 4.0) / 2.0 - 1.0) + 0.08 * (hash12(vec2(j, 9.7)) - 0.5);
-    float level = floor(tone) + step(hatch, fract(tone));
+    // (The teeth reach only a little way either side of where the tone changes: spread over
+    // the whole range, flat areas near a change dithered into blocks, noise to fresh eyes.)
+    float tooth_t = 0.5 + 0.35 * (hatch - 0.5);
+    float level = floor(tone) + step(tooth_t, fract(tone));
     float abrash = 1.0 + 0.07 * sin(j * 0.37 + float(comm) * 5.0 + sin(p.x * 0.011 + j * 0.13) * 2.0);
     vec3 base = u_colours[comm];
     vec3 shade_dark = saturate_colour(base * vec3(0.8, 0.82, 0.95), 1.15) * 0.74;
@@ -467,7 +473,7 @@ void main() {
             : level < 0.5 ? shade_dark : level < 1.5 ? base : shade_light) * abrash;
     // (Hope lightens the yarn in steps of a dye lot, the steps joined by the same hachures:
     // a smooth brightening read as airbrush to fresh eyes.)
-    float hope_lot = floor(hope * 5.0 + 1.0 - hatch) / 5.0;
+    float hope_lot = floor(hope * 5.0 + 1.0 - tooth_t) / 5.0;
     vec3 yarn_a = saturate_colour(base, (0.82 + 0.3 * trust) * (0.7 + 0.3 * wealth)) * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wealth);
     // Hand-dyed: each bobbin's run of the pick a shade off the next (each loop of it varies
     // too, below: no two alike, so the cloth never reads as tiles).
