@@ -1290,7 +1290,10 @@ void main() {
         mending = hole_edge * powered_c;
     }
     if (mending > 0.01) {
-        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.75 * mending);
+        // (A few, at the work's edge: one in three of the places a mirror could go. Sewn at
+        // every place, they read to fresh eyes as sequins scattered over the whole cloth,
+        // one more kind of mark among the patches and the seams.)
+        float sewn = step(hash12(lcell * 1.37 + 0.5), 0.3 * mending);
         // (Each a different size: small mirrors, held by a wide ring of stitches.)
         float rad = 0.8 + (MIRROR_MAX - 0.8) * hash12(lcell + 9.1);
         float disc = 1.0 - smoothstep(rad - aa, rad + aa, lr);
