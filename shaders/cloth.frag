@@ -697,6 +697,13 @@ void main() {
     // worked into the weave rather than laid on it.
     vec3 metal = GOLD * (brocade > 0.5 && in_braid < 0.5 ? 0.72 : 0.95);
     vec3 ground_col = in_braid > 0.5 ? braid : weft;
+    // (The border's and the medallion's gold is woven in with them, weft-faced, pick by
+    // pick: laid on as floats, a pick's width each, the medallion's stepped outline read to
+    // fresh eyes as loose matchsticks standing off the cloth.)
+    if (in_braid > 0.5 && brocade > 0.5) {
+        ground_col = metal * 1.05;
+        brocade = 0.0;
+    }
     float metallic = brocade > 0.5 ? 1.0 : 0.0;
     vec3 colour_weft = metallic > 0.5 ? metal : ground_col;   // what shows on top
 

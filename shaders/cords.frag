@@ -156,7 +156,7 @@ void main() {
     // A weak node's cords tarnish to verdigris (dull, green-grey), they do not burn: fire
     // belongs to the outage.
     vec3 metal = mix(SILVER, VERDIGRIS, smoothstep(0.75, 1.0, (1.0 - health) * 3.0));
-    metal = mix(metal, GOLD * 1.1, u_cord_gild);
+    metal = mix(metal, GOLD * 0.8, u_cord_gild);   // (an old gold, duller than the scars' seams)
     vec3 c = metal * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + mix(metal, vec3(1.0), 0.3) * spec * 1.2;
     if (alive < 0.5) {
         // Tarnished black where it burnt, a dull sheen left on the metal; the ember glows

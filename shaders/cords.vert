@@ -15,7 +15,7 @@ in vec4 in_yarns;           // the communities the two ends mainly serve; a knot
 in vec4 in_course;          // where its course comes from (x, y) and goes on to (x, y)
 uniform float u_thickness;  // half width of the heaviest cord, canopy units
 uniform float u_shadow;     // 0: the cords, 1: their shadows
-uniform float u_cord_gild;  // a united city's cloud: in gold, its trunks couched heavier
+uniform float u_cord_gild;  // a united city's cloud: in old gold
 uniform vec4 u_focus;       // focal point x, y (canopy), strength, kind (1: where the outage began)
 uniform float u_gild;       // the city's bond: its dead knots are cut away as it grows
 out vec2 v_local;           // across (x, in half widths) and along (y, in half widths)
@@ -77,7 +77,9 @@ void main() {
         return;
     }
     // (A united city's trunks, turned gold, are couched as heavier cords.)
-    float w = u_thickness * mix(0.3, 1.0, in_state.y * in_state.y) * (1.0 + 0.35 * u_cord_gild);
+    // (No heavier once gilded: the bright gold belongs to the scars' seams and the joins;
+    // heavier gold cords wandering over the bonded city read to fresh eyes as spaghetti.)
+    float w = u_thickness * mix(0.3, 1.0, in_state.y * in_state.y);
     // (A failing node's knot swells as its turns work loose: its trouble shows across the room.)
     float half_w = knot ? u_thickness * mix(mix(0.6, 1.5, in_state.y * in_state.y), 4.0, origin)
                           * (1.0 + 0.8 * cord_weak(health) * alive) : w;
