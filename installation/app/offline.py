@@ -330,14 +330,18 @@ def render_video(
     )
 
 
+OUTAGE_ACT = {name: n for n, name in ACT_NAMES.items()}["summit and outage"]  # the crisis
+
+
 def story_spans(spans: list[tuple[int, float, float]]) -> dict[int, tuple[float, float]]:
     """The stretch of each act that tells the story, from a city's act spans in time order.
 
     A city may fall back (an outage flares again while it mends, lights come back and it
     never bonds) and live an act more than once. The stretches chosen are the ones that lead
-    to its ending: its longest emergence, then the last mobilisation before it, the last
-    outage before that, and so on back to the rally. An act with no stretch on that path
-    falls back to its longest stretch.
+    to its ending: its longest emergence, then the last mobilisation before it (an earlier
+    one failed), the longest outage before that (the crisis itself, not a flare while it was
+    mending), the last glitches before that and the last rally before those. An act with no
+    stretch on that path falls back to its longest stretch.
 
     Args:
         spans: (act, start, end) for each stretch the city spends in one act, in order.
@@ -350,7 +354,9 @@ def story_spans(spans: list[tuple[int, float, float]]) -> dict[int, tuple[float,
     for act in sorted({n for n, _, _ in spans}, reverse=True):
         mine = [(a, b) for n, a, b in spans if n == act]
         on_path = [(a, b) for a, b in mine if a < bound]
-        if on_path and act != max(n for n, _, _ in spans):
+        if on_path and act == OUTAGE_ACT:
+            a, b = max(on_path, key=lambda ab: ab[1] - ab[0])
+        elif on_path and act != max(n for n, _, _ in spans):
             a, b = max(on_path)  # the last one before the next act's stretch
         else:
             a, b = max(mine, key=lambda ab: ab[1] - ab[0])
