@@ -99,7 +99,12 @@ void main() {
     // Where along the cord it gives way (each cord its own place, off its middle).
     float at_break = y - (hash12(vec2(v_seed, 3.7)) - 0.5) * 0.8 * max(v_length - 4.0, 0.0);
     // A failed cord has snapped: a gap where it broke, its ends frayed into loose strands.
-    float gap = abs(at_break) - (2.0 + 3.0 * hash12(vec2(v_seed, 1.3)));
+    // (Burnt in an outage; before it, in the glitches, a cord that has failed has snapped
+    // under strain: its metal dull but still metal, the gap wider, so the break reads in
+    // the light cloth. Black there, it was lost in the dark rifts it crosses.)
+    float charred = smoothstep(0.1, 0.4, u_outage);
+    // (Never more than a third of a short cord: wider, a failed short cord vanished whole.)
+    float gap = abs(at_break) - min((2.0 + 3.0 * hash12(vec2(v_seed, 1.3))) * (2.0 - charred), 0.33 * v_length);
     // (A glitching node's cords snap too, the worst first: the break widens as the node
     // fails, and a live cord keeps its metal either side of it. Worn strands alone were too
     // fine to read across the room: fresh eyes saw the network whole in the glitches.)
@@ -162,6 +167,8 @@ void main() {
         // Tarnished black where it burnt, a dull sheen left on the metal; the ember glows
         // at the broken ends.
         c = vec3(0.1, 0.1, 0.11) * (0.4 + diff) * (0.7 + 0.3 * ph * th) + vec3(0.25) * spec;
+        vec3 dull = mix(SILVER, VERDIGRIS, 0.5) * 0.95 * (0.22 + 0.7 * diff) * (0.35 + 0.65 * ph * th) + vec3(0.3) * spec;
+        c = mix(dull, c, charred);
         float ends = 1.0 - smoothstep(0.0, 5.0, gap);
         c += vec3(1.2, 0.35, 0.05) * spark * (1.0 - abs(s)) * (0.15 + 1.2 * ends) * (1.0 - u_gild);
     } else {
