@@ -974,7 +974,7 @@ void main() {
                     * (0.85 + 0.6 * hope_lot) * (0.68 + 0.52 * wk) * abrash
                     * (0.88 + 0.24 * hash12(vec2(ek + float(side) * 3.0, floor(warp_x * 0.25))));
             float eh = thread_height(abs(es));
-            vec3 ecol = ey * (0.48 + 0.62 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
+            vec3 ecol = ey * (0.3 + 0.6 * eh) * wraps + mix(ey, vec3(1.0), 0.4) * pow(eh * wraps, 8.0) * 0.12;
             // (Where single picks are too small to see, the yarn's mean, as the ground's own
             // mean is reckoned: the picture keeps its brightness at any size.)
             vec3 emean = ey * mix(0.45, 0.78, mix(0.68, 0.98, wk));

@@ -98,7 +98,11 @@ def test_a_united_city_is_framed_in_one_border(story_stills):
     # Measured as the mean luma of a strip just inside each selvedge and of one a little
     # further in (rows 20-80% of the cloth), at the rally and in the emergence. When written:
     # edges 62 / 85 at the rally, 134 / 133 in the emergence (they match); the edges brighten
-    # by 72 / 48 and the strips further in by 22 / 20.
+    # by 72 / 48 and the strips further in by 22 / 20. (Since the cords pass under the band
+    # (session 20), the band alone: 121 / 133 in the emergence. The gold cord that lay over
+    # its left side had evened the two; the rest is the light, raking from the upper left
+    # over the folds, and the focal point's pool. At the rally, with the districts' own yarns
+    # at the selvedges and no band, the two sides differ by 23.)
     from installation.render.tapestry import Look
 
     x0, y0, cw, ch = Look().cloth_rect
@@ -113,7 +117,7 @@ def test_a_united_city_is_framed_in_one_border(story_stills):
     # (Clear of the selvedges, which wave with the drape.)
     edges = [(0.012, 0.03), (cw - 0.03, cw - 0.012)]
     inside = [(0.07, 0.09), (cw - 0.09, cw - 0.07)]
-    assert abs(strip(united, *edges[0]) - strip(united, *edges[1])) < 10.0
+    assert abs(strip(united, *edges[0]) - strip(united, *edges[1])) < 15.0
     for edge, inner in zip(edges, inside, strict=True):
         brighter = strip(united, *edge) - strip(calm, *edge)
         assert brighter > 35.0
