@@ -398,7 +398,7 @@ void main() {
     float map_dist = dist;
     int map_a = own, map_b = other;   // the pair of districts the map puts this stitch between
     // (Further out while the loom is uneasy: the strain's puckers reach past the hatching.)
-    if (own != other && dist < (u_glitch > 0.15 ? 28.0 : 14.0)) {
+    if (own != other && dist < (u_glitch > 0.15 ? 36.0 : 14.0)) {
         vec4 bdj = texture(u_border, clamp(pip_c, 0.0, 1.0));
         // (And the field at the pixel itself, for the outline's and the seams' smooth course:
         // carried on from the stitch's middle along its gradient, which saves a fetch a pixel.)
@@ -541,12 +541,12 @@ void main() {
     // Strain: where the joins open, the districts pull apart and the cloth either side of a
     // rift puckers into ridges running across it, towards the gap, as cloth does when it is
     // pulled: its picks bow towards the rift, and the raking light picks out each ridge,
-    // deepest at the rift and dying away over a score of picks. (A rift alone, a dark line
+    // deepest at the rift and dying away over thirty picks. (A rift alone, a dark line
     // with the cloth lying calm beside it, read to fresh eyes as a drawn outline, the
     // glitching city merely dimmer than the rallying one: no strain between districts.)
     float strain = u_glitch > 0.15 && contour_sd < 98.0
                  ? smoothstep(0.15, 0.75, u_glitch) * (0.35 + 0.65 * max(slit_run, local_fault)) * (1.0 - u_mend)
-                   * (1.0 - smoothstep(slit_w, slit_w + 20.0, dist)) : 0.0;
+                   * (1.0 - smoothstep(slit_w, slit_w + 28.0, dist)) : 0.0;
     vec2 pucker = vec2(0.0);   // the ridge's height (-1..1) and its lit slope
     vec2 pull = vec2(0.0);     // how far the threads are drawn towards the rift: warps, picks
     if (strain > 0.01) {
@@ -1020,7 +1020,7 @@ void main() {
     colour *= 1.0 + u_glitch * wealth * vec3(0.55, 0.45, 0.3);
     // (The strain's puckers, lit: see above.)
     if (strain > 0.01) {
-        colour *= 1.0 + strain * (0.55 * pucker.y + 0.2 * pucker.x - 0.12);
+        colour *= 1.0 + strain * (0.8 * pucker.y + 0.25 * pucker.x - 0.15);
     }
     // In a dark city the districts that still have power huddle in warm lamplight.
     colour *= mix(vec3(1.0), vec3(1.5, 1.12, 0.72), powered * smoothstep(0.1, 0.4, u_outage));
