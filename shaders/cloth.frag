@@ -831,8 +831,10 @@ void main() {
     // (Slack warps bow gently; a few have snapped, each at its own height.)
     float wi = floor(warp_x);
     // (Freed of the weft they sway apart and together: slack, never ruled lines.)
-    float slack = 0.1 + 0.15 * hash12(vec2(wi, 9.0));   // (so no warp leaves its own room)
-    float bare_x = (fract(warp_x) - 0.5 + slack * sin(p.y * 0.05 + wi * 1.7) + 0.06 * sin(p.y * 0.19 + wi * 4.1))
+    // (Each bows its own way over the height of the hole, and kinks where the weft let go:
+    // ruled straight and even, they read to fresh eyes as a barcode.)
+    float slack = 0.16 + 0.2 * hash12(vec2(wi, 9.0));   // (so no warp leaves its own room)
+    float bare_x = (fract(warp_x) - 0.5 + slack * sin(p.y * 0.05 + wi * 1.7) + 0.09 * sin(p.y * 0.19 + wi * 4.1))
                  / (0.09 + 0.08 * hash12(vec2(wi, 4.0)));
     float snap_at = floor((p.y + hash12(vec2(wi, 6.0)) * 80.0) / 80.0);
     float bare_cov = (1.0 - smoothstep(1.0 - aa * 1.5, 1.0 + aa * 1.5, abs(bare_x))) * step(0.16, hash12(vec2(wi, snap_at)));
