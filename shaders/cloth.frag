@@ -912,6 +912,10 @@ void main() {
     cloth = mix(cloth, burnt * (0.5 + 0.5 * hy), scorch * 0.8);
     vec3 ember = vec3(1.6, 0.45, 0.08) * scorch * 1.8 * spark;
     ember *= 0.65 + 0.35 * sin(u_audio_time * 1.3 + j * 0.7 + p.x * 0.2);
+    // (Fire is the outage's: before it, a hole a failed node leaves is scorched, its glow
+    // faint. Two small holes ringed in orange side by side read to fresh eyes as a face's
+    // eyes in the glitching cloth.)
+    ember *= mix(0.2, 1.0, smoothstep(0.05, 0.3, u_outage));
 
     // The yarns' mean, for footprints too large to show single threads.
     // (Calibrated against the area average of the detailed cloth at 4x the size.)
