@@ -268,7 +268,12 @@ void main() {
     // Thread space: picks (weft rows) along y, warps two picks apart along x.
     vec2 p = vec2(c.x * u_rows * cloth_aspect * 0.5, c.y * u_rows);
     float fw = max(fwidth(p.y), 1e-4);        // picks per pixel: the filter footprint
-    float detail = 1.0 - smoothstep(0.22, 0.5, fw);
+    // (Single picks are drawn down to under three pixels a pick: at 1080p, where the cloth
+    // pass weaves 2.7 pixels a pick, a fade from 0.22 left them half blended into the smooth
+    // field, and every pick-stepped edge (hachures, torn and mended edges, failing power)
+    // went soft, read to fresh eyes as airbrush and camouflage. At 720p, 1.8 pixels a pick,
+    // they still fade out whole.)
+    float detail = 1.0 - smoothstep(0.3, 0.55, fw);
 
     // The selvedges wander a little where the weft turns; outside them, the wall.
     float selv = (hash12(vec2(floor(p.y), 5.0)) - 0.5) * 0.35 / warps_x;
@@ -774,7 +779,7 @@ void main() {
         float cov_v = 1.0 - smoothstep(plump - av, plump + av, abs(v));
         cov_v *= 1.0 - snapped;
         // Picks too small to see merge along the rib, which still reads as one.
-        float pick_detail = 1.0 - smoothstep(0.22, 0.5, fw * pitch);
+        float pick_detail = 1.0 - smoothstep(0.3, 0.55, fw * pitch);
         cov_v = mix(plump * 0.95, cov_v, pick_detail);
         float su = min(abs(u) / rib_w, 1.0), sv = min(abs(v) / plump, 1.0);
         float hu = thread_height(su), hv = mix(0.8, thread_height(sv), pick_detail);

@@ -53,7 +53,7 @@ CORD_STEPS = 12  # quads along each cord's curve
 CORD_FLOATS = 16  # floats per cord or knot in ``cord_table``
 BLOOM_WIDTH = 320
 # Quality tiers (``QUALITIES``): ``full`` is the whole look; ``draft`` (for slow renderers)
-# weaves the cloth at 0.33 of the output's size with fewer, thicker picks, and drops the yarn's
+# weaves the cloth at 0.31 of the output's size with fewer, thicker picks, and drops the yarn's
 # fuzz and slub, the loose ends in holes, the cords' shadows and the bloom: it costs no more
 # than the look before the woven cloth (``canopy bench render`` measures both).
 
@@ -73,11 +73,11 @@ class Look:
         bloom_strength: how strongly bloom is added.
         quality: ``full`` or ``draft`` (see ``QUALITIES``).
         scale: size of the cloth pass relative to the output (the composite scales it up).
-            0.53 in the full tier keeps its cost within twice the old look's on llvmpipe at
+            0.50 in the full tier keeps its cost within twice the old look's on llvmpipe at
             1280x720 (llvmpipe pays for every shader branch on every pixel: it runs both
-            sides under a mask; see the README's figures); a warp rib is then ~3.6 cloth
+            sides under a mask; see the README's figures); a warp rib is then ~3.5 cloth
             pixels there and the picks fade into it; from 1080p up every thread is drawn;
-            ``draft`` uses 0.33.
+            ``draft`` uses 0.31.
         cloth_rect: where the woven cloth hangs in the picture (x, y of its top left,
             width, height; 0..1, y down): the rest is its rod, fringe and the wall.
     """
@@ -87,7 +87,7 @@ class Look:
     bloom_threshold: float = 1.1
     bloom_strength: float = 0.15
     quality: str = "full"
-    scale: float = 0.53
+    scale: float = 0.5
     cloth_rect: tuple[float, float, float, float] = (0.035, 0.06, 0.93, 0.855)
 
     def __post_init__(self) -> None:
@@ -98,7 +98,7 @@ class Look:
     @classmethod
     def tier(cls, quality: str) -> Look:
         """The look of a quality tier (``QUALITIES``)."""
-        return cls() if quality == "full" else cls(quality=quality, scale=0.33, rows=80.0)
+        return cls() if quality == "full" else cls(quality=quality, scale=0.31, rows=80.0)
 
 
 def _texture(fbo: moderngl.Framebuffer) -> moderngl.Texture:
