@@ -995,7 +995,10 @@ void main() {
         // As the city bonds, the line that parted two districts is re-worked in gold: the
         // borders become the seams that join them, a gold lattice over the whole city.
         float gilt = smoothstep(0.3, 0.9, u_gild);
-        vec3 walnut = mix(vec3(0.16, 0.1, 0.06) * o_lot, GOLD * 0.62, gilt) * (0.9 + 0.2 * hash12(vec2(floor(warp_x), j)));
+        // (In a deep shade of the two districts' own dyes over walnut, not near-black: a black
+        // line round every district read to fresh eyes as a vector stroke laid on the weave.)
+        vec3 deep = mix(vec3(0.16, 0.1, 0.06), 0.42 * min(u_colours[map_a], u_colours[map_b]) + 0.18 * max(u_colours[map_a], u_colours[map_b]), 0.6);
+        vec3 walnut = mix(deep * o_lot, GOLD * 0.62, gilt) * (0.9 + 0.2 * hash12(vec2(floor(warp_x), j)));
         vec3 ccol = walnut * (0.4 + 0.95 * ch) * wraps + vec3(0.9, 0.8, 0.65) * pow(ch * wraps, 6.0) * (0.06 + 0.5 * gilt);
         colour = mix(colour, ccol, ccov);
     }
